@@ -1,0 +1,3 @@
+"""Yiwang (一网): digital-government platform."""
+
+__version__ = "0.1.0"

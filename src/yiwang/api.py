@@ -1,0 +1,28 @@
+"""The one NinjaAPI: each app contributes a router; OpenAPI 3 at /api/docs and /api/openapi.json."""
+
+from ninja import NinjaAPI
+
+from .core.apiutils import API_AUTH, install_problem_handlers
+
+api = NinjaAPI(
+    title="Yiwang 一网 API",
+    version="1",
+    description=(
+        "一网通办、一网统管、一网协同 与数据中台的统一接口。认证：页面会话，或 `Authorization: Bearer <token>`"
+        "（POST /api/auth/token 以账户口令或接入系统的客户端凭证换取）。错误为 RFC 9457 application/problem+json。"
+    ),
+    auth=API_AUTH,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_problem_handlers(api)
+
+
+def _register_routers() -> None:
+    from .core.api import router as core_router
+
+    api.add_router("/", core_router)
+
+
+_register_routers()

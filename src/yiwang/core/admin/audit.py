@@ -1,0 +1,3 @@
+"""Admin: audit."""
+
+from django.contrib import admin  # noqa: F401

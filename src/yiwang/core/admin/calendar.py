@@ -1,0 +1,3 @@
+"""Admin: calendar."""
+
+from django.contrib import admin  # noqa: F401

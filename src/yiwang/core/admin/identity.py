@@ -1,0 +1,3 @@
+"""Admin: identity."""
+
+from django.contrib import admin  # noqa: F401

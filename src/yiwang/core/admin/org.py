@@ -1,0 +1,3 @@
+"""Admin: org."""
+
+from django.contrib import admin  # noqa: F401

@@ -1,0 +1,3 @@
+"""Admin: people."""
+
+from django.contrib import admin  # noqa: F401

@@ -1,0 +1,12 @@
+"""Core API routers, one module per resource."""
+
+from ninja import Router
+
+from . import audit, health, identity, org, registry
+
+router = Router()
+router.add_router("/", health.router)
+router.add_router("/auth", identity.router)
+router.add_router("/org", org.router)
+router.add_router("/registry", registry.router)
+router.add_router("/audit", audit.router)

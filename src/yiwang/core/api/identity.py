@@ -1,0 +1,5 @@
+"""API: identity."""
+
+from ninja import Router
+
+router = Router(tags=["identity"])

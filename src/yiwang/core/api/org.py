@@ -1,0 +1,5 @@
+"""API: org."""
+
+from ninja import Router
+
+router = Router(tags=["org"])

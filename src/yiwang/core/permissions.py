@@ -1,0 +1,120 @@
+"""Named permissions and the roles that grant them.
+
+Every API operation and page declares the one permission it needs (see `requires`); a test fails when one
+declares none. Selectors and services check them too, so hiding a link in a template is never the only guard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Permission:
+    code: str
+    description: str
+
+    def __str__(self) -> str:
+        return self.code
+
+
+_REGISTRY: dict[str, Permission] = {}
+
+
+def permission(code: str, description: str) -> Permission:
+    perm = Permission(code, description)
+    _REGISTRY[code] = perm
+    return perm
+
+
+def all_permissions() -> dict[str, Permission]:
+    return dict(_REGISTRY)
+
+
+# --- public and self-service -------------------------------------------------------------------------
+PUBLIC = permission("public", "无需登录即可访问（健康检查、登录、公开信息）")
+SELF_SERVICE = permission("self.service", "已登录用户查看和维护本人账户、本人或本单位信息")
+
+# --- organisation --------------------------------------------------------------------------------------
+DIVISION_VIEW = permission("division.view", "查看行政区划与网格")
+DIVISION_MANAGE = permission("division.manage", "维护行政区划与网格边界")
+DEPARTMENT_VIEW = permission("department.view", "查看部门与人员")
+DEPARTMENT_MANAGE = permission("department.manage", "维护部门、人员和角色")
+
+# --- base registries -------------------------------------------------------------------------------------
+PERSON_LOOKUP = permission("person.lookup", "按身份证号查询自然人（须说明用途，记入审计）")
+PERSON_MANAGE = permission("person.manage", "维护自然人基础库")
+ORGANISATION_LOOKUP = permission("organisation.lookup", "查询法人基础库")
+ORGANISATION_MANAGE = permission("organisation.manage", "维护法人基础库")
+
+# --- platform ------------------------------------------------------------------------------------------
+AUDIT_VIEW = permission("audit.view", "查看审计日志并校验审计链")
+AUDIT_CHECKPOINT = permission("audit.checkpoint", "生成审计链签名检查点")
+CALENDAR_MANAGE = permission("calendar.manage", "维护节假日与调休工作日")
+SYSTEM_MANAGE = permission("system.manage", "管理接入系统（客户端凭证与授权范围）")
+
+# --- network work queues (the modules of later issues check these) ------------------------------------
+CASE_INTAKE = permission("case.intake", "综合受理窗口：代办、受理、补正")
+CASE_APPROVE = permission("case.approve", "审查与决定办件")
+CASE_SUPERVISE = permission("case.supervise", "部门负责人：督办、查看本部门全部办件")
+INCIDENT_INTAKE = permission("incident.intake", "12345 热线受理与登记")
+INCIDENT_DISPATCH = permission("incident.dispatch", "指挥中心分拨、派遣、改派")
+INCIDENT_HANDLE = permission("incident.handle", "网格员巡查上报、处置与核查")
+DATA_STEWARD = permission("data.steward", "数据专员：资源目录、共享申请、数据质量")
+
+
+class Role(models.TextChoices):
+    WINDOW_CLERK = "window_clerk", _("综合窗口受理人员")
+    APPROVER = "approver", _("审批人员")
+    DEPARTMENT_HEAD = "department_head", _("部门负责人")
+    HOTLINE_OPERATOR = "hotline_operator", _("12345热线话务员")
+    GRID_WORKER = "grid_worker", _("网格员")
+    DISPATCHER = "dispatcher", _("指挥中心调度员")
+    DATA_OFFICER = "data_officer", _("数据专员")
+    DISTRICT_ADMIN = "district_admin", _("区级系统管理员")
+
+
+_STAFF_BASE = {SELF_SERVICE, DIVISION_VIEW, DEPARTMENT_VIEW}
+
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    Role.WINDOW_CLERK: frozenset(_STAFF_BASE | {CASE_INTAKE, PERSON_LOOKUP, ORGANISATION_LOOKUP}),
+    Role.APPROVER: frozenset(_STAFF_BASE | {CASE_APPROVE, PERSON_LOOKUP, ORGANISATION_LOOKUP}),
+    Role.DEPARTMENT_HEAD: frozenset(_STAFF_BASE | {CASE_APPROVE, CASE_SUPERVISE, ORGANISATION_LOOKUP}),
+    Role.HOTLINE_OPERATOR: frozenset(_STAFF_BASE | {INCIDENT_INTAKE, PERSON_LOOKUP}),
+    Role.GRID_WORKER: frozenset(_STAFF_BASE | {INCIDENT_HANDLE}),
+    Role.DISPATCHER: frozenset(_STAFF_BASE | {INCIDENT_DISPATCH, INCIDENT_HANDLE}),
+    Role.DATA_OFFICER: frozenset(
+        _STAFF_BASE | {DATA_STEWARD, PERSON_LOOKUP, PERSON_MANAGE, ORGANISATION_LOOKUP, ORGANISATION_MANAGE}
+    ),
+    Role.DISTRICT_ADMIN: frozenset(
+        _STAFF_BASE
+        | {
+            DIVISION_MANAGE,
+            DEPARTMENT_MANAGE,
+            AUDIT_VIEW,
+            AUDIT_CHECKPOINT,
+            CALENDAR_MANAGE,
+            SYSTEM_MANAGE,
+            PERSON_LOOKUP,
+            ORGANISATION_LOOKUP,
+        }
+    ),
+}
+
+# Roles whose holders must pass a TOTP second factor (等保三级: two factors for administrators).
+SECOND_FACTOR_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.DISPATCHER})
+
+# Scopes a registered system may be granted (client credentials); a subset of the permissions.
+SYSTEM_SCOPES = frozenset(
+    {DIVISION_VIEW, DEPARTMENT_VIEW, PERSON_LOOKUP, ORGANISATION_LOOKUP, INCIDENT_INTAKE, CASE_INTAKE}
+)
+
+
+def permissions_for_roles(roles) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS.get(role, frozenset())
+    return frozenset(granted)

@@ -1,0 +1,72 @@
+"""Who is acting: a logged-in account (citizen, enterprise user, staff) or a registered system.
+
+Selectors and services take a Principal and check its permissions themselves; pages and API operations
+build one from the request (session or bearer token) and pass it down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.core.exceptions import PermissionDenied
+
+from .permissions import SELF_SERVICE, Permission, permissions_for_roles
+
+
+@dataclass(frozen=True)
+class Principal:
+    account: object | None = None  # core.Account
+    system: object | None = None  # core.RegisteredSystem
+    permissions: frozenset[Permission] = field(default_factory=frozenset)
+
+    @classmethod
+    def for_account(cls, account) -> Principal:
+        perms: set[Permission] = {SELF_SERVICE}
+        staff = getattr(account, "staff", None) if account.kind == "staff" else None
+        if staff is not None and staff.is_active:
+            perms |= permissions_for_roles(r.role for r in staff.roles.all())
+        return cls(account=account, permissions=frozenset(perms))
+
+    @classmethod
+    def for_system(cls, system, scopes) -> Principal:
+        from .permissions import all_permissions
+
+        registry = all_permissions()
+        return cls(system=system, permissions=frozenset(registry[s] for s in scopes if s in registry))
+
+    # --- identity ---------------------------------------------------------------------------------------
+    @property
+    def is_system(self) -> bool:
+        return self.system is not None
+
+    @cached_property
+    def staff(self):
+        if self.account is None or self.account.kind != "staff":
+            return None
+        return getattr(self.account, "staff", None)
+
+    @property
+    def department(self):
+        if self.staff is not None:
+            return self.staff.department
+        return getattr(self.system, "department", None)
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(r.role for r in self.staff.roles.all()) if self.staff else frozenset()
+
+    def audit_identity(self) -> tuple[str, str]:
+        """(account label, department code) for the audit chain."""
+        if self.system is not None:
+            return f"system:{self.system.client_id}", self.system.department.code
+        department = self.department
+        return self.account.get_username(), department.code if department else ""
+
+    # --- authorisation -----------------------------------------------------------------------------------
+    def has(self, perm: Permission) -> bool:
+        return perm in self.permissions
+
+    def require(self, perm: Permission) -> None:
+        if perm not in self.permissions:
+            raise PermissionDenied(f"需要权限：{perm.description}（{perm.code}）")

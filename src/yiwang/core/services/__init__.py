@@ -1,0 +1,1 @@
+"""Core services (every write), one module per resource: org, people, identity, calendar."""

@@ -1,0 +1,3 @@
+"""Pages: audit."""
+
+urlpatterns: list = []

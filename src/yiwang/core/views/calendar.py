@@ -1,0 +1,3 @@
+"""Pages: calendar."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: identity."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: org."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: registry."""
+
+urlpatterns: list = []
