@@ -196,3 +196,8 @@ def install_problem_handlers(api) -> None:
         return problem(
             request, 500, _("服务器内部错误"), _("请稍后重试；如持续出现，请提供请求编号联系运维。")
         )
+
+
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """Unknown /api/ paths answer in problem+json too, not with the HTML 404 page."""
+    return problem(request, 404, _("未找到"), _("没有这个接口：%(path)s") % {"path": request.path})

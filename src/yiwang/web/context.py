@@ -1,2 +1,53 @@
-def navigation(request):
-    return {}
+"""Template context for every page: the acting principal (built once per request), its navigation, the header's
+identity line and the URLs of shell actions that may not exist yet (logout belongs to the identity pages)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import SimpleLazyObject
+
+from yiwang.core.principal import Principal
+
+from .nav import nav_for
+from .selectors import account_preload, identity_of
+
+_CACHE_ATTR = "_yiwang_principal"
+
+
+def principal_for_request(request: HttpRequest) -> Principal | None:
+    """The Principal of the signed-in account, or None for an anonymous visitor. Cached on the request, so the
+    view, the navigation and the header share one set of queries."""
+    if hasattr(request, _CACHE_ATTR):
+        return getattr(request, _CACHE_ATTR)
+    user = getattr(request, "user", None)
+    principal = None
+    if user is not None and user.is_authenticated:
+        account_preload(user)
+        principal = Principal.for_account(user)
+    setattr(request, _CACHE_ATTR, principal)
+    return principal
+
+
+def _reverse_or_none(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+def navigation(request: HttpRequest) -> dict:
+    """Context processor. Values are lazy: pages that never show the shell (the admin, bare partials) pay no
+    query for them."""
+
+    def identity():
+        principal = principal_for_request(request)
+        return identity_of(principal) if principal is not None else None
+
+    return {
+        "nav_items": SimpleLazyObject(lambda: nav_for(principal_for_request(request), request.path)),
+        "yw_identity": SimpleLazyObject(identity),
+        "logout_url": SimpleLazyObject(lambda: _reverse_or_none("core:logout") or ""),
+        "login_url": SimpleLazyObject(lambda: _reverse_or_none("core:login") or ""),
+        "setlang_url": SimpleLazyObject(lambda: _reverse_or_none("set_language") or ""),
+    }

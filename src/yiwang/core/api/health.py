@@ -4,7 +4,7 @@ from ninja import Router
 
 from ..apiutils import requires
 from ..health import health_report
-from ..permissions import PUBLIC
+from ..permissions import PUBLIC, SELF_SERVICE
 
 router = Router(tags=["health"])
 
@@ -13,3 +13,9 @@ router = Router(tags=["health"])
 @requires(PUBLIC)
 def health(request):
     return health_report()
+
+
+@router.get("/ping", summary="已认证的空操作（基准测试与连通性检查）")
+@requires(SELF_SERVICE)
+def ping(request):
+    return {"ok": True}

@@ -1,0 +1,78 @@
+"""The navigation of the web shell: every item names the permission a principal needs to see it.
+
+Hiding a link is a convenience, never the guard: the page behind each item checks the same permission in its
+selector or service. Items whose URL does not resolve (a page another module has not shipped yet) are skipped,
+so the shell works while modules are added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.core.permissions import (
+    AUDIT_VIEW,
+    DEPARTMENT_VIEW,
+    ORGANISATION_LOOKUP,
+    PERSON_LOOKUP,
+    SELF_SERVICE,
+    SYSTEM_MANAGE,
+    Permission,
+)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    permission: Permission
+    # "admin" items are set apart in the bar (different colour) so an administrator sees they leave the portal.
+    group: str = "main"
+
+
+@dataclass(frozen=True)
+class ResolvedNavItem:
+    label: str | Promise
+    url: str
+    url_name: str
+    group: str
+    is_current: bool
+
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem(_("首页"), "web:home", SELF_SERVICE),
+    NavItem(_("组织架构"), "core:org", DEPARTMENT_VIEW),
+    NavItem(_("自然人查询"), "core:person_lookup", PERSON_LOOKUP),
+    NavItem(_("法人查询"), "core:organisation_lookup", ORGANISATION_LOOKUP),
+    NavItem(_("审计日志"), "core:audit", AUDIT_VIEW),
+    NavItem(_("我的账户"), "core:account", SELF_SERVICE),
+    # Only district administrators hold SYSTEM_MANAGE; the admin site is their back office.
+    NavItem(_("管理后台"), "admin:index", SYSTEM_MANAGE, group="admin"),
+)
+
+
+def _url_or_none(url_name: str) -> str | None:
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
+def nav_for(principal, current_path: str = "", items: tuple[NavItem, ...] = NAV_ITEMS) -> list[ResolvedNavItem]:
+    """The items `principal` may see, resolved to URLs; an anonymous visitor (None) sees none."""
+    if principal is None:
+        return []
+    resolved: list[ResolvedNavItem] = []
+    for item in items:
+        if not principal.has(item.permission):
+            continue
+        url = _url_or_none(item.url_name)
+        if url is None:
+            continue
+        # "/" would prefix-match everything, so the home item is current only on an exact match.
+        current = current_path == url if url == "/" else current_path.startswith(url)
+        resolved.append(ResolvedNavItem(item.label, url, item.url_name, item.group, current))
+    return resolved

@@ -1,0 +1,430 @@
+"""Reads behind the web shell: who is signed in, which workspace (home page) they get, and its figures.
+
+Every function takes the Principal and checks the permission its figures need, so a page that forgets a check
+still cannot show another role's data. Templates receive the typed dataclasses below, never querysets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.core.models import (
+    Account,
+    AuditHead,
+    Department,
+    Division,
+    Organisation,
+    Person,
+    Representation,
+    Staff,
+)
+from yiwang.core.permissions import (
+    CASE_SUPERVISE,
+    DATA_STEWARD,
+    SYSTEM_MANAGE,
+    Role,
+)
+from yiwang.core.principal import Principal
+
+# --- masking -----------------------------------------------------------------------------------------------
+
+
+def mask_id_number(value: str) -> str:
+    """身份证号 shown on screen: first 4 and last 4 characters, the rest starred (birth date stays hidden)."""
+    value = (value or "").strip()
+    if len(value) <= 8:
+        return "*" * len(value)
+    return f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}"
+
+
+def mask_phone(value: str) -> str:
+    """Phone shown on screen: first 3 and last 4 digits."""
+    value = (value or "").strip()
+    if len(value) <= 7:
+        return "*" * len(value)
+    return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}"
+
+
+# --- the signed-in account ------------------------------------------------------------------------------------
+
+
+def account_preload(account: Account) -> None:
+    """Loads what the header and the Principal need about an account and caches it on the account: for staff
+    the staff row, department, grid and roles (two queries), for citizens and enterprise users the registered
+    person's name (one query; the encrypted identifiers are deferred, only the home page decrypts them)."""
+    if account.kind != Account.Kind.STAFF:
+        if account.person_id is not None:
+            person = Person.objects.defer("id_number", "phone").filter(pk=account.person_id).first()
+            if person is not None:
+                account.person = person
+        return
+    staff = (
+        Staff.objects.select_related("department", "grid", "grid__parent")
+        .prefetch_related("roles")
+        .filter(account_id=account.pk)
+        .first()
+    )
+    if staff is None:
+        # Cache the absence too, so `getattr(account, "staff", None)` does not query again.
+        Account.staff.related.set_cached_value(account, None)
+    else:
+        account.staff = staff
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the header shows about the signed-in user."""
+
+    name: str
+    role_labels: tuple[str, ...]
+
+
+def identity_of(principal: Principal) -> Identity:
+    account = principal.account
+    if account is None:
+        return Identity(name="", role_labels=())
+    staff = principal.staff
+    if staff is not None:
+        labels = tuple(str(r.get_role_display()) for r in staff.roles.all())
+        return Identity(name=staff.name, role_labels=labels or (str(Account.Kind.STAFF.label),))
+    # account_preload cached the person; without it, fall back to the account's own name rather than query.
+    person = Account.person.field.get_cached_value(account, default=None) if account.person_id else None
+    name = person.name if person is not None else account.get_full_name() or account.get_username()
+    return Identity(name=name, role_labels=(str(account.get_kind_display()),))
+
+
+# --- workspaces ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workspace:
+    key: str
+    heading: str | Promise
+    template: str
+
+
+CITIZEN = Workspace("citizen", _("个人服务首页"), "web/home/citizen.html")
+ENTERPRISE = Workspace("enterprise", _("法人服务首页"), "web/home/enterprise.html")
+STAFF_NO_ROLE = Workspace("staff", _("工作人员首页"), "web/home/staff.html")
+
+# Ordered by precedence: a person holding several roles lands on the first and can switch to the others.
+ROLE_WORKSPACES: dict[str, Workspace] = {
+    Role.DISTRICT_ADMIN: Workspace(Role.DISTRICT_ADMIN, _("系统管理"), "web/home/district_admin.html"),
+    Role.DISPATCHER: Workspace(Role.DISPATCHER, _("指挥调度"), "web/home/dispatcher.html"),
+    Role.DEPARTMENT_HEAD: Workspace(Role.DEPARTMENT_HEAD, _("部门概览"), "web/home/department_head.html"),
+    Role.DATA_OFFICER: Workspace(Role.DATA_OFFICER, _("数据中台"), "web/home/data_officer.html"),
+    Role.APPROVER: Workspace(Role.APPROVER, _("审批工作台"), "web/home/approver.html"),
+    Role.WINDOW_CLERK: Workspace(Role.WINDOW_CLERK, _("综合受理工作台"), "web/home/window_clerk.html"),
+    Role.HOTLINE_OPERATOR: Workspace(Role.HOTLINE_OPERATOR, _("12345 热线"), "web/home/hotline_operator.html"),
+    Role.GRID_WORKER: Workspace(Role.GRID_WORKER, _("我的网格"), "web/home/grid_worker.html"),
+}
+
+
+def workspaces_for(principal: Principal) -> tuple[Workspace, ...]:
+    """The workspaces this principal may open, the default first."""
+    account = principal.account
+    if account is None:
+        return ()
+    if account.kind == Account.Kind.CITIZEN:
+        return (CITIZEN,)
+    if account.kind == Account.Kind.ENTERPRISE:
+        return (ENTERPRISE,)
+    staff = principal.staff
+    if staff is None or not staff.is_active:
+        return (STAFF_NO_ROLE,)
+    roles = principal.roles
+    found = tuple(ws for role, ws in ROLE_WORKSPACES.items() if role in roles)
+    return found or (STAFF_NO_ROLE,)
+
+
+# --- service cards ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceCard:
+    title: str | Promise
+    description: str | Promise
+    url: str | None  # None: the module has not shipped yet, shown as 即将上线
+
+
+def _cards(*specs: tuple[str | Promise, str | Promise, str | None]) -> tuple[ServiceCard, ...]:
+    cards = []
+    for title, description, url_name in specs:
+        url = None
+        if url_name:
+            try:
+                url = reverse(url_name)
+            except NoReverseMatch:
+                url = None
+        cards.append(ServiceCard(title, description, url))
+    return tuple(cards)
+
+
+# Url names point at pages of later issues; they light up as soon as those modules register them.
+_CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ...]] = {
+    "citizen": (
+        (_("个人办事"), _("按主题查找办事指南，在线申请政务服务事项"), "catalog:index"),
+        (_("我的办件"), _("查看申请进度、补正材料、领取结果"), "cases:mine"),
+        (_("电子证照"), _("身份证、户口簿、驾驶证等电子证照随身带"), "licences:mine"),
+        (_("免申即享"), _("符合条件的政策待遇主动推送，无需申请"), "catalog:policies"),
+        (_("12345 诉求"), _("咨询、求助、投诉、建议，一号受理"), "incidents:report"),
+        (_("好差评"), _("对办事服务进行评价，件件有回音"), "cases:reviews"),
+    ),
+    "enterprise": (
+        (_("企业办事"), _("涉企政务服务事项，一网申请"), "catalog:index"),
+        (_("本单位办件"), _("查看本单位申请的办理进度"), "cases:mine"),
+        (_("法人电子证照"), _("营业执照与许可证照，授权他人用证"), "licences:mine"),
+        (_("惠企政策"), _("免申即享政策与资金兑现"), "catalog:policies"),
+    ),
+    Role.WINDOW_CLERK: (
+        (_("综合受理"), _("代办申请、受理、不予受理与补正"), "cases:intake"),
+        (_("自然人查询"), _("按身份证号查询，须说明用途"), "core:person_lookup"),
+        (_("法人查询"), _("按统一社会信用代码或名称查询"), "core:organisation_lookup"),
+    ),
+    Role.APPROVER: (
+        (_("待审查办件"), _("审查、决定与办结"), "cases:review_queue"),
+        (_("自然人查询"), _("按身份证号查询，须说明用途"), "core:person_lookup"),
+        (_("法人查询"), _("按统一社会信用代码或名称查询"), "core:organisation_lookup"),
+    ),
+    Role.DEPARTMENT_HEAD: (
+        (_("本部门办件"), _("督办、超期预警与统计"), "cases:department"),
+        (_("组织架构"), _("本部门人员与角色"), "core:org"),
+    ),
+    Role.HOTLINE_OPERATOR: (
+        (_("来电登记"), _("受理市民诉求并生成工单"), "incidents:intake"),
+        (_("自然人查询"), _("按身份证号查询，须说明用途"), "core:person_lookup"),
+    ),
+    Role.GRID_WORKER: (
+        (_("巡查上报"), _("在网格内发现问题，拍照上报"), "incidents:report"),
+        (_("我的工单"), _("处置、核查派给我的事件"), "incidents:mine"),
+    ),
+    Role.DISPATCHER: (
+        (_("待分拨工单"), _("分拨、派遣、改派与督办"), "incidents:dispatch"),
+        (_("运行态势"), _("事件、办件与网格运行大屏"), "incidents:dashboard"),
+    ),
+    Role.DATA_OFFICER: (
+        (_("资源目录"), _("编目数据资源与数据元"), "datahub:catalogue"),
+        (_("共享申请"), _("审核部门间数据共享申请"), "datahub:share_requests"),
+        (_("法人查询"), _("查询与维护法人基础库"), "core:organisation_lookup"),
+    ),
+    Role.DISTRICT_ADMIN: (
+        (_("管理后台"), _("区划、部门、人员、角色、事项与日历配置"), "admin:index"),
+        (_("审计日志"), _("查看审计记录并校验审计链"), "core:audit"),
+        (_("组织架构"), _("区划与部门树"), "core:org"),
+    ),
+    "staff": (),
+}
+
+
+def service_cards(workspace: Workspace) -> tuple[ServiceCard, ...]:
+    return _cards(*_CARD_SPECS.get(workspace.key, ()))
+
+
+# --- home page figures -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    name: str
+    masked_id_number: str
+    masked_phone: str
+    gender: str
+    birth_date: date
+    division: str
+    address: str
+
+
+@dataclass(frozen=True)
+class OrganisationSummary:
+    name: str
+    uscc: str
+    kind: str
+    status: str
+    status_code: str
+    representation: str  # how the signed-in person acts for it (法定代表人 / 授权经办人), if registered
+
+
+@dataclass(frozen=True)
+class GridSummary:
+    name: str
+    code: str
+    parent: str
+
+
+@dataclass(frozen=True)
+class LabelledCount:
+    label: str | Promise
+    count: int
+
+
+@dataclass(frozen=True)
+class DepartmentOverview:
+    name: str
+    staff_count: int
+    by_role: tuple[LabelledCount, ...]
+
+
+@dataclass(frozen=True)
+class SystemCounts:
+    divisions_by_level: tuple[LabelledCount, ...]
+    departments: int
+    staff: int
+    persons: int
+    organisations: int
+    audit_entries: int
+
+
+@dataclass(frozen=True)
+class RegistryCounts:
+    persons: int
+    organisations: int
+
+
+@dataclass(frozen=True)
+class Home:
+    workspace: Workspace
+    available: tuple[Workspace, ...]
+    identity: Identity
+    cards: tuple[ServiceCard, ...]
+    department_name: str = ""
+    person: PersonSummary | None = None
+    organisation: OrganisationSummary | None = None
+    grid: GridSummary | None = None
+    department: DepartmentOverview | None = None
+    system: SystemCounts | None = None
+    registry: RegistryCounts | None = None
+
+
+def own_person_summary(principal: Principal) -> PersonSummary | None:
+    """The signed-in person's own registry entry, identifiers masked (self-service: no audit needed)."""
+    account = principal.account
+    if account is None or account.person_id is None:
+        return None
+    person = Person.objects.select_related("division").filter(pk=account.person_id).first()
+    if person is None:
+        return None
+    return PersonSummary(
+        name=person.name,
+        masked_id_number=mask_id_number(person.id_number),
+        masked_phone=mask_phone(person.phone),
+        gender=str(person.get_gender_display()),
+        birth_date=person.birth_date,
+        division=person.division.name if person.division else "",
+        address=person.address,
+    )
+
+
+def represented_organisation(principal: Principal) -> OrganisationSummary | None:
+    """The organisation an enterprise account acts for, and how its person is registered to represent it."""
+    account = principal.account
+    if account is None or account.organisation_id is None:
+        return None
+    org = Organisation.objects.filter(pk=account.organisation_id).first()
+    if org is None:
+        return None
+    rep = ""
+    if account.person_id is not None:
+        link = (
+            Representation.objects.filter(person_id=account.person_id, organisation_id=org.pk)
+            .order_by("kind")
+            .first()
+        )
+        rep = str(link.get_kind_display()) if link else ""
+    return OrganisationSummary(
+        name=org.name,
+        uscc=org.uscc,
+        kind=str(org.get_kind_display()),
+        status=str(org.get_status_display()),
+        status_code=org.status,
+        representation=rep,
+    )
+
+
+def own_grid(principal: Principal) -> GridSummary | None:
+    staff = principal.staff
+    if staff is None or staff.grid is None:
+        return None
+    grid = staff.grid
+    return GridSummary(name=grid.name, code=grid.code, parent=grid.parent.name if grid.parent else "")
+
+
+def department_overview(principal: Principal) -> DepartmentOverview:
+    """Head count of the principal's own department, by role. Two queries whatever the department's size."""
+    principal.require(CASE_SUPERVISE)
+    department = principal.department
+    if department is None:
+        raise PermissionDenied(_("您不属于任何部门。"))
+    active = Staff.objects.filter(department=department, is_active=True)
+    rows = active.values("roles__role").annotate(n=Count("id", distinct=True)).order_by("roles__role")
+    labels = dict(Role.choices)
+    by_role = tuple(LabelledCount(labels[r["roles__role"]], r["n"]) for r in rows if r["roles__role"] in labels)
+    return DepartmentOverview(name=department.name, staff_count=active.count(), by_role=by_role)
+
+
+def registry_counts(principal: Principal) -> RegistryCounts:
+    principal.require(DATA_STEWARD)
+    return RegistryCounts(persons=Person.objects.count(), organisations=Organisation.objects.count())
+
+
+def system_counts(principal: Principal) -> SystemCounts:
+    """District-wide totals for the administrator: six queries, none of which depends on the data's size in
+    number (the audit total is read from the chain head instead of counting a table that grows forever)."""
+    principal.require(SYSTEM_MANAGE)
+    by_level = dict(Division.objects.values_list("level").annotate(n=Count("id")).order_by("level"))
+    head = AuditHead.objects.filter(pk=1).values_list("last_seq", flat=True).first()
+    return SystemCounts(
+        divisions_by_level=tuple(LabelledCount(label, by_level.get(level, 0)) for level, label in Division.Level.choices),
+        departments=Department.objects.count(),
+        staff=Staff.objects.filter(is_active=True).count(),
+        persons=Person.objects.count(),
+        organisations=Organisation.objects.count(),
+        audit_entries=head or 0,
+    )
+
+
+def home_for(principal: Principal, *, workspace_key: str | None = None) -> Home:
+    """The home page of `principal`; `workspace_key` picks one of its workspaces (staff with several roles).
+
+    Raises PermissionDenied when the requested workspace is not one of the principal's.
+    """
+    available = workspaces_for(principal)
+    if not available:
+        raise PermissionDenied(_("请先登录。"))
+    if workspace_key:
+        chosen = next((ws for ws in available if ws.key == workspace_key), None)
+        if chosen is None:
+            raise PermissionDenied(_("您没有使用该工作台的权限。"))
+    else:
+        chosen = available[0]
+
+    staff = principal.staff
+    kwargs: dict = {}
+    if chosen is CITIZEN:
+        kwargs["person"] = own_person_summary(principal)
+    elif chosen is ENTERPRISE:
+        kwargs["person"] = own_person_summary(principal)
+        kwargs["organisation"] = represented_organisation(principal)
+    elif chosen.key == Role.GRID_WORKER:
+        kwargs["grid"] = own_grid(principal)
+    elif chosen.key == Role.DEPARTMENT_HEAD:
+        kwargs["department"] = department_overview(principal)
+    elif chosen.key == Role.DATA_OFFICER:
+        kwargs["registry"] = registry_counts(principal)
+    elif chosen.key == Role.DISTRICT_ADMIN:
+        kwargs["system"] = system_counts(principal)
+
+    return Home(
+        workspace=chosen,
+        available=available,
+        identity=identity_of(principal),
+        cards=service_cards(chosen),
+        department_name=staff.department.name if staff is not None else "",
+        **kwargs,
+    )
