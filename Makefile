@@ -14,7 +14,7 @@ install: $(BIN)/python
 	$(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
 	npm ci --no-audit --no-fund --silent
-	$(BIN)/yiwang compilemessages-py
+	$(BIN)/yiwang i18n_compile
 
 run: install
 	$(BIN)/yiwang keys init

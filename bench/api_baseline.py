@@ -54,9 +54,9 @@ def issue_token(env: dict) -> str:
         "from yiwang.core.models import Account;"
         "from yiwang.core.services.identity import api_token_issue_for_account;"
         "a, _ = Account.objects.get_or_create(username='bench-api', defaults={'kind': 'citizen'});"
-        "print(api_token_issue_for_account(account=a)[0])"
+        "print(api_token_issue_for_account(account=a).token)"
     )
-    return yiwang(["shell", "-c", script], env).stdout.strip().splitlines()[-1]
+    return yiwang(["shell", "--no-imports", "-c", script], env).stdout.strip().splitlines()[-1]
 
 
 def wait_ready(url: str, timeout: float = 30) -> None:

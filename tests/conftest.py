@@ -27,3 +27,13 @@ def pytest_configure(config):
 @pytest.fixture
 def password() -> str:
     return PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _fresh_working_calendar():
+    """The calendar cache is cleared on commit; test transactions never commit, so clear it around each test."""
+    from yiwang.core.workdays import working_calendar_invalidate
+
+    working_calendar_invalidate()
+    yield
+    working_calendar_invalidate()

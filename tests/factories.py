@@ -8,8 +8,8 @@ from datetime import date
 import factory
 from factory.django import DjangoModelFactory
 
-from yiwang.core.models import Account, Department, Division, Organisation, Person, Staff, StaffRole
 from yiwang.core.keystore import keystore
+from yiwang.core.models import Account, Department, Division, Organisation, Person, Staff, StaffRole
 from yiwang.core.validators import id_number_birth_date, id_number_gender, make_id_number, make_uscc
 
 PASSWORD = "Test-Passw0rd-2026"

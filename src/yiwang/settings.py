@@ -180,6 +180,7 @@ LOGGING = {
     },
 }
 
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"  # one-time secrets never ride in a cookie
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 NINJA_PAGINATION_PER_PAGE = 50

@@ -2,8 +2,8 @@ import pytest
 
 from tests.factories import AccountFactory, PersonFactory, staff_with_roles
 from yiwang.core.models import Person
+from yiwang.core.permissions import AUDIT_VIEW, CASE_INTAKE
 from yiwang.core.principal import Principal
-from yiwang.core.permissions import CASE_INTAKE, AUDIT_VIEW
 
 
 @pytest.mark.django_db

@@ -44,7 +44,14 @@ def _sm3_file(path: Path) -> str:
 
 
 def _pg_conninfo(db: dict) -> tuple[list[str], dict]:
-    args = ["-h", db.get("HOST") or "127.0.0.1", "-p", str(db.get("PORT") or 5432), "-U", db.get("USER") or "postgres"]
+    args = [
+        "-h",
+        db.get("HOST") or "127.0.0.1",
+        "-p",
+        str(db.get("PORT") or 5432),
+        "-U",
+        db.get("USER") or "postgres",
+    ]
     env = {}
     if db.get("PASSWORD"):
         env["PGPASSWORD"] = db["PASSWORD"]
@@ -54,7 +61,9 @@ def _pg_conninfo(db: dict) -> tuple[list[str], dict]:
 def _run(cmd: list[str], env_extra: dict) -> None:
     import os
 
-    result = subprocess.run(cmd, env={**os.environ, **env_extra}, capture_output=True, text=True, timeout=3600)
+    result = subprocess.run(
+        cmd, env={**os.environ, **env_extra}, capture_output=True, text=True, timeout=3600
+    )
     if result.returncode != 0:
         raise BackupError(f"{cmd[0]} failed: {result.stderr.strip()[:500]}")
 
@@ -86,13 +95,28 @@ def backup_create(*, target: Path) -> BackupResult:
         db_file = SQLITE_FILE
     elif vendor == "postgresql":
         args, env = _pg_conninfo(db)
-        _run(["pg_dump", *args, "--format=custom", "--no-owner", "--no-privileges", "-f", str(target / PG_FILE), db["NAME"]], env)
+        _run(
+            [
+                "pg_dump",
+                *args,
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                "-f",
+                str(target / PG_FILE),
+                db["NAME"],
+            ],
+            env,
+        )
         db_file = PG_FILE
     else:
         raise BackupError(f"unsupported database {vendor}")
     shutil.copy2(settings.YIWANG_KEYSTORE, target / KEYSTORE_FILE)
     (target / KEYSTORE_FILE).chmod(0o600)
-    files = {name: {"sm3": _sm3_file(target / name), "bytes": (target / name).stat().st_size} for name in (db_file, KEYSTORE_FILE)}
+    files = {
+        name: {"sm3": _sm3_file(target / name), "bytes": (target / name).stat().st_size}
+        for name in (db_file, KEYSTORE_FILE)
+    }
     from .models import AuditHead
 
     head = AuditHead.objects.filter(pk=1).first()
@@ -107,7 +131,9 @@ def backup_create(*, target: Path) -> BackupResult:
     body = json.dumps(manifest, indent=1, sort_keys=True).encode()
     (target / MANIFEST).write_bytes(body)
     store = Keystore.load(target / KEYSTORE_FILE)
-    (target / SIGNATURE).write_text(json.dumps({"key_id": store.platform_key_id, "sm2": store.platform_sign(body).hex()}))
+    (target / SIGNATURE).write_text(
+        json.dumps({"key_id": store.platform_key_id, "sm2": store.platform_sign(body).hex()})
+    )
     return BackupResult(path=target, vendor=vendor, files=files)
 
 
@@ -119,7 +145,9 @@ def backup_check(*, source: Path) -> dict:
     signature = json.loads((source / SIGNATURE).read_text())
     store = Keystore.load(source / KEYSTORE_FILE)
     public = store.platform_public_keys().get(signature["key_id"])
-    if public is None or not crypto.sm2_verify(crypto.sm2_load_public(public), bytes.fromhex(signature["sm2"]), body):
+    if public is None or not crypto.sm2_verify(
+        crypto.sm2_load_public(public), bytes.fromhex(signature["sm2"]), body
+    ):
         raise BackupError("manifest signature does not verify: the backup was altered")
     for name, meta in manifest["files"].items():
         path = source / name
@@ -150,7 +178,9 @@ def backup_restore(*, source: Path, force_keystore: bool = False) -> dict:
     keystore_path = Path(settings.YIWANG_KEYSTORE)
     backup_keys = (Path(source) / KEYSTORE_FILE).read_bytes()
     if keystore_path.exists() and keystore_path.read_bytes() != backup_keys and not force_keystore:
-        raise BackupError(f"a different keystore exists at {keystore_path}; move it away or pass --force-keystore")
+        raise BackupError(
+            f"a different keystore exists at {keystore_path}; move it away or pass --force-keystore"
+        )
     db = connection.settings_dict
     if connection.vendor == "sqlite":
         connection.close()
@@ -168,7 +198,20 @@ def backup_restore(*, source: Path, force_keystore: bool = False) -> dict:
     else:
         connection.close()
         args, env = _pg_conninfo(db)
-        _run(["pg_restore", *args, "--no-owner", "--no-privileges", "--clean", "--if-exists", "-d", db["NAME"], str(Path(source) / PG_FILE)], env)
+        _run(
+            [
+                "pg_restore",
+                *args,
+                "--no-owner",
+                "--no-privileges",
+                "--clean",
+                "--if-exists",
+                "-d",
+                db["NAME"],
+                str(Path(source) / PG_FILE),
+            ],
+            env,
+        )
     keystore_path.parent.mkdir(parents=True, exist_ok=True)
     keystore_path.write_bytes(backup_keys)
     keystore_path.chmod(0o600)

@@ -12,7 +12,7 @@ from tongsuopy.crypto import hashes, serialization
 from tongsuopy.crypto.asymciphers import ec
 from tongsuopy.crypto.ciphers import Cipher, algorithms, modes
 from tongsuopy.crypto.ciphers.aead import SM4GCM
-from tongsuopy.crypto.exceptions import InvalidSignature, InvalidTag
+from tongsuopy.crypto.exceptions import InternalError, InvalidSignature, InvalidTag
 
 __all__ = [
     "InvalidSignature",
@@ -75,6 +75,11 @@ def hmac_sm3(key: bytes, data: bytes) -> bytes:
     return _hmac.new(key, data, _SM3ForHmac).digest()
 
 
+def hmac_sm3_keyed(key: bytes) -> _hmac.HMAC:
+    """A keyed HMAC-SM3 to `.copy()` per message: the key schedule is paid once, not per blind index."""
+    return _hmac.new(key, None, _SM3ForHmac)
+
+
 def sm4_ecb_encrypt_block(key: bytes, block: bytes) -> bytes:
     """One raw SM4 block, for the GB/T 32907 test vector only; fields use sm4_gcm_encrypt."""
     encryptor = Cipher(algorithms.SM4(key), modes.ECB()).encryptor()
@@ -104,7 +109,8 @@ def sm2_sign(private_key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
 def sm2_verify(public_key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes) -> bool:
     try:
         public_key.verify(signature, data, _SM2_SIGNATURE)
-    except (InvalidSignature, ValueError):
+    except (InvalidSignature, ValueError, InternalError):
+        # Tongsuo reports a signature that is not valid DER as an InternalError; it is still just invalid.
         return False
     return True
 

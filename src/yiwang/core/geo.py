@@ -151,6 +151,23 @@ class GridIndex:
             return None
         return self.refs[int(hits.min())]
 
+    def lookup_many(self, coords: Iterable[tuple[float, float]]) -> list[GridRef | None]:
+        """Vectorised lookup for bulk work (imports, re-gridding incidents): one tree query for all points."""
+        import numpy as np
+
+        coords = np.asarray(list(coords), dtype=float).reshape(-1, 2)
+        result: list[GridRef | None] = [None] * len(coords)
+        if self.tree is None or not len(coords):
+            return result
+        point_idx, tree_idx = self.tree.query(shapely.points(coords), predicate="covered_by")
+        best: dict[int, int] = {}
+        for p, t in zip(point_idx.tolist(), tree_idx.tolist(), strict=True):
+            if p not in best or t < best[p]:
+                best[p] = t
+        for p, t in best.items():
+            result[p] = self.refs[t]
+        return result
+
 
 _lock = threading.Lock()
 _index: GridIndex | None = None
@@ -164,7 +181,9 @@ def grid_index_stamp() -> tuple[int, str]:
 
     from .models import Division
 
-    row = Division.objects.filter(level=Division.Level.GRID).aggregate(n=Count("id"), latest=Max("updated_at"))
+    row = Division.objects.filter(level=Division.Level.GRID).aggregate(
+        n=Count("id"), latest=Max("updated_at")
+    )
     return row["n"], row["latest"].isoformat() if row["latest"] else ""
 
 
@@ -222,4 +241,4 @@ def grid_for_point(lon: float, lat: float):
     ref = grid_ref_for_point(lon, lat)
     if ref is None:
         return None
-    return Division.objects.filter(pk=ref.id, is_active=True).first()
+    return Division.objects.select_related("parent").filter(pk=ref.id, is_active=True).first()

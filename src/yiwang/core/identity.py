@@ -9,6 +9,12 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.backends import ModelBackend
 
+# Set in the fresh session after an idle logout, so the login page can say why the user was signed out.
+IDLE_LOGOUT_FLAG = "yiwang_idle_logout"
+# Refresh the "last seen" stamp at most this often: writing the session on every request would cost a
+# database write per page view, and a minute of slack on a thirty-minute idle limit does not matter.
+LAST_SEEN_RESOLUTION = 60
+
 
 class AccountBackend(ModelBackend):
     """Password check only; lockout and the second factor are enforced by services.identity.account_login."""
@@ -27,7 +33,8 @@ class SessionIdleTimeoutMiddleware:
             last = request.session.get("last_seen")
             if last is not None and now - int(last) > settings.SESSION_IDLE_SECONDS:
                 logout(request)
-            else:
+                request.session[IDLE_LOGOUT_FLAG] = True
+            elif last is None or now - int(last) >= LAST_SEEN_RESOLUTION:
                 request.session["last_seen"] = now
         return self.get_response(request)
 

@@ -55,7 +55,7 @@ class Keystore:
             "seals": {},
         }
         store = cls(path=path, data=data)
-        store.save()
+        store.save(exclusive=True)
         return store
 
     @classmethod
@@ -64,14 +64,25 @@ class Keystore:
             raise KeystoreError(f"no keystore at {path}: run `yiwang keys init` first")
         return cls(path=path, data=json.loads(path.read_text()))
 
-    def save(self) -> None:
+    def save(self, *, exclusive: bool = False) -> None:
+        """Atomic write (0600). `exclusive` refuses to replace an existing file, so two processes running
+        `keys init` at once cannot both create a keystore and lose one field key."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(self.data, fh, indent=1)
         os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        try:
+            if exclusive:
+                try:
+                    os.link(tmp, self.path)
+                except FileExistsError as exc:
+                    raise KeystoreError(f"keystore already exists: {self.path}") from exc
+            else:
+                os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
         self._private_cache.clear()
 
     # --- platform key ---------------------------------------------------------------------------------
@@ -137,8 +148,12 @@ class Keystore:
 
     def blind_index(self, value: str, *, purpose: str) -> str:
         """HMAC-SM3 of a normalised value; the purpose keeps an ID-number index from matching a phone index."""
-        key = bytes.fromhex(self.data["blind_index_key"])
-        return crypto.hmac_sm3(key, f"{purpose}\x1f{value}".encode()).hex()
+        keyed = self._private_cache.get("blind_index")
+        if keyed is None:
+            keyed = self._private_cache["blind_index"] = crypto.hmac_sm3_keyed(bytes.fromhex(self.data["blind_index_key"]))
+        mac = keyed.copy()
+        mac.update(f"{purpose}\x1f{value}".encode())
+        return mac.hexdigest()
 
     # --- seal keys (used by the licences app) ---------------------------------------------------------
     def seal_key_create(self, seal_id: str) -> bytes:

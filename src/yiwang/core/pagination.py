@@ -35,7 +35,12 @@ def decode_cursor(cursor: str) -> Any:
 
 
 def keyset_page(
-    queryset: QuerySet, *, key: str = "id", cursor: str | None = None, limit: int = DEFAULT_LIMIT, descending: bool = False
+    queryset: QuerySet,
+    *,
+    key: str = "id",
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    descending: bool = False,
 ) -> Page:
     """One page ordered by `key` (a unique column). `cursor` is the opaque value from the previous page."""
     limit = max(1, min(int(limit or DEFAULT_LIMIT), MAX_LIMIT))

@@ -6,7 +6,7 @@ declares none. Selectors and services check them too, so hiding a link in a temp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 @dataclass(frozen=True)
 class Permission:
     code: str
-    description: str
+    # Lazily translated, so it stays out of equality and hashing (its text depends on the active language).
+    description: str = field(compare=False, hash=False)
 
     def __str__(self) -> str:
         return self.code
@@ -35,35 +36,35 @@ def all_permissions() -> dict[str, Permission]:
 
 
 # --- public and self-service -------------------------------------------------------------------------
-PUBLIC = permission("public", "无需登录即可访问（健康检查、登录、公开信息）")
-SELF_SERVICE = permission("self.service", "已登录用户查看和维护本人账户、本人或本单位信息")
+PUBLIC = permission("public", _("无需登录即可访问（健康检查、登录、公开信息）"))
+SELF_SERVICE = permission("self.service", _("已登录用户查看和维护本人账户、本人或本单位信息"))
 
 # --- organisation --------------------------------------------------------------------------------------
-DIVISION_VIEW = permission("division.view", "查看行政区划与网格")
-DIVISION_MANAGE = permission("division.manage", "维护行政区划与网格边界")
-DEPARTMENT_VIEW = permission("department.view", "查看部门与人员")
-DEPARTMENT_MANAGE = permission("department.manage", "维护部门、人员和角色")
+DIVISION_VIEW = permission("division.view", _("查看行政区划与网格"))
+DIVISION_MANAGE = permission("division.manage", _("维护行政区划与网格边界"))
+DEPARTMENT_VIEW = permission("department.view", _("查看部门与人员"))
+DEPARTMENT_MANAGE = permission("department.manage", _("维护部门、人员和角色"))
 
 # --- base registries -------------------------------------------------------------------------------------
-PERSON_LOOKUP = permission("person.lookup", "按身份证号查询自然人（须说明用途，记入审计）")
-PERSON_MANAGE = permission("person.manage", "维护自然人基础库")
-ORGANISATION_LOOKUP = permission("organisation.lookup", "查询法人基础库")
-ORGANISATION_MANAGE = permission("organisation.manage", "维护法人基础库")
+PERSON_LOOKUP = permission("person.lookup", _("按身份证号查询自然人（须说明用途，记入审计）"))
+PERSON_MANAGE = permission("person.manage", _("维护自然人基础库"))
+ORGANISATION_LOOKUP = permission("organisation.lookup", _("查询法人基础库"))
+ORGANISATION_MANAGE = permission("organisation.manage", _("维护法人基础库"))
 
 # --- platform ------------------------------------------------------------------------------------------
-AUDIT_VIEW = permission("audit.view", "查看审计日志并校验审计链")
-AUDIT_CHECKPOINT = permission("audit.checkpoint", "生成审计链签名检查点")
-CALENDAR_MANAGE = permission("calendar.manage", "维护节假日与调休工作日")
-SYSTEM_MANAGE = permission("system.manage", "管理接入系统（客户端凭证与授权范围）")
+AUDIT_VIEW = permission("audit.view", _("查看审计日志并校验审计链"))
+AUDIT_CHECKPOINT = permission("audit.checkpoint", _("生成审计链签名检查点"))
+CALENDAR_MANAGE = permission("calendar.manage", _("维护节假日与调休工作日"))
+SYSTEM_MANAGE = permission("system.manage", _("管理接入系统（客户端凭证与授权范围）"))
 
 # --- network work queues (the modules of later issues check these) ------------------------------------
-CASE_INTAKE = permission("case.intake", "综合受理窗口：代办、受理、补正")
-CASE_APPROVE = permission("case.approve", "审查与决定办件")
-CASE_SUPERVISE = permission("case.supervise", "部门负责人：督办、查看本部门全部办件")
-INCIDENT_INTAKE = permission("incident.intake", "12345 热线受理与登记")
-INCIDENT_DISPATCH = permission("incident.dispatch", "指挥中心分拨、派遣、改派")
-INCIDENT_HANDLE = permission("incident.handle", "网格员巡查上报、处置与核查")
-DATA_STEWARD = permission("data.steward", "数据专员：资源目录、共享申请、数据质量")
+CASE_INTAKE = permission("case.intake", _("综合受理窗口：代办、受理、补正"))
+CASE_APPROVE = permission("case.approve", _("审查与决定办件"))
+CASE_SUPERVISE = permission("case.supervise", _("部门负责人：督办、查看本部门全部办件"))
+INCIDENT_INTAKE = permission("incident.intake", _("12345 热线受理与登记"))
+INCIDENT_DISPATCH = permission("incident.dispatch", _("指挥中心分拨、派遣、改派"))
+INCIDENT_HANDLE = permission("incident.handle", _("网格员巡查上报、处置与核查"))
+DATA_STEWARD = permission("data.steward", _("数据专员：资源目录、共享申请、数据质量"))
 
 
 class Role(models.TextChoices):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from .permissions import SELF_SERVICE, Permission, permissions_for_roles
 
@@ -69,4 +70,4 @@ class Principal:
 
     def require(self, perm: Permission) -> None:
         if perm not in self.permissions:
-            raise PermissionDenied(f"需要权限：{perm.description}（{perm.code}）")
+            raise PermissionDenied(_("需要权限：%(description)s（%(code)s）") % {"description": perm.description, "code": perm.code})

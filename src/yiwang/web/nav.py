@@ -61,7 +61,9 @@ def _url_or_none(url_name: str) -> str | None:
         return None
 
 
-def nav_for(principal, current_path: str = "", items: tuple[NavItem, ...] = NAV_ITEMS) -> list[ResolvedNavItem]:
+def nav_for(
+    principal, current_path: str = "", items: tuple[NavItem, ...] = NAV_ITEMS
+) -> list[ResolvedNavItem]:
     """The items `principal` may see, resolved to URLs; an anonymous visitor (None) sees none."""
     if principal is None:
         return []

@@ -92,7 +92,8 @@ def identity_of(principal: Principal) -> Identity:
         return Identity(name="", role_labels=())
     staff = principal.staff
     if staff is not None:
-        labels = tuple(str(r.get_role_display()) for r in staff.roles.all())
+        # An inactive staff member holds no permissions, so the header must not claim their roles either.
+        labels = tuple(str(r.get_role_display()) for r in staff.roles.all()) if staff.is_active else ()
         return Identity(name=staff.name, role_labels=labels or (str(Account.Kind.STAFF.label),))
     # account_preload cached the person; without it, fall back to the account's own name rather than query.
     person = Account.person.field.get_cached_value(account, default=None) if account.person_id else None
@@ -122,7 +123,9 @@ ROLE_WORKSPACES: dict[str, Workspace] = {
     Role.DATA_OFFICER: Workspace(Role.DATA_OFFICER, _("数据中台"), "web/home/data_officer.html"),
     Role.APPROVER: Workspace(Role.APPROVER, _("审批工作台"), "web/home/approver.html"),
     Role.WINDOW_CLERK: Workspace(Role.WINDOW_CLERK, _("综合受理工作台"), "web/home/window_clerk.html"),
-    Role.HOTLINE_OPERATOR: Workspace(Role.HOTLINE_OPERATOR, _("12345 热线"), "web/home/hotline_operator.html"),
+    Role.HOTLINE_OPERATOR: Workspace(
+        Role.HOTLINE_OPERATOR, _("12345 热线"), "web/home/hotline_operator.html"
+    ),
     Role.GRID_WORKER: Workspace(Role.GRID_WORKER, _("我的网格"), "web/home/grid_worker.html"),
 }
 
@@ -364,7 +367,9 @@ def department_overview(principal: Principal) -> DepartmentOverview:
     active = Staff.objects.filter(department=department, is_active=True)
     rows = active.values("roles__role").annotate(n=Count("id", distinct=True)).order_by("roles__role")
     labels = dict(Role.choices)
-    by_role = tuple(LabelledCount(labels[r["roles__role"]], r["n"]) for r in rows if r["roles__role"] in labels)
+    by_role = tuple(
+        LabelledCount(labels[r["roles__role"]], r["n"]) for r in rows if r["roles__role"] in labels
+    )
     return DepartmentOverview(name=department.name, staff_count=active.count(), by_role=by_role)
 
 
@@ -380,7 +385,9 @@ def system_counts(principal: Principal) -> SystemCounts:
     by_level = dict(Division.objects.values_list("level").annotate(n=Count("id")).order_by("level"))
     head = AuditHead.objects.filter(pk=1).values_list("last_seq", flat=True).first()
     return SystemCounts(
-        divisions_by_level=tuple(LabelledCount(label, by_level.get(level, 0)) for level, label in Division.Level.choices),
+        divisions_by_level=tuple(
+            LabelledCount(label, by_level.get(level, 0)) for level, label in Division.Level.choices
+        ),
         departments=Department.objects.count(),
         staff=Staff.objects.filter(is_active=True).count(),
         persons=Person.objects.count(),

@@ -29,7 +29,7 @@ def declares(perm: Permission):
 @require_safe
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """"/": the workspace of the signed-in account (citizen, enterprise or the staff member's role).
+    """The home page at "/": the workspace of the signed-in citizen, enterprise user or staff role.
 
     A staff member with several roles lands on the first (see selectors.ROLE_WORKSPACES) and switches with
     ?workspace=<role>; asking for a workspace one does not hold is a 403, not a silent fallback."""

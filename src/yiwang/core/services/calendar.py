@@ -122,16 +122,16 @@ def calendar_load_year(*, actor, year: int, replace: bool = False) -> int:
     try:
         wanted = {d.date: d for d in calendar_data.schedule(year)}
     except KeyError:
-        raise ValidationError(
-            {"year": _("没有 %(year)s 年的节假日安排数据") % {"year": year}}
-        ) from None
+        raise ValidationError({"year": _("没有 %(year)s 年的节假日安排数据") % {"year": year}}) from None
     with transaction.atomic():
         existing = {
             d.date: d
             for d in CalendarDay.objects.select_for_update().filter(date__year=year).order_by("date")
         }
         created = [
-            CalendarDay(date=s.date, kind=s.kind, name=s.name) for s in wanted.values() if s.date not in existing
+            CalendarDay(date=s.date, kind=s.kind, name=s.name)
+            for s in wanted.values()
+            if s.date not in existing
         ]
         changed = []
         for day_date, row in existing.items():

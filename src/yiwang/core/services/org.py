@@ -69,7 +69,9 @@ def _sibling_overlap(*, parent: Division, geom, exclude_pk: int | None) -> Divis
     """The first active sibling grid whose polygon overlaps `geom` by more than the tolerance."""
     min_lon, min_lat, max_lon, max_lat = geo.geometry_bbox(geom)
     siblings = (
-        Division.objects.filter(parent=parent, level=Division.Level.GRID, is_active=True, geometry__isnull=False)
+        Division.objects.filter(
+            parent=parent, level=Division.Level.GRID, is_active=True, geometry__isnull=False
+        )
         # The bbox columns let the database discard far-away grids before any polygon is parsed.
         .filter(min_lon__lte=max_lon, max_lon__gte=min_lon, min_lat__lte=max_lat, max_lat__gte=min_lat)
         .order_by("code")
@@ -249,7 +251,9 @@ def division_update(
     with transaction.atomic():
         if division.parent_id:
             Division.objects.select_for_update().filter(pk=division.parent_id).first()
-        division = Division.objects.select_for_update().select_related("parent").get(pk=division.pk)
+        division = (
+            Division.objects.select_for_update(of=("self",)).select_related("parent").get(pk=division.pk)
+        )
         before = division_snapshot(division)
         new_name = division.name if name is UNSET else (name or "").strip()
         new_geometry = division.geometry if geometry is UNSET else _as_geojson(geometry)
@@ -399,7 +403,9 @@ def department_update(
     require(actor, DEPARTMENT_MANAGE)
     with transaction.atomic():
         department = (
-            Department.objects.select_for_update().select_related("parent", "division").get(pk=department.pk)
+            Department.objects.select_for_update(of=("self",))
+            .select_related("parent", "division")
+            .get(pk=department.pk)
         )
         before = department_snapshot(department)
         if name is not UNSET:
@@ -555,7 +561,7 @@ def staff_update(
     require(actor, DEPARTMENT_MANAGE)
     with transaction.atomic():
         staff = (
-            Staff.objects.select_for_update()
+            Staff.objects.select_for_update(of=("self",))
             .select_related("account", "department", "grid")
             .get(pk=staff.pk)
         )
@@ -598,15 +604,17 @@ def staff_roles_set(*, actor: Principal | None, staff: Staff, roles) -> Staff:
     require(actor, DEPARTMENT_MANAGE)
     wanted = _clean_roles(roles)
     with transaction.atomic():
-        staff = Staff.objects.select_for_update().select_related("account", "department", "grid").get(pk=staff.pk)
+        staff = (
+            Staff.objects.select_for_update(of=("self",))
+            .select_related("account", "department", "grid")
+            .get(pk=staff.pk)
+        )
         current = sorted(StaffRole.objects.filter(staff=staff).values_list("role", flat=True))
         if current == wanted:
             return staff
         before = staff_snapshot(staff, current)
         StaffRole.objects.filter(staff=staff).exclude(role__in=wanted).delete()
-        StaffRole.objects.bulk_create(
-            [StaffRole(staff=staff, role=r) for r in wanted if r not in current]
-        )
+        StaffRole.objects.bulk_create([StaffRole(staff=staff, role=r) for r in wanted if r not in current])
         audit_record(
             actor=actor,
             action="staff.roles_set",

@@ -11,7 +11,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
-        parser.add_argument("--force-keystore", action="store_true", help="replace a different existing keystore")
+        parser.add_argument(
+            "--force-keystore", action="store_true", help="replace a different existing keystore"
+        )
 
     def handle(self, *args, path, force_keystore, **options):
         try:
@@ -19,7 +21,9 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         result = audit_verify()
-        self.stdout.write(f"restored {manifest['vendor']} backup of {manifest['created_at']}; {result.message()}")
+        self.stdout.write(
+            f"restored {manifest['vendor']} backup of {manifest['created_at']}; {result.message()}"
+        )
         if not result.ok:
             raise CommandError("restored data fails audit verification", returncode=1)
         self.stdout.write(self.style.SUCCESS("restore complete"))

@@ -28,14 +28,29 @@ class Command(BaseCommand):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "yiwang.settings"}
         children: list[subprocess.Popen] = []
         web = [
-            sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
-            "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", "yiwang.wsgi:application",
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
+            "--no-ws",
+            "yiwang.wsgi:application",
         ]
         children.append(subprocess.Popen(web, env=env))
         if with_worker:
             children.append(subprocess.Popen([sys.executable, "-m", "yiwang.cli", "run_huey"], env=env))
-        self.stdout.write(f"Yiwang serving on http://{host}:{port} ({workers} workers"
-                          f"{', Huey consumer' if with_worker else ''}; database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})")
+        self.stdout.write(
+            f"Yiwang serving on http://{host}:{port} ({workers} workers"
+            f"{', Huey consumer' if with_worker else ''}; database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})"
+        )
 
         stopping = False
 

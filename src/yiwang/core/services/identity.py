@@ -1,0 +1,773 @@
+"""Unified identity (统一身份认证): login with lockout, the TOTP second factor, passwords, API tokens and
+registered systems (client credentials).
+
+Failures that must be remembered (a wrong password raises the failure counter, the attempt is audited) are
+committed before the caller hears about them: the functions either return a result object or raise only after
+their transaction has committed, so an exception never rolls the counter back.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import pyotp
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import crypto
+from ..audit import audit_record
+from ..models import Account, ApiToken, Department, RegisteredSystem
+from ..permissions import DEPARTMENT_MANAGE, SECOND_FACTOR_ROLES, SYSTEM_MANAGE, SYSTEM_SCOPES
+from ..principal import Principal
+
+TOTP_ISSUER = "Yiwang 一网"
+TOTP_VALID_WINDOW = 1  # one 30-second step either side: phone clocks drift
+TOKEN_BYTES = 32
+MAX_TOKEN_LENGTH = 256  # anything longer is not one of ours; refuse before hashing
+
+
+# --- results and errors ------------------------------------------------------------------------------------
+class LoginStatus(StrEnum):
+    OK = "ok"  # fully authenticated
+    SECOND_FACTOR = "second_factor"  # password right, the TOTP step must follow
+    INVALID = "invalid"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    status: LoginStatus
+    account: Account | None = None
+    message: str = ""
+    locked_until: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (LoginStatus.OK, LoginStatus.SECOND_FACTOR)
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return self.status == LoginStatus.SECOND_FACTOR
+
+    @property
+    def totp_enrolled(self) -> bool:
+        return self.account is not None and self.account.totp_confirmed_at is not None
+
+
+class AuthFailure(Exception):
+    """A refused token request; `status` and `error` (the OAuth 2.0 error code) shape the problem+json reply."""
+
+    status = 401
+    error = "invalid_grant"
+
+    def __init__(self, message: str, *, locked_until: datetime | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.locked_until = locked_until
+
+
+class InvalidCredentials(AuthFailure):
+    status, error = 401, "invalid_grant"
+
+
+class InvalidClient(AuthFailure):
+    status, error = 401, "invalid_client"
+
+
+class SecondFactorRequired(AuthFailure):
+    status, error = 401, "second_factor_required"
+
+
+class AccountLocked(AuthFailure):
+    status, error = 423, "account_locked"
+
+
+class InvalidScope(AuthFailure):
+    status, error = 400, "invalid_scope"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown to the caller once; only its SM3 digest is stored
+    record: ApiToken
+    scopes: list[str] = field(default_factory=list)
+
+    @property
+    def expires_in(self) -> int:
+        return max(0, int((self.record.expires_at - timezone.now()).total_seconds()))
+
+
+# --- messages ----------------------------------------------------------------------------------------------
+def _generic_failure() -> str:
+    # Same text for an unknown user, a wrong password and a disabled account: no user enumeration.
+    return _("用户名或密码不正确。")
+
+
+def _locked_message(until: datetime) -> str:
+    return _("账户因连续登录失败已被锁定，请于 %(until)s 之后再试。") % {
+        "until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")
+    }
+
+
+def _account_ref(account: Account) -> str:
+    return str(account.public_id)
+
+
+def _audit_account(actor, action: str, account: Account, *, before=None, after=None, ip: str = "") -> None:
+    """An audit entry about an account (the login events, unlocks, TOTP changes)."""
+    if ip:
+        after = {**(after or {}), "ip": ip}
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="account",
+        object_id=_account_ref(account),
+        before=before,
+        after=after,
+    )
+
+
+def token_ref(record: ApiToken) -> str:
+    """A short public reference to a token (a prefix of its digest); never the token itself."""
+    return record.digest[:16]
+
+
+# --- lockout bookkeeping (called inside a transaction holding the account's row lock) ------------------------
+def _lock_account(account_id: int) -> Account:
+    return Account.objects.select_for_update().get(pk=account_id)
+
+
+def _active_lock(account: Account, now: datetime) -> datetime | None:
+    if account.locked_until is not None and account.locked_until > now:
+        return account.locked_until
+    return None
+
+
+def _clear_expired_lock(account: Account, now: datetime) -> None:
+    """An expired lock starts a fresh count, so one more typo after the lock does not re-lock at once."""
+    if account.locked_until is not None and account.locked_until <= now:
+        account.locked_until = None
+        account.failed_logins = 0
+
+
+def _record_failure(account: Account, now: datetime, *, action: str, reason: str, ip: str) -> LoginResult:
+    account.failed_logins += 1
+    _audit_account(
+        account, action, account, after={"reason": reason, "failed_logins": account.failed_logins}, ip=ip
+    )
+    if account.failed_logins >= settings.YIWANG_LOCKOUT_THRESHOLD:
+        account.locked_until = now + timedelta(minutes=settings.YIWANG_LOCKOUT_MINUTES)
+        _audit_account(
+            account,
+            "account.locked",
+            account,
+            after={"locked_until": account.locked_until, "failed_logins": account.failed_logins},
+        )
+    account.save(update_fields=["failed_logins", "locked_until"])
+    if account.locked_until is not None:
+        return LoginResult(
+            LoginStatus.LOCKED, account, _locked_message(account.locked_until), account.locked_until
+        )
+    return LoginResult(LoginStatus.INVALID, None, _generic_failure())
+
+
+def _refuse_locked(account: Account, until: datetime, *, action: str, ip: str) -> LoginResult:
+    _audit_account(account, action, account, after={"reason": "locked", "locked_until": until}, ip=ip)
+    return LoginResult(LoginStatus.LOCKED, account, _locked_message(until), until)
+
+
+def _reset_failures(account: Account) -> None:
+    if account.failed_logins or account.locked_until is not None:
+        account.failed_logins = 0
+        account.locked_until = None
+        account.save(update_fields=["failed_logins", "locked_until"])
+
+
+# --- login ----------------------------------------------------------------------------------------------------
+def account_needs_second_factor(account: Account) -> bool:
+    """Staff holding an administrator or dispatcher role must pass TOTP (等保三级: two factors for admins)."""
+    if account.kind != Account.Kind.STAFF:
+        return False
+    staff = getattr(account, "staff", None)
+    if staff is None:
+        return False
+    return staff.roles.filter(role__in=[str(r) for r in SECOND_FACTOR_ROLES]).exists()
+
+
+def account_login(*, username: str, password: str, ip: str = "") -> LoginResult:
+    """Checks the password under the account's row lock, with lockout.
+
+    OK: fully logged in (audited as account.login, failure counter reset). SECOND_FACTOR: the password was right
+    but TOTP must follow; the counter is deliberately NOT reset yet, otherwise someone holding the password
+    could alternate password and code guesses forever without ever being locked out.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        account = Account.objects.select_for_update().filter(username=username).first()
+        if account is None:
+            # Hash anyway so an unknown name costs the same time as a wrong password.
+            make_password(password)
+            audit_record(
+                actor=None,
+                action="account.login_failed",
+                object_type="account",
+                after={"username": username[:150], "reason": "unknown_user", **({"ip": ip} if ip else {})},
+            )
+            return LoginResult(LoginStatus.INVALID, None, _generic_failure())
+        until = _active_lock(account, now)
+        if until is not None:
+            # Refused without looking at the password, so a lock cannot be used to test guesses.
+            return _refuse_locked(account, until, action="account.login_failed", ip=ip)
+        _clear_expired_lock(account, now)
+        if not account.check_password(password):
+            return _record_failure(account, now, action="account.login_failed", reason="bad_password", ip=ip)
+        if not account.is_active:
+            _audit_account(account, "account.login_failed", account, after={"reason": "inactive"}, ip=ip)
+            return LoginResult(LoginStatus.INVALID, None, _generic_failure())
+        if account_needs_second_factor(account):
+            # Persist a cleared expired lock; the counter itself stays until the second factor passes.
+            account.save(update_fields=["failed_logins", "locked_until"])
+            _audit_account(
+                account, "account.password_verified", account, after={"second_factor": "totp"}, ip=ip
+            )
+            return LoginResult(LoginStatus.SECOND_FACTOR, account)
+        _reset_failures(account)
+        _audit_account(account, "account.login", account, after={"method": "password"}, ip=ip)
+        return LoginResult(LoginStatus.OK, account)
+
+
+def account_login_complete(*, account: Account, method: str = "password+totp", ip: str = "") -> Account:
+    """Marks a two-step login as complete once the second factor passed: audit entry, counter reset."""
+    with transaction.atomic():
+        locked = _lock_account(account.pk)
+        _reset_failures(locked)
+        _audit_account(locked, "account.login", locked, after={"method": method}, ip=ip)
+    return locked
+
+
+def account_logout(*, account: Account) -> None:
+    with transaction.atomic():
+        _audit_account(account, "account.logout", account)
+
+
+def account_unlock(*, actor: Principal, account: Account) -> Account:
+    actor.require(DEPARTMENT_MANAGE)
+    with transaction.atomic():
+        locked = _lock_account(account.pk)
+        before = {"failed_logins": locked.failed_logins, "locked_until": locked.locked_until}
+        locked.failed_logins = 0
+        locked.locked_until = None
+        locked.save(update_fields=["failed_logins", "locked_until"])
+        _audit_account(
+            actor, "account.unlocked", locked, before=before, after={"failed_logins": 0, "locked_until": None}
+        )
+    return locked
+
+
+# --- TOTP second factor -------------------------------------------------------------------------------------
+def _totp(secret: str) -> pyotp.TOTP:
+    return pyotp.TOTP(secret)
+
+
+def _totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step the code belongs to (within the valid window), or None. Knowing the step lets us refuse
+    a code that was already used, which pyotp's verify() alone cannot."""
+    code = (code or "").strip().replace(" ", "")
+    if not secret or len(code) != 6 or not code.isdigit():
+        return None
+    totp = _totp(secret)
+    current = totp.timecode(now)
+    for offset in range(-TOTP_VALID_WINDOW, TOTP_VALID_WINDOW + 1):
+        if pyotp.utils.strings_equal(code, totp.generate_otp(current + offset)):
+            return current + offset
+    return None
+
+
+def totp_provisioning_uri(account: Account) -> str:
+    return _totp(account.totp_secret).provisioning_uri(name=account.username, issuer_name=TOTP_ISSUER)
+
+
+def totp_enrol_begin(*, account: Account) -> tuple[str, str]:
+    """A fresh secret (stored SM4-encrypted, unconfirmed) and its otpauth:// URI for the authenticator app.
+
+    An account that already has a confirmed authenticator cannot start over here: otherwise anyone holding
+    only the password could replace the second factor. An administrator resets it (account_totp_reset).
+    """
+    secret = pyotp.random_base32()
+    with transaction.atomic():
+        locked = _lock_account(account.pk)
+        if locked.totp_confirmed_at is not None:
+            raise ValidationError({"code": _("已绑定动态口令；如需更换设备，请联系管理员重置。")})
+        locked.totp_secret = secret
+        locked.totp_last_step = 0
+        locked.save(update_fields=["totp_secret", "totp_last_step"])
+        _audit_account(locked, "account.totp_enrol_started", locked)
+    account.totp_secret, account.totp_confirmed_at, account.totp_last_step = secret, None, 0
+    return secret, totp_provisioning_uri(account)
+
+
+def totp_enrol_confirm(*, account: Account, code: str) -> Account:
+    """Confirms enrolment with a first code from the app. Raises ValidationError({"code": ...}) when wrong."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_account(account.pk)
+        until = _active_lock(locked, now)
+        if until is not None:
+            raise ValidationError({"code": _locked_message(until)})
+        if locked.totp_confirmed_at is not None:
+            raise ValidationError({"code": _("已绑定动态口令。")})
+        if not locked.totp_secret:
+            raise ValidationError({"code": _("请先扫描二维码开始绑定。")})
+        step = _totp_step(locked.totp_secret, code, now)
+        if step is None:
+            # Not counted towards lockout: whoever is here sees the secret on screen, a miss is a typo.
+            raise ValidationError({"code": _("动态口令不正确，请核对手机上显示的 6 位数字。")})
+        locked.totp_confirmed_at = now
+        locked.totp_last_step = step
+        locked.save(update_fields=["totp_confirmed_at", "totp_last_step"])
+        _audit_account(locked, "account.totp_enrolled", locked, after={"confirmed_at": now})
+    account.totp_confirmed_at, account.totp_last_step = now, step
+    return locked
+
+
+def totp_verify(*, account: Account, code: str, ip: str = "") -> LoginResult:
+    """Checks a TOTP code: ±1 step, a step never accepted twice, failures count towards the lockout."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_account(account.pk)
+        until = _active_lock(locked, now)
+        if until is not None:
+            return _refuse_locked(locked, until, action="account.totp_failed", ip=ip)
+        _clear_expired_lock(locked, now)
+        if locked.totp_confirmed_at is None:
+            return _record_failure(locked, now, action="account.totp_failed", reason="not_enrolled", ip=ip)
+        step = _totp_step(locked.totp_secret, code, now)
+        if step is None:
+            return _record_failure(locked, now, action="account.totp_failed", reason="bad_code", ip=ip)
+        if step <= locked.totp_last_step:
+            return _record_failure(locked, now, action="account.totp_failed", reason="replayed_code", ip=ip)
+        locked.totp_last_step = step
+        locked.failed_logins = 0
+        locked.locked_until = None
+        locked.save(update_fields=["totp_last_step", "failed_logins", "locked_until"])
+        _audit_account(locked, "account.totp_verified", locked)
+    account.totp_last_step, account.failed_logins, account.locked_until = step, 0, None
+    return LoginResult(LoginStatus.OK, locked)
+
+
+def account_totp_reset(*, actor: Principal, account: Account) -> Account:
+    """An administrator clears a lost authenticator; the holder enrols again at the next login."""
+    actor.require(DEPARTMENT_MANAGE)
+    with transaction.atomic():
+        locked = _lock_account(account.pk)
+        before = {"totp_confirmed_at": locked.totp_confirmed_at}
+        locked.totp_secret = ""
+        locked.totp_confirmed_at = None
+        locked.totp_last_step = 0
+        locked.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
+        _audit_account(actor, "account.totp_reset", locked, before=before, after={"totp_confirmed_at": None})
+    return locked
+
+
+# --- passwords -------------------------------------------------------------------------------------------------
+def _password_message(error: ValidationError) -> str:
+    """Our own Chinese text per validator code: Django's zh-hans catalogue lags behind some of its messages."""
+    params = error.params or {}
+    messages = {
+        "password_too_short": _("密码太短，至少需要 %(min_length)d 个字符。"),
+        "password_too_common": _("这个密码太常见，容易被猜到。"),
+        "password_entirely_numeric": _("密码不能全部是数字。"),
+        "password_too_similar": _("密码与您的账户信息（%(verbose_name)s）过于相似。"),
+    }
+    template = messages.get(error.code or "")
+    if template is None:
+        return error.messages[0]
+    try:
+        return template % params
+    except (KeyError, TypeError, ValueError):
+        return error.messages[0]
+
+
+def password_change(*, account: Account, old: str, new: str) -> Account:
+    """Changes the password after checking the old one and Django's validators; revokes the API tokens."""
+    if not account.check_password(old):
+        raise ValidationError({"old_password": _("原密码不正确。")})
+    if new == old:
+        raise ValidationError({"new_password": _("新密码不能与原密码相同。")})
+    try:
+        validate_password(new, user=account)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": [_password_message(e) for e in exc.error_list]}) from exc
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_account(account.pk)
+        locked.set_password(new)
+        locked.password_changed_at = now
+        locked.save(update_fields=["password", "password_changed_at"])
+        revoked = ApiToken.objects.filter(account=locked, revoked_at__isnull=True).update(revoked_at=now)
+        _audit_account(
+            locked,
+            "account.password_changed",
+            locked,
+            after={"changed_at": now, "api_tokens_revoked": revoked},
+        )
+    account.password, account.password_changed_at = locked.password, now
+    return locked
+
+
+# --- API tokens ------------------------------------------------------------------------------------------------
+def _digest(token: str) -> str:
+    return crypto.sm3_hex(token.encode())
+
+
+def _new_token(*, account: Account | None, system: RegisteredSystem | None, scopes: list[str]) -> IssuedToken:
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    record = ApiToken.objects.create(
+        digest=_digest(token),
+        account=account,
+        system=system,
+        scopes=scopes,
+        expires_at=timezone.now() + timedelta(hours=settings.YIWANG_API_TOKEN_HOURS),
+    )
+    return IssuedToken(token=token, record=record, scopes=scopes)
+
+
+def api_token_issue_for_account(*, account: Account) -> IssuedToken:
+    """A bearer token acting as the account (its roles decide what it may do). Caller has authenticated it."""
+    if not account.is_active:
+        raise InvalidCredentials(_generic_failure())
+    scopes = sorted(p.code for p in Principal.for_account(account).permissions)
+    with transaction.atomic():
+        issued = _new_token(account=account, system=None, scopes=scopes)
+        audit_record(
+            actor=account,
+            action="api_token.issued",
+            object_type="api_token",
+            object_id=token_ref(issued.record),
+            after={"owner": "account", "expires_at": issued.record.expires_at},
+        )
+    return issued
+
+
+def api_token_issue_for_password(
+    *, username: str, password: str, totp: str | None = None, ip: str = ""
+) -> IssuedToken:
+    """The OAuth 2.0 password grant: the same login rules as the web page, second factor included."""
+    result = account_login(username=username, password=password, ip=ip)
+    if result.status == LoginStatus.LOCKED:
+        raise AccountLocked(result.message, locked_until=result.locked_until)
+    if not result.ok:
+        raise InvalidCredentials(result.message)
+    account = result.account
+    if result.needs_second_factor:
+        if not result.totp_enrolled:
+            raise SecondFactorRequired(_("该账户须使用动态口令，请先在网页登录并完成动态口令绑定。"))
+        if not totp:
+            raise SecondFactorRequired(_("该账户须提供动态口令：请在 totp 参数中填写验证器上的 6 位数字。"))
+        second = totp_verify(account=account, code=totp, ip=ip)
+        if second.status == LoginStatus.LOCKED:
+            raise AccountLocked(second.message, locked_until=second.locked_until)
+        if not second.ok:
+            raise SecondFactorRequired(_("动态口令不正确或已被使用。"))
+        account = account_login_complete(account=account, method="api:password+totp", ip=ip)
+    return api_token_issue_for_account(account=account)
+
+
+def _scope_codes() -> frozenset[str]:
+    return frozenset(p.code for p in SYSTEM_SCOPES)
+
+
+def _validate_system_scopes(scopes) -> list[str]:
+    codes = [str(s) for s in (scopes or [])]
+    unknown = sorted(set(codes) - _scope_codes())
+    if unknown:
+        raise ValidationError(
+            {"scopes": _("以下授权范围不允许授予接入系统：%(codes)s") % {"codes": "、".join(unknown)}}
+        )
+    if not codes:
+        raise ValidationError({"scopes": _("请至少选择一项授权范围。")})
+    return sorted(set(codes))
+
+
+def _system_snapshot(system: RegisteredSystem) -> dict:
+    return {
+        "client_id": system.client_id,
+        "name": system.name,
+        "department": system.department.code,
+        "scopes": list(system.scopes),
+        "is_active": system.is_active,
+    }
+
+
+def registered_system_create(
+    *, actor: Principal, name: str, department: Department, scopes
+) -> tuple[RegisteredSystem, str]:
+    """Registers an external system; returns it with its client secret, which is shown this once only."""
+    actor.require(SYSTEM_MANAGE)
+    name = (name or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = _("请填写系统名称。")
+    elif len(name) > 100:
+        errors["name"] = _("系统名称最多 100 个字符。")
+    if department is None:
+        errors["department"] = _("请选择责任部门。")
+    try:
+        codes = _validate_system_scopes(scopes)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    secret = secrets.token_urlsafe(TOKEN_BYTES)
+    with transaction.atomic():
+        system = RegisteredSystem.objects.create(
+            client_id=f"ywsys-{secrets.token_hex(8)}",
+            name=name,
+            department=department,
+            secret_hash=make_password(secret),
+            scopes=codes,
+        )
+        audit_record(
+            actor=actor,
+            action="system.registered",
+            object_type="registered_system",
+            object_id=str(system.public_id),
+            after=_system_snapshot(system),
+        )
+    return system, secret
+
+
+def registered_system_update(
+    *, actor: Principal, system: RegisteredSystem, name: str, scopes, is_active: bool
+) -> RegisteredSystem:
+    """Edits name, scopes and the active flag. Narrowing scopes or deactivating revokes the live tokens."""
+    actor.require(SYSTEM_MANAGE)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("请填写系统名称。")})
+    codes = _validate_system_scopes(scopes)
+    with transaction.atomic():
+        locked = RegisteredSystem.objects.select_for_update().select_related("department").get(pk=system.pk)
+        before = _system_snapshot(locked)
+        narrowed = not set(codes) >= set(locked.scopes)
+        locked.name, locked.scopes, locked.is_active = name, codes, is_active
+        locked.save(update_fields=["name", "scopes", "is_active"])
+        revoked = 0
+        if narrowed or not is_active:
+            revoked = ApiToken.objects.filter(system=locked, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
+        audit_record(
+            actor=actor,
+            action="system.updated",
+            object_type="registered_system",
+            object_id=str(locked.public_id),
+            before=before,
+            after={**_system_snapshot(locked), "api_tokens_revoked": revoked},
+        )
+    return locked
+
+
+def registered_system_rotate_secret(
+    *, actor: Principal, system: RegisteredSystem, revoke_tokens: bool = True
+) -> str:
+    """A new client secret (shown once); the old one stops working at once. Tokens issued with the old secret
+    are revoked by default, since rotation usually follows a suspected leak."""
+    actor.require(SYSTEM_MANAGE)
+    secret = secrets.token_urlsafe(TOKEN_BYTES)
+    with transaction.atomic():
+        locked = RegisteredSystem.objects.select_for_update().get(pk=system.pk)
+        locked.secret_hash = make_password(secret)
+        locked.save(update_fields=["secret_hash"])
+        revoked = 0
+        if revoke_tokens:
+            revoked = ApiToken.objects.filter(system=locked, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
+        audit_record(
+            actor=actor,
+            action="system.secret_rotated",
+            object_type="registered_system",
+            object_id=str(locked.public_id),
+            after={"client_id": locked.client_id, "api_tokens_revoked": revoked},
+        )
+    system.secret_hash = locked.secret_hash
+    return secret
+
+
+_DUMMY_SECRET_HASH: str | None = None
+
+
+def _dummy_check(secret: str) -> None:
+    """Spends one argon2 verification on an unknown client id, so timing does not tell which ids exist."""
+    global _DUMMY_SECRET_HASH
+    if _DUMMY_SECRET_HASH is None:
+        _DUMMY_SECRET_HASH = make_password(secrets.token_urlsafe(16))
+    check_password(secret, _DUMMY_SECRET_HASH)
+
+
+def api_token_issue_for_system(*, client_id: str, client_secret: str, scopes=None) -> IssuedToken:
+    """The OAuth 2.0 client-credentials grant. `scopes` (None = all granted) must be a subset of the grant."""
+    failure: AuthFailure | None = None
+    issued: IssuedToken | None = None
+    with transaction.atomic():
+        system = (
+            RegisteredSystem.objects.select_related("department").filter(client_id=client_id or "").first()
+        )
+        if system is None:
+            _dummy_check(client_secret or "")
+            reason = "unknown_client"
+        elif not check_password(client_secret or "", system.secret_hash):
+            reason = "bad_secret"
+        elif not system.is_active:
+            reason = "inactive"
+        else:
+            reason = ""
+        if reason:
+            audit_record(
+                actor=system,
+                action="system.auth_failed",
+                object_type="registered_system",
+                object_id=str(system.public_id) if system else "",
+                after={"client_id": (client_id or "")[:64], "reason": reason},
+            )
+            failure = InvalidClient(_("客户端标识或密钥不正确，或该接入系统已停用。"))
+        else:
+            requested = sorted(set(scopes)) if scopes else sorted(system.scopes)
+            beyond = sorted(set(requested) - set(system.scopes))
+            if beyond:
+                audit_record(
+                    actor=system,
+                    action="system.auth_failed",
+                    object_type="registered_system",
+                    object_id=str(system.public_id),
+                    after={"reason": "scope_escalation", "requested": requested},
+                )
+                failure = InvalidScope(
+                    _("申请的授权范围超出该系统的授权：%(codes)s") % {"codes": "、".join(beyond)}
+                )
+            else:
+                issued = _new_token(account=None, system=system, scopes=requested)
+                audit_record(
+                    actor=system,
+                    action="api_token.issued",
+                    object_type="api_token",
+                    object_id=token_ref(issued.record),
+                    after={"owner": "system", "scopes": requested, "expires_at": issued.record.expires_at},
+                )
+    # Raised after the commit, so the failure stays in the audit chain.
+    if failure is not None:
+        raise failure
+    return issued
+
+
+def _live_token(token: str) -> ApiToken | None:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    # Every API call runs this: one unordered lookup by the unique digest, liveness checked in Python.
+    rows = list(
+        ApiToken.objects.select_related("account__staff__department", "system__department").filter(
+            digest=_digest(token)
+        )[:1]
+    )
+    record = rows[0] if rows else None
+    if record is None or record.revoked_at is not None or record.expires_at <= timezone.now():
+        return None
+    owner = record.account if record.account_id else record.system
+    if owner is None or not owner.is_active:
+        return None
+    return record
+
+
+def api_token_resolve(*, token: str) -> Principal | None:
+    """The principal a bearer token acts as, or None (unknown, expired, revoked, or owner disabled)."""
+    record = _live_token(token)
+    if record is None:
+        return None
+    if record.account_id:
+        return Principal.for_account(record.account)
+    return Principal.for_system(record.system, record.scopes)
+
+
+def api_token_revoke(*, actor: Principal, token: ApiToken) -> ApiToken:
+    """Revokes a token: its owner may, and so may a holder of SYSTEM_MANAGE. Revoking twice is a no-op."""
+    own = (actor.account is not None and token.account_id == getattr(actor.account, "pk", None)) or (
+        actor.system is not None and token.system_id == getattr(actor.system, "pk", None)
+    )
+    if not own:
+        actor.require(SYSTEM_MANAGE)
+    with transaction.atomic():
+        locked = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if locked.revoked_at is None:
+            locked.revoked_at = timezone.now()
+            locked.save(update_fields=["revoked_at"])
+            audit_record(
+                actor=actor,
+                action="api_token.revoked",
+                object_type="api_token",
+                object_id=token_ref(locked),
+                after={"revoked_at": locked.revoked_at},
+            )
+    token.revoked_at = locked.revoked_at
+    return locked
+
+
+def api_token_revoke_presented(*, token: str) -> bool:
+    """Revokes the token the caller presents (RFC 7009 style: holding it is the authority). False if not live."""
+    record = _live_token(token)
+    if record is None:
+        return False
+    principal = (
+        Principal.for_account(record.account)
+        if record.account_id
+        else Principal.for_system(record.system, record.scopes)
+    )
+    api_token_revoke(actor=principal, token=record)
+    return True
+
+
+# --- profile of the signed-in principal (read of one's own account; nothing to scope) -------------------------
+@dataclass(frozen=True)
+class AccountProfile:
+    kind: str
+    kind_label: str
+    username: str
+    name: str
+    roles: list[dict]
+    permissions: list[str]
+    department: dict | None
+    organisation: dict | None
+    second_factor_required: bool
+    totp_enrolled: bool
+
+
+def account_profile(*, principal: Principal) -> AccountProfile:
+    account = principal.account
+    if account is None:
+        raise ValidationError(_("接入系统没有个人账户信息。"))
+    staff = principal.staff
+    person = account.person if account.person_id else None
+    name = (staff.name if staff else "") or (person.name if person else "") or account.get_full_name()
+    department = principal.department
+    organisation = account.organisation if account.organisation_id else None
+    roles = sorted({(r.role, r.get_role_display()) for r in staff.roles.all()}) if staff else []
+    return AccountProfile(
+        kind=account.kind,
+        kind_label=str(account.get_kind_display()),
+        username=account.username,
+        name=name or account.username,
+        roles=[{"code": code, "label": str(label)} for code, label in roles],
+        permissions=sorted(p.code for p in principal.permissions),
+        department={"code": department.code, "name": department.name} if department else None,
+        organisation={"uscc": organisation.uscc, "name": organisation.name} if organisation else None,
+        second_factor_required=account_needs_second_factor(account),
+        totp_enrolled=account.totp_confirmed_at is not None,
+    )
