@@ -176,7 +176,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "huey": {"level": "INFO"},
+        # run_huey adds its own plain handler unless the logger has one: give it ours, once.
+        "huey": {"level": "INFO", "handlers": ["console"], "propagate": False},
     },
 }
 

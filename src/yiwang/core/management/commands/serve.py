@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("YIWANG_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("YIWANG_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("YIWANG_WEB_WORKERS", "2")))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("YIWANG_WEB_THREADS", "8")))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("YIWANG_WEB_THREADS", "4")))
         parser.add_argument("--with-worker", action="store_true", help="also run the Huey consumer")
 
     def handle(self, *args, host, port, workers, threads, with_worker, **options):
