@@ -217,19 +217,22 @@ def _actor_fields(actor) -> tuple[str, str]:
 
 
 def _locked_head() -> AuditHead:
-    """The head row, locked until the surrounding transaction ends. Created on the very first append; two
-    first appends racing both try the insert, the loser's savepoint rolls back and it waits on the winner."""
+    """The head row, locked until the surrounding transaction ends. Created on the very first append.
+
+    Creation inserts first and checks second: while our uncommitted insert holds the unique key, no other
+    appender can create or use a head, so "no entries yet" stays true until we commit. A racing first append
+    that lost the insert waits on the winner and then locks the winner's head."""
     head = AuditHead.objects.select_for_update().filter(pk=HEAD_PK).first()
     if head is not None:
         return head
-    if AuditEntry.objects.exists():
-        # Never re-create a head over existing entries: that would restart at seq 1 and hide the deletion.
-        raise AuditError(_("审计链头记录缺失，但已有审计记录：请运行 yiwang audit verify 并排查篡改。"))
     try:
         with transaction.atomic():
             AuditHead.objects.create(pk=HEAD_PK, last_seq=0, last_hash=GENESIS_HASH)
     except IntegrityError:
-        pass
+        return AuditHead.objects.select_for_update().get(pk=HEAD_PK)
+    if AuditEntry.objects.exists():
+        # Never re-create a head over existing entries: that would restart at seq 1 and hide the deletion.
+        raise AuditError(_("审计链头记录缺失，但已有审计记录：请运行 yiwang audit verify 并排查篡改。"))
     return AuditHead.objects.select_for_update().get(pk=HEAD_PK)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, task
 
 from .audit import AuditChainBroken, audit_checkpoint_create, audit_verify
 
@@ -35,3 +37,9 @@ def audit_verify_daily() -> dict:
     else:
         log.error("audit chain broken: %s", result.message(), extra={"broken_seq": result.broken_seq})
     return result.as_dict()
+
+
+@task()
+def consumer_echo(value: str) -> dict:
+    """Round-trip probe for operators and tests: proves a consumer is taking work from this queue."""
+    return {"value": value, "pid": os.getpid(), "host": socket.gethostname()}
