@@ -29,7 +29,9 @@ DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/yiwang_bench_api"
 def machine() -> dict:
     model = ""
     try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+        model = next(
+            line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version()}
@@ -40,13 +42,26 @@ def ensure_database(url: str) -> None:
     from dj_database_url import parse
 
     db = parse(url)
-    with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"] or "postgres", dbname="postgres", autocommit=True) as conn:
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"] or "postgres",
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
             conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 def yiwang(args: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "yiwang.cli", *args], env=env, check=True, capture_output=True, text=True, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "yiwang.cli", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
 
 
 def issue_token(env: dict) -> str:
@@ -88,7 +103,12 @@ def run_wrk(url: str, seconds: int, connections: int, threads: int, headers: dic
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return {"requests_per_s": rps, "p50_ms": p50, "p99_ms": p99, "errors": int(non2xx.group(1)) if non2xx else 0}
+    return {
+        "requests_per_s": rps,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+    }
 
 
 def main() -> None:
@@ -103,7 +123,13 @@ def main() -> None:
 
     url = os.environ.get("YIWANG_DATABASE_URL", DEFAULT_DB)
     var = tempfile.mkdtemp(prefix="yiwang-bench-api-")
-    env = {**os.environ, "YIWANG_DATABASE_URL": url, "YIWANG_VAR_DIR": var, "YIWANG_KEYSTORE": f"{var}/keystore.json", "YIWANG_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "YIWANG_DATABASE_URL": url,
+        "YIWANG_VAR_DIR": var,
+        "YIWANG_KEYSTORE": f"{var}/keystore.json",
+        "YIWANG_LOG_LEVEL": "WARNING",
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     if url.startswith("postgres"):
         ensure_database(url)
@@ -112,8 +138,20 @@ def main() -> None:
     token = issue_token(env)
 
     server = subprocess.Popen(
-        [sys.executable, "-m", "yiwang.cli", "serve", "--port", str(args.port), "--workers", str(args.workers)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "yiwang.cli",
+            "serve",
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{args.port}"
     try:
@@ -122,14 +160,20 @@ def main() -> None:
         run_wrk(f"{base}/healthz", 2, args.connections, 2, {})
         run_wrk(f"{base}/api/ping", 2, args.connections, 2, {"Authorization": f"Bearer {token}"})
         bare = run_wrk(f"{base}/healthz", args.seconds, args.connections, 2, {})
-        api = run_wrk(f"{base}/api/ping", args.seconds, args.connections, 2, {"Authorization": f"Bearer {token}"})
+        api = run_wrk(
+            f"{base}/api/ping", args.seconds, args.connections, 2, {"Authorization": f"Bearer {token}"}
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
         shutil.rmtree(var, ignore_errors=True)
 
-    print(f"bare Django view   : {bare['requests_per_s']:.0f} req/s  p50 {bare['p50_ms']} ms  p99 {bare['p99_ms']} ms")
-    print(f"authenticated API  : {api['requests_per_s']:.0f} req/s  p50 {api['p50_ms']} ms  p99 {api['p99_ms']} ms")
+    print(
+        f"bare Django view   : {bare['requests_per_s']:.0f} req/s  p50 {bare['p50_ms']} ms  p99 {bare['p99_ms']} ms"
+    )
+    print(
+        f"authenticated API  : {api['requests_per_s']:.0f} req/s  p50 {api['p50_ms']} ms  p99 {api['p99_ms']} ms"
+    )
     result = {
         "bench": "api_baseline",
         "database": "postgresql" if url.startswith("postgres") else "sqlite",

@@ -19,7 +19,9 @@ _seq = itertools.count(1)
 def square(lon: float, lat: float, size: float = 0.01) -> dict:
     return {
         "type": "Polygon",
-        "coordinates": [[[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]],
+        "coordinates": [
+            [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+        ],
     }
 
 
@@ -62,7 +64,9 @@ class PersonFactory(DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"测试居民{n}")
     id_number = factory.Sequence(lambda n: id_number_for(n + 100))
-    id_number_index = factory.LazyAttribute(lambda o: keystore().blind_index(o.id_number, purpose="id_number"))
+    id_number_index = factory.LazyAttribute(
+        lambda o: keystore().blind_index(o.id_number, purpose="id_number")
+    )
     phone = factory.Sequence(lambda n: f"138{n:08d}")
     phone_index = factory.LazyAttribute(lambda o: keystore().blind_index(o.phone, purpose="phone"))
     gender = factory.LazyAttribute(lambda o: id_number_gender(o.id_number))
@@ -103,7 +107,9 @@ class AccountFactory(DjangoModelFactory):
 def staff_with_roles(*roles: str, department: Department | None = None, username: str | None = None) -> Staff:
     """A staff account in a department with the given roles (factory shortcut used across the suite)."""
     n = next(_seq)
-    account = AccountFactory(kind=Account.Kind.STAFF, username=username or f"staff{n}-{'-'.join(roles) or 'none'}")
+    account = AccountFactory(
+        kind=Account.Kind.STAFF, username=username or f"staff{n}-{'-'.join(roles) or 'none'}"
+    )
     staff = Staff.objects.create(
         account=account,
         department=department or DepartmentFactory(),

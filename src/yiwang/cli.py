@@ -10,8 +10,14 @@ OPERATOR_COMMANDS = [
     ("migrate", "Create or upgrade the database schema"),
     ("demo [--scale N]", "Load the demo district idempotently and print the demo logins"),
     ("createadmin USERNAME", "Create a district administrator (TOTP second factor enrolled at first login)"),
-    ("audit verify|checkpoint", "Re-walk the tamper-evident audit chain (exit 1 names the first broken entry); sign the head"),
-    ("keys init|rotate [--platform]", "Create the 国密 keystore (YIWANG_KEYSTORE); rotate the SM4 field key and re-encrypt"),
+    (
+        "audit verify|checkpoint",
+        "Re-walk the tamper-evident audit chain (exit 1 names the first broken entry); sign the head",
+    ),
+    (
+        "keys init|rotate [--platform]",
+        "Create the 国密 keystore (YIWANG_KEYSTORE); rotate the SM4 field key and re-encrypt",
+    ),
     ("backup PATH", "Consistent online snapshot of the database and keystore with an SM3 manifest"),
     ("restore PATH", "Restore a backup into an empty database, then verify checksums and the audit chain"),
     ("worker", "Run the Huey consumer (background jobs) on its own"),

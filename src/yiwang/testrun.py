@@ -25,8 +25,12 @@ def postgres_url() -> str | None:
 
         db = parse(url)
         with psycopg.connect(
-            host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"] or "postgres",
-            password=db["PASSWORD"] or None, dbname="postgres", connect_timeout=3,
+            host=db["HOST"] or "127.0.0.1",
+            port=db["PORT"] or 5432,
+            user=db["USER"] or "postgres",
+            password=db["PASSWORD"] or None,
+            dbname="postgres",
+            connect_timeout=3,
         ):
             return url
     except Exception as exc:  # unreachable is a normal outcome here, reported below
@@ -57,12 +61,21 @@ def main() -> int:
     ensure_chromium()
     args = sys.argv[1:] or ["-q", "-n", os.environ.get("YIWANG_TEST_WORKERS", "2"), "--dist", "loadfile"]
     var = tempfile.mkdtemp(prefix="yiwang-test-var-")
-    results = {"sqlite": run_suite("SQLite", {"YIWANG_VAR_DIR": var, "YIWANG_DATABASE_URL": f"sqlite:///{var}/yiwang.sqlite3"}, args)}
+    results = {
+        "sqlite": run_suite(
+            "SQLite", {"YIWANG_VAR_DIR": var, "YIWANG_DATABASE_URL": f"sqlite:///{var}/yiwang.sqlite3"}, args
+        )
+    }
     url = postgres_url()
     if url:
-        results["postgresql"] = run_suite("PostgreSQL", {"YIWANG_VAR_DIR": var, "YIWANG_DATABASE_URL": url}, args)
+        results["postgresql"] = run_suite(
+            "PostgreSQL", {"YIWANG_VAR_DIR": var, "YIWANG_DATABASE_URL": url}, args
+        )
     elif os.environ.get("CI") or os.environ.get("YIWANG_TEST_POSTGRES"):
-        print("[make test] PostgreSQL is required here (CI or YIWANG_TEST_POSTGRES set) but is unreachable", flush=True)
+        print(
+            "[make test] PostgreSQL is required here (CI or YIWANG_TEST_POSTGRES set) but is unreachable",
+            flush=True,
+        )
         results["postgresql"] = 1
     shutil.rmtree(var, ignore_errors=True)
     print(f"[make test] results: {results}", flush=True)

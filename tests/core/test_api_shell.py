@@ -23,14 +23,22 @@ def _api_operations():
 def test_every_api_operation_declares_a_permission():
     operations = list(_api_operations())
     assert len(operations) >= 1
-    missing = [f"{','.join(op.methods)} {path}" for path, op in operations if not isinstance(getattr(op.view_func, "yiwang_permission", None), Permission)]
+    missing = [
+        f"{','.join(op.methods)} {path}"
+        for path, op in operations
+        if not isinstance(getattr(op.view_func, "yiwang_permission", None), Permission)
+    ]
     assert missing == [], f"API operations without @requires(...): {missing}"
 
 
 def _page_views(patterns=None, prefix=""):
     for entry in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(entry, URLResolver):
-            if entry.app_name == "admin" or str(entry.pattern).startswith("api/") or entry.urlconf_name == "django.conf.urls.i18n":
+            if (
+                entry.app_name == "admin"
+                or str(entry.pattern).startswith("api/")
+                or entry.urlconf_name == "django.conf.urls.i18n"
+            ):
                 continue
             yield from _page_views(entry.url_patterns, prefix + str(entry.pattern))
         elif isinstance(entry, URLPattern) and entry.callback.__module__.startswith("yiwang."):
@@ -40,7 +48,12 @@ def _page_views(patterns=None, prefix=""):
 def test_every_page_declares_a_permission():
     pages = list(_page_views())
     assert pages, "no pages found"
-    missing = [path for path, view in pages if getattr(view, "__module__", "") != "yiwang.core.apiutils" and not isinstance(getattr(view, "yiwang_permission", None), Permission)]
+    missing = [
+        path
+        for path, view in pages
+        if getattr(view, "__module__", "") != "yiwang.core.apiutils"
+        and not isinstance(getattr(view, "yiwang_permission", None), Permission)
+    ]
     assert missing == [], f"pages without @page_requires(...): {missing}"
 
 

@@ -24,14 +24,22 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _cli(args: list[str], env_extra: dict) -> subprocess.CompletedProcess:
     env = {**os.environ, **env_extra}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run([sys.executable, "-m", "yiwang.cli", *args], env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "yiwang.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def _seed(n: int = 5) -> list[str]:
     ids = []
     for i in range(n):
         person = PersonFactory()
-        audit_record(actor=None, action="test.person_created", object_type="person", object_id=str(person.public_id), after={"i": i})
+        audit_record(
+            actor=None,
+            action="test.person_created",
+            object_type="person",
+            object_id=str(person.public_id),
+            after={"i": i},
+        )
         ids.append(person.id_number)
     return ids
 
@@ -39,7 +47,10 @@ def _seed(n: int = 5) -> list[str]:
 @pytest.fixture
 def restore_target(tmp_path):
     """An empty database of the same vendor as the one under test, and env pointing the CLI at it."""
-    env = {"YIWANG_KEYSTORE": str(tmp_path / "restored-keys" / "keystore.json"), "YIWANG_VAR_DIR": str(tmp_path / "var")}
+    env = {
+        "YIWANG_KEYSTORE": str(tmp_path / "restored-keys" / "keystore.json"),
+        "YIWANG_VAR_DIR": str(tmp_path / "var"),
+    }
     if connection.vendor == "sqlite":
         env["YIWANG_DATABASE_URL"] = f"sqlite:///{tmp_path / 'restored.sqlite3'}"
         yield env
@@ -51,7 +62,9 @@ def restore_target(tmp_path):
     conninfo = f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} user={db['USER'] or 'postgres'} dbname=postgres"
     with psycopg.connect(conninfo, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    env["YIWANG_DATABASE_URL"] = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
+    env["YIWANG_DATABASE_URL"] = (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
+    )
     try:
         yield env
     finally:

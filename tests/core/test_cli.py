@@ -16,8 +16,19 @@ from yiwang.core.principal import Principal
 
 
 def test_help_lists_the_operator_commands():
-    out = subprocess.run([sys.executable, "-m", "yiwang.cli", "--help"], capture_output=True, text=True, timeout=60).stdout
-    for command in ("serve", "migrate", "demo", "createadmin", "audit verify", "keys init|rotate", "backup", "restore"):
+    out = subprocess.run(
+        [sys.executable, "-m", "yiwang.cli", "--help"], capture_output=True, text=True, timeout=60
+    ).stdout
+    for command in (
+        "serve",
+        "migrate",
+        "demo",
+        "createadmin",
+        "audit verify",
+        "keys init|rotate",
+        "backup",
+        "restore",
+    ):
         assert command in out, command
 
 

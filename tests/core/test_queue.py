@@ -30,18 +30,29 @@ def _redis_available() -> bool:
 
 
 def _round_trip(env_extra: dict, tmp_path) -> tuple[str, int, str]:
-    env = {**os.environ, "YIWANG_VAR_DIR": str(tmp_path), "YIWANG_KEYSTORE": str(tmp_path / "ks.json"), **env_extra}
+    env = {
+        **os.environ,
+        "YIWANG_VAR_DIR": str(tmp_path),
+        "YIWANG_KEYSTORE": str(tmp_path / "ks.json"),
+        **env_extra,
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("YIWANG_HUEY_IMMEDIATE", None)
     consumer = subprocess.Popen(
         [sys.executable, "-m", "yiwang.cli", "run_huey", "--workers", "1", "--no-periodic"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         value = uuid.uuid4().hex
         done = subprocess.run(
             [sys.executable, "-m", "yiwang.cli", "shell", "--no-imports", "-c", ENQUEUE],
-            env={**env, "ECHO": value}, capture_output=True, text=True, timeout=90,
+            env={**env, "ECHO": value},
+            capture_output=True,
+            text=True,
+            timeout=90,
         )
         assert done.returncode == 0, done.stderr[-2000:]
         line = next(line for line in done.stdout.splitlines() if line.startswith("ECHO "))

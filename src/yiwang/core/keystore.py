@@ -150,7 +150,9 @@ class Keystore:
         """HMAC-SM3 of a normalised value; the purpose keeps an ID-number index from matching a phone index."""
         keyed = self._private_cache.get("blind_index")
         if keyed is None:
-            keyed = self._private_cache["blind_index"] = crypto.hmac_sm3_keyed(bytes.fromhex(self.data["blind_index_key"]))
+            keyed = self._private_cache["blind_index"] = crypto.hmac_sm3_keyed(
+                bytes.fromhex(self.data["blind_index_key"])
+            )
         mac = keyed.copy()
         mac.update(f"{purpose}\x1f{value}".encode())
         return mac.hexdigest()

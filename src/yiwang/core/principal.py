@@ -70,4 +70,7 @@ class Principal:
 
     def require(self, perm: Permission) -> None:
         if perm not in self.permissions:
-            raise PermissionDenied(_("需要权限：%(description)s（%(code)s）") % {"description": perm.description, "code": perm.code})
+            raise PermissionDenied(
+                _("需要权限：%(description)s（%(code)s）")
+                % {"description": perm.description, "code": perm.code}
+            )
