@@ -20,9 +20,13 @@ install_problem_handlers(api)
 
 
 def _register_routers() -> None:
+    from .cases.api import router as cases_router
+    from .catalog.api import router as catalog_router
     from .core.api import router as core_router
 
     api.add_router("/", core_router)
+    api.add_router("/catalog", catalog_router)
+    api.add_router("/cases", cases_router)
 
 
 _register_routers()

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "huey.contrib.djhuey",
     "yiwang.core",
+    "yiwang.catalog",
+    "yiwang.cases",
     "yiwang.web",
 ]
 
@@ -181,7 +183,9 @@ LOGGING = {
     },
 }
 
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"  # one-time secrets never ride in a cookie
+MESSAGE_STORAGE = (
+    "django.contrib.messages.storage.session.SessionStorage"  # one-time secrets never ride in a cookie
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 NINJA_PAGINATION_PER_PAGE = 50

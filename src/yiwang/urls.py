@@ -11,6 +11,8 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("services/", include("yiwang.catalog.urls")),
+    path("cases/", include("yiwang.cases.urls")),
     path("", include("yiwang.core.urls")),
     path("", include("yiwang.web.urls")),
 ]

@@ -3,6 +3,7 @@
 from .audit import AuditCheckpoint, AuditEntry, AuditHead
 from .calendar import CalendarDay
 from .identity import Account, ApiToken, RegisteredSystem
+from .notify import Notification, OutboxMessage
 from .org import Department, Division, Staff, StaffRole
 from .people import Organisation, Person, Representation
 
@@ -15,6 +16,8 @@ __all__ = [
     "CalendarDay",
     "Department",
     "Division",
+    "Notification",
+    "OutboxMessage",
     "Organisation",
     "Person",
     "Representation",

@@ -1,0 +1,5 @@
+"""API: cases."""
+
+from ninja import Router
+
+router = Router(tags=["cases"])
