@@ -32,21 +32,73 @@ class Case(models.Model):
         API = "api", _("接入系统")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    number = models.CharField(_("办件编号"), max_length=40, unique=True, null=True, blank=True,
-                              help_text=_("部门编码+日期+序号，提交时生成"))
-    item = models.ForeignKey("catalog.ServiceItem", verbose_name=_("事项（版本）"), on_delete=models.PROTECT, related_name="cases")
-    department = models.ForeignKey("core.Department", verbose_name=_("办理部门"), on_delete=models.PROTECT, related_name="cases")
-    division = models.ForeignKey("core.Division", verbose_name=_("办理区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
-    applicant_account = models.ForeignKey("core.Account", verbose_name=_("申请账户"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
-    applicant_person = models.ForeignKey("core.Person", verbose_name=_("申请人"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
-    applicant_organisation = models.ForeignKey("core.Organisation", verbose_name=_("申请单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
-    filed_by = models.ForeignKey("core.Staff", verbose_name=_("代办窗口人员"), null=True, blank=True, on_delete=models.PROTECT, related_name="filed_cases")
+    number = models.CharField(
+        _("办件编号"),
+        max_length=40,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("部门编码+日期+序号，提交时生成"),
+    )
+    item = models.ForeignKey(
+        "catalog.ServiceItem", verbose_name=_("事项（版本）"), on_delete=models.PROTECT, related_name="cases"
+    )
+    department = models.ForeignKey(
+        "core.Department", verbose_name=_("办理部门"), on_delete=models.PROTECT, related_name="cases"
+    )
+    division = models.ForeignKey(
+        "core.Division",
+        verbose_name=_("办理区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    applicant_account = models.ForeignKey(
+        "core.Account",
+        verbose_name=_("申请账户"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    applicant_person = models.ForeignKey(
+        "core.Person",
+        verbose_name=_("申请人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    applicant_organisation = models.ForeignKey(
+        "core.Organisation",
+        verbose_name=_("申请单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    filed_by = models.ForeignKey(
+        "core.Staff",
+        verbose_name=_("代办窗口人员"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="filed_cases",
+    )
     channel = models.CharField(_("申请渠道"), max_length=16, choices=Channel.choices, default=Channel.ONLINE)
     idempotency_key = models.CharField(max_length=64, blank=True, default="", help_text=_("防止重复提交"))
     form_data = models.JSONField(_("申请表数据"), default=dict, blank=True)
     state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.DRAFT)
     current_step = models.CharField(_("当前环节"), max_length=40, blank=True)
-    claimed_by = models.ForeignKey("core.Staff", verbose_name=_("签收人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="claimed_cases")
+    claimed_by = models.ForeignKey(
+        "core.Staff",
+        verbose_name=_("签收人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="claimed_cases",
+    )
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     due_date = models.DateField(_("承诺办结日期"), null=True, blank=True)
@@ -55,13 +107,16 @@ class Case(models.Model):
     paused_since = models.DateTimeField(_("计时暂停自"), null=True, blank=True, help_text=_("补正期间暂停"))
     paused_working_days = models.PositiveIntegerField(_("累计暂停工作日"), default=0)
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
+
     class Decision(models.TextChoices):
         NONE = "", _("未决定")
         APPROVED = "approved", _("准予")
         DENIED = "denied", _("不予许可")
 
     decision = models.CharField(_("决定"), max_length=16, choices=Decision.choices, blank=True, default="")
-    decision_reason = models.TextField(_("决定理由"), blank=True, help_text=_("不予受理/不予许可的理由，申请人可见"))
+    decision_reason = models.TextField(
+        _("决定理由"), blank=True, help_text=_("不予受理/不予许可的理由，申请人可见")
+    )
     concluded_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     lock_version = models.PositiveIntegerField(default=0, help_text=_("乐观锁版本"))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -81,7 +136,9 @@ class Case(models.Model):
         indexes = [
             # staff inbox: one department, filtered by state/step, ordered by due date (keyset on (due, id))
             models.Index(fields=["department", "state", "step_due_date", "id"], name="case_inbox_idx"),
-            models.Index(fields=["department", "current_step", "step_due_date", "id"], name="case_inbox_step_idx"),
+            models.Index(
+                fields=["department", "current_step", "step_due_date", "id"], name="case_inbox_step_idx"
+            ),
             models.Index(fields=["applicant_account", "-id"], name="case_mine_idx"),
             models.Index(fields=["state", "step_due_date"], name="case_overdue_idx"),
         ]
@@ -99,8 +156,12 @@ class CaseStatus(models.Model):
     from_step = models.CharField(max_length=40, blank=True)
     to_step = models.CharField(max_length=40, blank=True)
     state = models.CharField(max_length=16, choices=Case.State.choices)
-    actor_account = models.ForeignKey("core.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    actor_staff = models.ForeignKey("core.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_account = models.ForeignKey(
+        "core.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_staff = models.ForeignKey(
+        "core.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_label = models.CharField(_("经办人"), max_length=100, blank=True)
     opinion = models.TextField(_("意见"), blank=True)
     opinion_public = models.BooleanField(_("申请人可见"), default=True)
@@ -118,15 +179,25 @@ class CaseFile(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="files")
-    material = models.ForeignKey("catalog.Material", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    status = models.ForeignKey(CaseStatus, null=True, blank=True, on_delete=models.PROTECT, related_name="files",
-                               help_text=_("随审查意见上传的附件"))
+    material = models.ForeignKey(
+        "catalog.Material", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.ForeignKey(
+        CaseStatus,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="files",
+        help_text=_("随审查意见上传的附件"),
+    )
     file = models.FileField(upload_to="cases/%Y/%m/")
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     sm3 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey("core.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        "core.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -140,7 +211,9 @@ class SupplementRequest(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supplements")
     requested_by = models.ForeignKey("core.Staff", on_delete=models.PROTECT, related_name="+")
-    items = models.JSONField(_("需补正内容"), default=list, help_text=_("[{material: code|null, note: 文本}]"))
+    items = models.JSONField(
+        _("需补正内容"), default=list, help_text=_("[{material: code|null, note: 文本}]")
+    )
     note = models.TextField(_("补正说明"), blank=True)
     requested_at = models.DateTimeField(auto_now_add=True)
     deadline = models.DateField(_("补正期限"))

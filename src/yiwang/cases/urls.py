@@ -1,5 +1,27 @@
-from django.urls import path  # noqa: F401
+"""Case pages, mounted at /cases/ with namespace "cases"."""
+
+from django.urls import path
+
+from . import views_applicant as applicant
+from . import views_staff as staff
 
 app_name = "cases"
 
-urlpatterns: list = []
+urlpatterns = [
+    # applicants
+    path("apply/<str:item_code>/", applicant.apply, name="apply"),
+    path("mine/", applicant.mine, name="mine"),
+    path("<uuid:case_id>/", applicant.detail, name="detail"),
+    path("<uuid:case_id>/receipt/", applicant.receipt, name="receipt"),
+    path("<uuid:case_id>/supply/", applicant.supply, name="supply"),
+    path("<uuid:case_id>/withdraw/", applicant.withdraw, name="withdraw"),
+    path("<uuid:case_id>/notice/", applicant.notice, name="notice"),
+    # staff
+    path("inbox/", staff.inbox, name="inbox"),
+    path("window/", staff.window, name="window"),
+    path("supervision/", staff.supervision, name="supervision"),
+    path("<uuid:case_id>/work/", staff.work, name="work"),
+    path("<uuid:case_id>/claim/", staff.claim, name="claim"),
+    path("<uuid:case_id>/release/", staff.release, name="release"),
+    path("<uuid:case_id>/files/<uuid:file_id>/", staff.case_file, name="file"),
+]

@@ -75,9 +75,13 @@ class ServiceItem(models.Model):
     item_type = models.CharField(_("事项类型"), max_length=20, choices=ItemType.choices)
     legal_basis = models.TextField(_("设定依据"), blank=True)
     statutory_days = models.PositiveSmallIntegerField(_("法定时限（工作日）"))
-    committed_days = models.PositiveSmallIntegerField(_("承诺时限（工作日）"), help_text=_("不得超过法定时限"))
+    committed_days = models.PositiveSmallIntegerField(
+        _("承诺时限（工作日）"), help_text=_("不得超过法定时限")
+    )
     on_site_visits = models.PositiveSmallIntegerField(_("到现场次数"), default=0, help_text=_("0 或 1"))
-    online_depth = models.PositiveSmallIntegerField(_("网办深度"), choices=OnlineDepth.choices, default=OnlineDepth.FULLY_ONLINE)
+    online_depth = models.PositiveSmallIntegerField(
+        _("网办深度"), choices=OnlineDepth.choices, default=OnlineDepth.FULLY_ONLINE
+    )
     fee = models.CharField(_("收费标准"), max_length=200, blank=True, default="不收费")
     target = models.CharField(_("服务对象"), max_length=16, choices=Target.choices, default=Target.PERSON)
     themes = models.ManyToManyField(Theme, verbose_name=_("主题"), blank=True, related_name="items")
@@ -85,8 +89,12 @@ class ServiceItem(models.Model):
     conditions = models.TextField(_("受理条件"), blank=True)
     guide = models.TextField(_("办理指南"), blank=True, help_text=_("办理流程说明、注意事项"))
     where_to_apply = models.TextField(_("办理地点与方式"), blank=True)
-    form_schema = models.JSONField(_("申请表单"), default=dict, blank=True, help_text=_("JSON Schema 与布局提示"))
-    process = models.JSONField(_("办理流程"), default=dict, blank=True, help_text=_("步骤、角色、时限占比、流转"))
+    form_schema = models.JSONField(
+        _("申请表单"), default=dict, blank=True, help_text=_("JSON Schema 与布局提示")
+    )
+    process = models.JSONField(
+        _("办理流程"), default=dict, blank=True, help_text=_("步骤、角色、时限占比、流转")
+    )
     produces_licence_type = models.CharField(
         _("产出证照类型"), max_length=40, blank=True, help_text=_("办结后签发的电子证照类型编码（证照模块）")
     )
@@ -104,7 +112,9 @@ class ServiceItem(models.Model):
             models.UniqueConstraint(
                 fields=["code"], condition=Q(status="published"), name="item_one_published_version"
             ),
-            models.CheckConstraint(condition=Q(committed_days__lte=F("statutory_days")), name="item_committed_le_statutory"),
+            models.CheckConstraint(
+                condition=Q(committed_days__lte=F("statutory_days")), name="item_committed_le_statutory"
+            ),
             models.CheckConstraint(condition=Q(on_site_visits__lte=1), name="item_visits_0_or_1"),
         ]
         indexes = [

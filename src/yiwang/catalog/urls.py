@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "catalog"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.catalog_index, name="index"),
+    path("<str:code>/", views.catalog_guide, name="guide"),
+]

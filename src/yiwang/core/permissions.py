@@ -56,6 +56,9 @@ AUDIT_VIEW = permission("audit.view", _("查看审计日志并校验审计链"))
 AUDIT_CHECKPOINT = permission("audit.checkpoint", _("生成审计链签名检查点"))
 CALENDAR_MANAGE = permission("calendar.manage", _("维护节假日与调休工作日"))
 SYSTEM_MANAGE = permission("system.manage", _("管理接入系统（客户端凭证与授权范围）"))
+# District administrators maintain every item; department heads only their own department's (the catalogue
+# services enforce the department scope).
+CATALOG_MANAGE = permission("catalog.manage", _("维护政务服务事项目录"))
 
 # --- network work queues (the modules of later issues check these) ------------------------------------
 CASE_INTAKE = permission("case.intake", _("综合受理窗口：代办、受理、补正"))
@@ -83,7 +86,9 @@ _STAFF_BASE = {SELF_SERVICE, DIVISION_VIEW, DEPARTMENT_VIEW}
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.WINDOW_CLERK: frozenset(_STAFF_BASE | {CASE_INTAKE, PERSON_LOOKUP, ORGANISATION_LOOKUP}),
     Role.APPROVER: frozenset(_STAFF_BASE | {CASE_APPROVE, PERSON_LOOKUP, ORGANISATION_LOOKUP}),
-    Role.DEPARTMENT_HEAD: frozenset(_STAFF_BASE | {CASE_APPROVE, CASE_SUPERVISE, ORGANISATION_LOOKUP}),
+    Role.DEPARTMENT_HEAD: frozenset(
+        _STAFF_BASE | {CASE_APPROVE, CASE_SUPERVISE, ORGANISATION_LOOKUP, CATALOG_MANAGE}
+    ),
     Role.HOTLINE_OPERATOR: frozenset(_STAFF_BASE | {INCIDENT_INTAKE, PERSON_LOOKUP}),
     Role.GRID_WORKER: frozenset(_STAFF_BASE | {INCIDENT_HANDLE}),
     Role.DISPATCHER: frozenset(_STAFF_BASE | {INCIDENT_DISPATCH, INCIDENT_HANDLE}),
@@ -101,6 +106,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             SYSTEM_MANAGE,
             PERSON_LOOKUP,
             ORGANISATION_LOOKUP,
+            CATALOG_MANAGE,
         }
     ),
 }

@@ -7,7 +7,7 @@ import os
 import socket
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, task
+from huey.contrib.djhuey import db_periodic_task, db_task, task
 
 from .audit import AuditChainBroken, audit_checkpoint_create, audit_verify
 
@@ -43,3 +43,21 @@ def audit_verify_daily() -> dict:
 def consumer_echo(value: str) -> dict:
     """Round-trip probe for operators and tests: proves a consumer is taking work from this queue."""
     return {"value": value, "pid": os.getpid(), "host": socket.gethostname()}
+
+
+# --- SMS outbox (core.notify) --------------------------------------------------------------------------------
+@db_task()
+def outbox_deliver() -> dict:
+    """Delivers pending outbox messages now (enqueued by core.notify after the writing transaction commits)."""
+    from .notify import outbox_deliver_pending
+
+    return outbox_deliver_pending()
+
+
+@db_periodic_task(crontab(minute="*"))
+def outbox_deliver_periodic() -> dict:
+    """Every minute: retries messages whose channel failed (up to core.notify.MAX_ATTEMPTS attempts) and picks
+    up any whose enqueue was lost."""
+    from .notify import outbox_deliver_pending
+
+    return outbox_deliver_pending()

@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.permissions import (
     AUDIT_VIEW,
+    CASE_APPROVE,
+    CASE_INTAKE,
+    CASE_SUPERVISE,
     DEPARTMENT_VIEW,
     ORGANISATION_LOOKUP,
     PERSON_LOOKUP,
@@ -22,6 +25,9 @@ from yiwang.core.permissions import (
     SYSTEM_MANAGE,
     Permission,
 )
+
+# Account kinds (core.Account.Kind values) for items meant for one kind of user only.
+APPLICANT_KINDS = frozenset({"citizen", "enterprise"})
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class NavItem:
     permission: Permission
     # "admin" items are set apart in the bar (different colour) so an administrator sees they leave the portal.
     group: str = "main"
+    # Only for these account kinds (None: any). "我的办件" is for applicants; staff hold SELF_SERVICE too.
+    account_kinds: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,16 @@ class ResolvedNavItem:
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("首页"), "web:home", SELF_SERVICE),
+    # The catalogue itself is public; the bar is only drawn for signed-in users, who all hold SELF_SERVICE.
+    NavItem(_("办事大厅"), "catalog:index", SELF_SERVICE),
+    NavItem(_("我的办件"), "cases:mine", SELF_SERVICE, account_kinds=APPLICANT_KINDS),
+    # One workbench, reached through either permission; the bar shows a URL once (first matching item wins).
+    NavItem(_("工作台"), "cases:inbox", CASE_APPROVE),
+    NavItem(_("工作台"), "cases:inbox", CASE_INTAKE),
+    NavItem(_("窗口代办"), "cases:window", CASE_INTAKE),
+    NavItem(_("督办"), "cases:supervision", CASE_SUPERVISE),
+    # District administrators see the per-department counts of the same page.
+    NavItem(_("督办"), "cases:supervision", SYSTEM_MANAGE),
     NavItem(_("组织架构"), "core:org", DEPARTMENT_VIEW),
     NavItem(_("自然人查询"), "core:person_lookup", PERSON_LOOKUP),
     NavItem(_("法人查询"), "core:organisation_lookup", ORGANISATION_LOOKUP),
@@ -68,12 +86,17 @@ def nav_for(
     if principal is None:
         return []
     resolved: list[ResolvedNavItem] = []
+    seen: set[str] = set()
+    kind = getattr(principal.account, "kind", None)
     for item in items:
         if not principal.has(item.permission):
             continue
-        url = _url_or_none(item.url_name)
-        if url is None:
+        if item.account_kinds is not None and kind not in item.account_kinds:
             continue
+        url = _url_or_none(item.url_name)
+        if url is None or url in seen:
+            continue
+        seen.add(url)
         # "/" would prefix-match everything, so the home item is current only on an exact match.
         current = current_path == url if url == "/" else current_path.startswith(url)
         resolved.append(ResolvedNavItem(item.label, url, item.url_name, item.group, current))

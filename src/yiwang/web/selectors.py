@@ -187,17 +187,17 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
         (_("惠企政策"), _("免申即享政策与资金兑现"), "catalog:policies"),
     ),
     Role.WINDOW_CLERK: (
-        (_("综合受理"), _("代办申请、受理、不予受理与补正"), "cases:intake"),
+        (_("综合受理"), _("代办申请、受理、不予受理与补正"), "cases:inbox"),
         (_("自然人查询"), _("按身份证号查询，须说明用途"), "core:person_lookup"),
         (_("法人查询"), _("按统一社会信用代码或名称查询"), "core:organisation_lookup"),
     ),
     Role.APPROVER: (
-        (_("待审查办件"), _("审查、决定与办结"), "cases:review_queue"),
+        (_("待审查办件"), _("审查、决定与办结"), "cases:inbox"),
         (_("自然人查询"), _("按身份证号查询，须说明用途"), "core:person_lookup"),
         (_("法人查询"), _("按统一社会信用代码或名称查询"), "core:organisation_lookup"),
     ),
     Role.DEPARTMENT_HEAD: (
-        (_("本部门办件"), _("督办、超期预警与统计"), "cases:department"),
+        (_("本部门办件"), _("督办、超期预警与统计"), "cases:supervision"),
         (_("组织架构"), _("本部门人员与角色"), "core:org"),
     ),
     Role.HOTLINE_OPERATOR: (

@@ -120,6 +120,7 @@ def demo_load(*, scale: float = 1.0, stdout=None) -> dict[str, int]:
         say, _("个人与法人演示账号"), lambda: _load_public_accounts(organisations, persons, say)
     )
     counts["calendar_days"] = _step(say, _("节假日日历"), lambda: _load_calendar(say))
+    counts["catalog"] = _step(say, _("政务服务事项目录"), _load_catalog)
     elapsed = time.perf_counter() - started
     if any(counts.values()):
         say(_("演示数据载入完成，用时 %(seconds).1f 秒。") % {"seconds": elapsed})
@@ -631,6 +632,14 @@ def _load_public_accounts(organisations: list[OrganisationSpec], persons: list[P
         if created:
             _audit("account", {"created": created, "usernames": sorted(wanted)})
     return created
+
+
+# --- catalogue --------------------------------------------------------------------------------------------
+def _load_catalog() -> int:
+    from .catalog import demo_load_catalog
+
+    created = demo_load_catalog()
+    return sum(v for k, v in created.items() if k != "reindexed")
 
 
 # --- calendar -----------------------------------------------------------------------------------------

@@ -33,7 +33,9 @@ class OutboxMessage(models.Model):
         FAILED = "failed", _("发送失败")
 
     channel = models.CharField(_("渠道"), max_length=20, default="sms")
-    recipient_account = models.ForeignKey("core.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recipient_account = models.ForeignKey(
+        "core.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     address = EncryptedTextField(_("接收地址"), help_text=_("手机号等，SM4 加密"))
     body = models.TextField(_("内容"))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

@@ -1,0 +1,498 @@
+"""Case reads a user can reach, each scoped by the principal.
+
+- Applicants see their own cases only (another's case is a 404, not a 403: its existence is not disclosed).
+- Staff see the cases of their department (and parent departments: staff of a sub-department act for it);
+  the inbox holds only cases whose current step's role they hold and whose department rule they meet, so a
+  window clerk sees intake/delivery steps of the district's cases and an approver the review steps.
+- Department heads supervise their own department; district administrators see per-department counts.
+
+Lists are keyset-paginated on indexed columns: the inbox on (step_due_date, id), "my cases" on id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from yiwang.catalog.models import ServiceItem
+from yiwang.catalog.process import DEPARTMENT_INTAKE, DEPARTMENT_ITEM
+from yiwang.core.audit import audit_record
+from yiwang.core.keystore import keystore
+from yiwang.core.models import Department
+from yiwang.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE, CASE_SUPERVISE, SELF_SERVICE, Role
+from yiwang.core.principal import Principal
+from yiwang.core.validators import normalise_id_number, validate_id_number
+from yiwang.core.workdays import add_working_days, working_calendar
+
+from .models import Case, CaseFile, CaseStatus, SupplementRequest
+from .workflow import (
+    ACTIVE_STATES,
+    APPROVED,
+    DENIED,
+    REJECTED,
+    SUPPLEMENT,
+    _process_cached,
+    ancestors_or_self,
+    district_of,
+    principal_roles,
+    process_of,
+)
+
+__all__ = [
+    "INBOX_LIMIT",
+    "NEAR_DUE_WORKING_DAYS",
+    "inbox_for",
+    "cases_of_applicant",
+    "case_visible",
+    "case_timeline",
+    "case_files",
+    "case_open_supplement",
+    "supervision_for",
+    "TimelineEntry",
+    "DepartmentLoad",
+    "Supervision",
+]
+
+INBOX_LIMIT = 20
+NEAR_DUE_WORKING_DAYS = 2  # supervision: due today or within the next two working days
+SUPERVISION_LIST_LIMIT = 50
+_CASE_RELATED = ("item", "department", "applicant_person", "applicant_organisation", "claimed_by")
+# Large text/JSON columns a work-queue row never shows (the process stays: step names come from it).
+_LIST_DEFERRED = (
+    "form_data",
+    "item__form_schema",
+    "item__guide",
+    "item__conditions",
+    "item__legal_basis",
+    "item__where_to_apply",
+    "applicant_organisation__business_scope",
+)
+
+
+def _is_staff(principal: Principal) -> bool:
+    staff = principal.staff
+    return staff is not None and staff.is_active
+
+
+def _chain(principal: Principal) -> list[int]:
+    cached = getattr(principal, "_case_dept_chain", None)
+    if cached is None:
+        department = principal.department
+        cached = ancestors_or_self(department.pk if department is not None else None)
+        object.__setattr__(principal, "_case_dept_chain", cached)
+    return cached
+
+
+# --- keyset on (step_due_date, id) ------------------------------------------------------------------------
+def _due_keyset(query: QuerySet, cursor: str | None, limit: int) -> Page:
+    limit = max(1, min(int(limit or INBOX_LIMIT), MAX_LIMIT))
+    query = query.filter(step_due_date__isnull=False).order_by("step_due_date", "id")
+    if cursor:
+        value = decode_cursor(cursor)
+        try:
+            due, last_id = date.fromisoformat(value[0]), int(value[1])
+        except (TypeError, ValueError, IndexError, KeyError) as exc:
+            raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}) from exc
+        # The redundant `>=` bound gives PostgreSQL an index range start; the OR alone makes it scan.
+        query = query.filter(Q(step_due_date__gte=due), Q(step_due_date__gt=due) | Q(id__gt=last_id))
+    rows = list(query[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor([rows[-1].step_due_date.isoformat(), rows[-1].pk]) if more and rows else None
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def _id_keyset(query: QuerySet, cursor: str | None, limit: int) -> Page:
+    limit = max(1, min(int(limit or DEFAULT_LIMIT), MAX_LIMIT))
+    query = query.order_by("-id")
+    if cursor:
+        try:
+            last_id = int(decode_cursor(cursor))
+        except (TypeError, ValueError) as exc:
+            raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}) from exc
+        query = query.filter(id__lt=last_id)
+    rows = list(query[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=encode_cursor(rows[-1].pk) if more and rows else None)
+
+
+# --- inbox ------------------------------------------------------------------------------------------------
+# Per process: (catalogue version stamp, roles, department chain, district) → {step code: (item ids, dept ids)}.
+# The stamp is one cheap aggregate query, so a published or edited item invalidates every process's entry.
+_SCOPE_CACHE: dict[tuple, dict[str, tuple[frozenset[int], frozenset[int]]]] = {}
+_SCOPE_CACHE_MAX = 512
+
+
+def _catalogue_stamp() -> tuple:
+    stamp = ServiceItem.objects.aggregate(latest=Max("updated_at"), count=Count("id"))
+    return stamp["latest"], stamp["count"]
+
+
+def _inbox_groups(roles: frozenset[str], chain: tuple[int, ...], district: str) -> dict:
+    key = (_catalogue_stamp(), roles, chain, district)
+    cached = _SCOPE_CACHE.get(key)
+    if cached is not None:
+        return cached
+    items = (
+        ServiceItem.objects.exclude(status=ServiceItem.Status.DRAFT)
+        .filter(Q(department_id__in=chain) | Q(department__division__code__startswith=district))
+        .values_list("id", "updated_at", "process", "department_id", "department__division__code")
+    )
+    groups: dict[str, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
+    for item_id, updated_at, raw, department_id, division_code in items:
+        try:
+            process = _process_cached(
+                item_id, updated_at, json.dumps(raw, sort_keys=True, ensure_ascii=False)
+            )
+        except ValidationError:
+            continue  # a broken declaration cannot have cases in progress; the admin refuses to save one
+        for step in process.steps:
+            if step.role not in roles:
+                continue
+            if step.department == DEPARTMENT_ITEM and department_id not in chain:
+                continue
+            if step.department == DEPARTMENT_INTAKE and division_code[:6] != district:
+                continue
+            item_ids, department_ids = groups[step.code]
+            item_ids.add(item_id)
+            department_ids.add(department_id)
+    frozen = {code: (frozenset(i), frozenset(d)) for code, (i, d) in groups.items()}
+    if len(_SCOPE_CACHE) >= _SCOPE_CACHE_MAX:
+        _SCOPE_CACHE.clear()
+    _SCOPE_CACHE[key] = frozen
+    return frozen
+
+
+def _inbox_scope(principal: Principal) -> Q | None:
+    """Q for the cases whose current step the principal may act at, built from the declared processes of the
+    items in reach: per step code, the item versions whose step has a role the principal holds and whose
+    department rule the principal meets. None when nothing is in reach. The per-step grouping is cached per
+    process and catalogue version (it costs a parse of every item's process otherwise)."""
+    roles = principal_roles(principal)
+    if not roles:
+        return None
+    chain = _chain(principal)
+    district = district_of(principal.staff.department)
+    groups = _inbox_groups(frozenset(roles), tuple(chain), district)
+    if not groups:
+        return None
+    scope = Q()
+    for code, (item_ids, department_ids) in sorted(groups.items()):
+        # department_id first, so the (department, current_step, step_due_date, id) index applies.
+        scope |= Q(department_id__in=sorted(department_ids), current_step=code, item_id__in=sorted(item_ids))
+    return scope
+
+
+def _applicant_filter(applicant: str) -> Q:
+    text = applicant.strip()
+    number = normalise_id_number(text)
+    try:
+        validate_id_number(number)
+    except ValidationError:
+        return Q(applicant_person__name=text) | Q(applicant_organisation__name=text) | Q(number=text)
+    return Q(applicant_person__id_number_index=keystore().blind_index(number, purpose="id_number"))
+
+
+def inbox_for(
+    principal: Principal,
+    *,
+    state: str | None = None,
+    step: str | None = None,
+    item_code: str | None = None,
+    due_before: date | None = None,
+    applicant: str | None = None,
+    mine_only: bool = False,
+    cursor: str | None = None,
+    limit: int = INBOX_LIMIT,
+) -> Page[Case]:
+    """The staff work queue, most urgent first (step due date, then id)."""
+    if not (principal.has(CASE_INTAKE) or principal.has(CASE_APPROVE)):
+        raise PermissionDenied(_("需要办件受理或审批权限。"))
+    if not _is_staff(principal):
+        raise PermissionDenied(_("只有在岗的工作人员有待办箱。"))
+    if state and state not in Case.OPEN_STATES:
+        raise ValidationError({"state": _("待办箱只能按待受理、办理中或待补正筛选。")})
+    scope = _inbox_scope(principal)
+    if scope is None:
+        return Page(items=[], next_cursor=None)
+    query = (
+        Case.objects.filter(scope).filter(state=state)
+        if state
+        else Case.objects.filter(scope, state__in=ACTIVE_STATES)
+    )
+    if step:
+        query = query.filter(current_step=step)
+    if item_code:
+        query = query.filter(item__code=item_code)
+    if due_before:
+        query = query.filter(step_due_date__lte=due_before)
+    if applicant and applicant.strip():
+        query = query.filter(_applicant_filter(applicant))
+    if mine_only:
+        query = query.filter(claimed_by=principal.staff)
+    # The claimer is prefetched for the page's rows instead of joined: with a join, PostgreSQL misestimates the
+    # OR-ed scope and loops over every staff row for every candidate case.
+    query = query.select_related(*(r for r in _CASE_RELATED if r != "claimed_by")).defer(*_LIST_DEFERRED)
+    return _due_keyset(query.prefetch_related("claimed_by"), cursor, limit)
+
+
+# --- applicants -------------------------------------------------------------------------------------------
+def cases_of_applicant(
+    principal: Principal, cursor: str | None = None, limit: int = INBOX_LIMIT
+) -> Page[Case]:
+    """The caller's own applications (drafts included), newest first."""
+    principal.require(SELF_SERVICE)
+    account = principal.account
+    if account is None:
+        return Page(items=[], next_cursor=None)
+    query = Case.objects.filter(applicant_account=account).select_related("item", "department")
+    return _id_keyset(query, cursor, limit)
+
+
+# --- one case ---------------------------------------------------------------------------------------------
+def _staff_may_see(principal: Principal, case: Case) -> bool:
+    """Staff scope for reading one case (not for acting, see workflow): their department's cases; a head's
+    also those of sub-departments; a window clerk the district's cases that are at (or passed through) a
+    window step or that they filed."""
+    if not (principal.has(CASE_INTAKE) or principal.has(CASE_APPROVE) or principal.has(CASE_SUPERVISE)):
+        return False
+    department = principal.department
+    if department is None:
+        return False
+    if case.department_id in _chain(principal) and (
+        principal.has(CASE_APPROVE) or principal.has(CASE_SUPERVISE)
+    ):
+        return True
+    if principal.has(CASE_SUPERVISE) and department.pk in ancestors_or_self(case.department_id):
+        return True
+    if principal.has(CASE_INTAKE) and district_of(department) == district_of(case.department):
+        if principal.staff is not None and case.filed_by_id == principal.staff.pk:
+            return True
+        if case.current_step:
+            step = process_of(case.item).step(case.current_step)
+            if step is not None and step.department == DEPARTMENT_INTAKE:
+                return True
+        if principal.staff is not None:
+            return CaseStatus.objects.filter(case=case, actor_staff=principal.staff).exists()
+    return False
+
+
+def _visible(principal: Principal, case: Case) -> bool:
+    account = principal.account
+    if account is not None and case.applicant_account_id == account.pk:
+        return True
+    if principal.is_system:
+        department = principal.department
+        return (
+            department is not None
+            and principal.has(CASE_INTAKE)
+            and case.department_id in ancestors_or_self(department.pk)
+        )
+    return _is_staff(principal) and _staff_may_see(principal, case)
+
+
+def case_visible(principal: Principal, public_id) -> Case:
+    """One case, if the principal may see it; Http404 otherwise (also for malformed ids). Staff reads of an
+    applicant's case are audited (办件查阅), as every staff read of personal data is."""
+    try:
+        case = Case.objects.select_related(
+            "item",
+            "department__division",
+            "applicant_person",
+            "applicant_organisation",
+            "claimed_by",
+            "filed_by",
+        ).get(public_id=public_id)
+    except (Case.DoesNotExist, ValidationError, ValueError):
+        raise Http404(_("没有找到该办件。")) from None
+    if not _visible(principal, case):
+        raise Http404(_("没有找到该办件。"))
+    account = principal.account
+    if account is None or case.applicant_account_id != account.pk:
+        with transaction.atomic():
+            audit_record(
+                actor=principal,
+                action="case.read",
+                object_type="case",
+                object_id=str(case.public_id),
+                purpose=_("办件办理与查询"),
+            )
+    return case
+
+
+def _require_visible(principal: Principal, case: Case) -> None:
+    if not _visible(principal, case):
+        raise Http404(_("没有找到该办件。"))
+
+
+def _is_applicant_view(principal: Principal, case: Case) -> bool:
+    account = principal.account
+    return account is not None and case.applicant_account_id == account.pk and principal.staff is None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    at: object  # aware datetime
+    action: str
+    label: str
+    from_step: str
+    from_step_name: str
+    to_step: str
+    to_step_name: str
+    state: str
+    state_label: str
+    actor_label: str
+    opinion: str  # empty when hidden from this viewer
+    opinion_hidden: bool
+    files: list = field(default_factory=list)  # CaseFile attachments of this entry
+
+
+_FIXED_LABELS = {
+    "submit": gettext_lazy("提交申请"),
+    "supply": gettext_lazy("补正材料"),
+    "withdraw": gettext_lazy("撤回申请"),
+    "suspend": gettext_lazy("中止办理"),
+}
+_TARGET_NAMES = {
+    APPROVED: gettext_lazy("办结（准予）"),
+    DENIED: gettext_lazy("不予许可"),
+    REJECTED: gettext_lazy("不予受理"),
+    SUPPLEMENT: gettext_lazy("待补正"),
+}
+
+
+def _step_name(process, code: str) -> str:
+    if not code:
+        return ""
+    step = process.step(code)
+    return step.name if step is not None else str(_TARGET_NAMES.get(code, code))
+
+
+def case_timeline(principal: Principal, case: Case) -> list[TimelineEntry]:
+    """Every step of the case in order: who, when, what; opinions the law keeps from the applicant
+    (opinion_public false) are hidden when the applicant looks."""
+    _require_visible(principal, case)
+    process = process_of(case.item)
+    applicant_view = _is_applicant_view(principal, case)
+    history = (
+        CaseStatus.objects.filter(case=case)
+        .order_by("seq")
+        .prefetch_related(Prefetch("files", queryset=CaseFile.objects.order_by("id")))
+    )
+    states = dict(Case.State.choices)
+    entries: list[TimelineEntry] = []
+    for row in history:
+        transition = process.transition(row.from_step, row.action) if row.from_step else None
+        label = transition.label if transition else _FIXED_LABELS.get(row.action, row.action)
+        hidden = applicant_view and not row.opinion_public
+        entries.append(
+            TimelineEntry(
+                seq=row.seq,
+                at=row.created_at,
+                action=row.action,
+                label=str(label),
+                from_step=row.from_step,
+                from_step_name=_step_name(process, row.from_step),
+                to_step=row.to_step,
+                to_step_name=_step_name(process, row.to_step),
+                state=row.state,
+                state_label=str(states.get(row.state, row.state)),
+                actor_label=row.actor_label,
+                opinion="" if hidden else row.opinion,
+                opinion_hidden=hidden and bool(row.opinion),
+                files=[] if hidden else list(row.files.all()),
+            )
+        )
+    return entries
+
+
+def case_files(principal: Principal, case: Case) -> list[CaseFile]:
+    """The case's application materials and supplements (not opinion attachments), material first."""
+    _require_visible(principal, case)
+    return list(
+        CaseFile.objects.filter(case=case, status__isnull=True)
+        .select_related("material")
+        .order_by("material_id", "id")
+    )
+
+
+def case_open_supplement(principal: Principal, case: Case) -> SupplementRequest | None:
+    """The 补正 request waiting for the applicant, if any."""
+    _require_visible(principal, case)
+    return case.supplements.filter(supplied_at__isnull=True).order_by("-requested_at", "-id").first()
+
+
+# --- supervision ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DepartmentLoad:
+    department: Department
+    open: int
+    overdue: int
+    near_due: int
+
+
+@dataclass
+class Supervision:
+    today: date
+    near_due_until: date
+    departments: list[DepartmentLoad]
+    overdue: list[Case]
+    near_due: list[Case]
+
+
+def supervision_for(principal: Principal, *, today: date | None = None) -> Supervision:
+    """督办: a department head's own department (overdue and near-due cases, oldest deadline first); a district
+    administrator's per-department counts over the district."""
+    today = today or timezone.localdate()
+    until = add_working_days(today, NEAR_DUE_WORKING_DAYS, working_calendar())
+    roles = principal_roles(principal)
+    staff = principal.staff
+    if staff is None or not staff.is_active:
+        raise PermissionDenied(_("需要部门负责人或区级管理员身份。"))
+    if Role.DISTRICT_ADMIN in roles:
+        district = district_of(staff.department)
+        departments = Department.objects.filter(division__code__startswith=district, is_active=True)
+        lists = False
+    elif principal.has(CASE_SUPERVISE) and Role.DEPARTMENT_HEAD in roles:
+        departments = Department.objects.filter(pk=staff.department_id)
+        lists = True
+    else:
+        raise PermissionDenied(_("需要部门负责人或区级管理员身份。"))
+    open_cases = Case.objects.filter(state__in=ACTIVE_STATES, department__in=departments)
+    counts = {
+        row["department"]: row
+        for row in open_cases.values("department").annotate(
+            open=Count("id"),
+            overdue=Count("id", filter=Q(step_due_date__lt=today)),
+            near_due=Count("id", filter=Q(step_due_date__gte=today, step_due_date__lte=until)),
+        )
+    }
+    loads = [
+        DepartmentLoad(
+            d,
+            counts.get(d.pk, {}).get("open", 0),
+            counts.get(d.pk, {}).get("overdue", 0),
+            counts.get(d.pk, {}).get("near_due", 0),
+        )
+        for d in departments.order_by("code")
+    ]
+    overdue: list[Case] = []
+    near: list[Case] = []
+    if lists:
+        base = open_cases.select_related(*_CASE_RELATED).order_by("step_due_date", "id")
+        overdue = list(base.filter(step_due_date__lt=today)[:SUPERVISION_LIST_LIMIT])
+        near = list(base.filter(step_due_date__gte=today, step_due_date__lte=until)[:SUPERVISION_LIST_LIMIT])
+    return Supervision(today=today, near_due_until=until, departments=loads, overdue=overdue, near_due=near)

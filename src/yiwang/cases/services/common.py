@@ -1,0 +1,272 @@
+"""Shared helpers of the case services: locking, history, audit, notices, files, numbering, deadlines."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiwang.catalog.formschema import form_clean
+from yiwang.catalog.models import Material, ServiceItem
+from yiwang.core.audit import audit_record
+from yiwang.core.notify import notify, notify_sms
+from yiwang.core.principal import Principal
+
+from .. import sla
+from ..models import Case, CaseFile, CaseSequence, CaseStatus
+from ..uploads import EXTENSIONS, validate_upload
+from ..workflow import (
+    CaseConflict,
+    process_of,
+)
+
+WINDOW_PURPOSE = "窗口代办"
+OPINION_MAX = 2000
+FORM_DATA_MAX = 64 * 1024  # characters of JSON in a draft
+FILES_PER_MATERIAL = 10
+SUPPLEMENT_DAYS_MAX = 60
+_SCALARS = (str, int, float, bool, type(None))
+
+
+# --- small helpers ----------------------------------------------------------------------------------------
+def _now():
+    return timezone.now()
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _case_link(case: Case, *, work: bool = False) -> str:
+    """The applicant's case page, or with work=True the staff handling page."""
+    try:
+        return reverse("cases:work" if work else "cases:detail", args=[case.public_id])
+    except NoReverseMatch:
+        return f"/cases/{case.public_id}/" + ("work/" if work else "")
+
+
+def _actor_label(principal: Principal | None) -> str:
+    if principal is None:
+        return _("系统")
+    if principal.staff is not None:
+        return principal.staff.name
+    account = principal.account
+    if account is not None and getattr(account, "person_id", None):
+        return account.person.name
+    return account.get_username() if account is not None else _("接入系统")
+
+
+def _snapshot(case: Case) -> dict:
+    return {
+        "state": case.state,
+        "step": case.current_step,
+        "decision": case.decision,
+        "version": case.lock_version,
+        "due_date": case.due_date,
+        "step_due_date": case.step_due_date,
+    }
+
+
+def _lock(case: Case) -> Case:
+    """The case row, locked until the transaction ends (only the case row: of=self keeps PostgreSQL from
+    trying to lock the nullable side of the joins)."""
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("item", "department__division", "claimed_by", "applicant_account")
+        .get(pk=case.pk)
+    )
+
+
+def _check_version(case: Case, expected_version: int | None) -> None:
+    if expected_version is not None and int(expected_version) != case.lock_version:
+        raise CaseConflict(expected=expected_version, actual=case.lock_version)
+
+
+def _append_status(
+    case: Case,
+    *,
+    action: str,
+    actor: Principal | None,
+    from_step: str = "",
+    to_step: str = "",
+    opinion: str = "",
+    opinion_public: bool = True,
+) -> CaseStatus:
+    last = case.history.aggregate(last=Max("seq"))["last"] or 0
+    return CaseStatus.objects.create(
+        case=case,
+        seq=last + 1,
+        action=action,
+        from_step=from_step,
+        to_step=to_step,
+        state=case.state,
+        actor_account=actor.account if actor is not None else None,
+        actor_staff=actor.staff if actor is not None else None,
+        actor_label=_actor_label(actor)[:100],
+        opinion=opinion,
+        opinion_public=opinion_public,
+    )
+
+
+def _audit(actor: Principal | None, action: str, case: Case, *, before: dict | None = None, **after) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="case",
+        object_id=str(case.public_id),
+        before=before,
+        after={"number": case.number, **_snapshot(case), **after},
+    )
+
+
+def _notify_applicant(case: Case, *, title: str, body: str, sms: bool = False) -> None:
+    body = f"{body}（办件编号 {case.number}）" if case.number else body
+    if case.applicant_account_id is not None:
+        notify(
+            recipient=case.applicant_account,
+            title=title,
+            body=body,
+            link=_case_link(case),
+            object_type="case",
+            object_id=str(case.public_id),
+            sms=sms,
+        )
+    elif sms and case.applicant_person_id is not None:
+        # A walk-in applicant without an online account still gets the SMS.
+        notify_sms(address=case.applicant_person.phone, body=f"{title}。{body}")
+
+
+def _clean_opinion(opinion: str, *, required: bool, field: str = "opinion", what: str | None = None) -> str:
+    opinion = (opinion or "").strip()
+    if required and not opinion:
+        raise ValidationError({field: what or _("请填写意见。")}, code="required")
+    if len(opinion) > OPINION_MAX:
+        raise ValidationError({field: _("意见最多 %(max)d 个字。") % {"max": OPINION_MAX}}, code="max_length")
+    return opinion
+
+
+# --- files ------------------------------------------------------------------------------------------------
+def _material_key(code: str) -> str:
+    return f"material_{code}"
+
+
+def _check_files(item: ServiceItem, files, materials: dict[str, Material]) -> tuple[list, dict[str, str]]:
+    """Validates every upload by content; returns ([(material, upload, content_type, sm3)], errors)."""
+    cleaned: list = []
+    errors: dict[str, str] = {}
+    for code, uploads in (files or {}).items():
+        key = _material_key(code)
+        material = materials.get(code)
+        if material is None:
+            errors[key] = _("该事项没有编码为“%(code)s”的申请材料。") % {"code": code}
+            continue
+        uploads = [uploads] if not isinstance(uploads, (list, tuple)) else list(uploads)
+        if len(uploads) > FILES_PER_MATERIAL:
+            errors[key] = _("每项材料最多上传 %(n)d 个文件。") % {"n": FILES_PER_MATERIAL}
+            continue
+        for upload in uploads:
+            try:
+                content_type, digest = validate_upload(upload)
+            except ValidationError as exc:
+                errors[key] = exc.messages[0]
+                break
+            cleaned.append((material, upload, content_type, digest))
+    return cleaned, errors
+
+
+def _missing_materials(
+    materials: dict[str, Material], present: set[str], tolerant_missing: Iterable[str]
+) -> tuple[list[Material], dict[str, str]]:
+    """Required uploads not present: tolerated (容缺) when declared tolerant and asked for, else an error."""
+    tolerated: list[Material] = []
+    errors: dict[str, str] = {}
+    wanted = set(tolerant_missing or ())
+    for code, material in materials.items():
+        if not material.required or material.source != Material.Source.UPLOAD or code in present:
+            continue
+        if code in wanted and material.tolerant:
+            tolerated.append(material)
+        elif code in wanted:
+            errors[_material_key(code)] = _("“%(name)s”不允许容缺，请上传。") % {"name": material.name}
+        else:
+            errors[_material_key(code)] = _("请上传“%(name)s”。") % {"name": material.name}
+    return tolerated, errors
+
+
+def _store_file(
+    case: Case, material: Material | None, upload, content_type: str, digest: str, *, account, status=None
+) -> CaseFile:
+    # Stored under a random name with the extension of the detected type: the client's name is only shown.
+    original = os.path.basename(str(getattr(upload, "name", "") or "file")) or "file"
+    record = CaseFile(
+        case=case,
+        material=material,
+        status=status,
+        original_name=original[:200],
+        content_type=content_type,
+        size=upload.size if getattr(upload, "size", None) is not None else 0,
+        sm3=digest,
+        uploaded_by=account,
+    )
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    record.file.save(f"{uuid.uuid4().hex}.{EXTENSIONS[content_type]}", upload, save=False)
+    record.save()
+    return record
+
+
+def _validate_application(
+    item: ServiceItem, form_data, files, tolerant_missing, *, present: Iterable[str] = ()
+) -> tuple[dict, list, list[Material]]:
+    """form_clean + upload checks + required materials, every error at once (field → message)."""
+    errors: dict[str, str] = {}
+    cleaned_form: dict = {}
+    try:
+        cleaned_form = form_clean(item, dict(form_data or {}))
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            errors.update({field: messages[0] for field, messages in exc.message_dict.items()})
+        else:
+            errors["form_data"] = exc.messages[0]
+    materials = {m.code: m for m in item.materials.all()}
+    uploads, file_errors = _check_files(item, files, materials)
+    errors.update(file_errors)
+    supplied = set(present) | {material.code for material, *_rest in uploads}
+    tolerated, missing = _missing_materials(materials, supplied, tolerant_missing)
+    # A material whose upload was refused already has its message; don't add "please upload" on top.
+    errors.update({key: message for key, message in missing.items() if key not in errors})
+    if errors:
+        raise ValidationError(errors)
+    return cleaned_form, uploads, tolerated
+
+
+# --- numbering and SLA ------------------------------------------------------------------------------------
+def _next_number(case: Case, day: date) -> str:
+    """<部门编码>-<YYYYMMDD>-<5-digit daily sequence>, the counter row locked while incremented."""
+    department = case.department
+    counter = CaseSequence.objects.select_for_update().filter(department=department, day=day).first()
+    if counter is None:
+        try:
+            with transaction.atomic():
+                counter = CaseSequence.objects.create(department=department, day=day, last=0)
+        except IntegrityError:  # another submission created today's row first: wait for it and use it
+            counter = CaseSequence.objects.select_for_update().get(department=department, day=day)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{department.code}-{day:%Y%m%d}-{counter.last:05d}"
+
+
+def _step_due(case: Case, step_code: str, today: date, cal) -> date:
+    """The step's deadline: its share of the committed days from today, never later than the case's due date
+    (a step cannot be on time while the case is late)."""
+    days = process_of(case.item).step_days(step_code, case.item.committed_days)
+    due = sla.due_after(today, days, cal)
+    return min(due, case.due_date) if case.due_date else due

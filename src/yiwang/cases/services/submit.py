@@ -1,0 +1,337 @@
+"""Case services: drafts, online submission (idempotent) and window filing (窗口代办)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from yiwang.catalog.models import ServiceItem
+from yiwang.core import crypto
+from yiwang.core.models import Account, Staff
+from yiwang.core.permissions import CASE_INTAKE, SELF_SERVICE, Role
+from yiwang.core.principal import Principal
+from yiwang.core.selectors.people import mask_id_number, person_find_by_id_number
+from yiwang.core.workdays import working_calendar
+
+from .. import sla
+from ..models import Case
+from ..workflow import (
+    district_of,
+    principal_roles,
+    process_of,
+    transition_for,
+)
+from .common import (
+    _SCALARS,
+    FORM_DATA_MAX,
+    WINDOW_PURPOSE,
+    _append_status,
+    _audit,
+    _clean_opinion,
+    _lock,
+    _next_number,
+    _notify_applicant,
+    _now,
+    _snapshot,
+    _step_due,
+    _store_file,
+    _today,
+    _validate_application,
+)
+from .handling import _apply
+
+
+# --- applicants -------------------------------------------------------------------------------------------
+def _applicant_account(actor: Principal) -> Account:
+    """The citizen or enterprise account applying; staff and systems apply only through the window service."""
+    actor.require(SELF_SERVICE)
+    account = actor.account
+    if account is None or account.kind not in (Account.Kind.CITIZEN, Account.Kind.ENTERPRISE):
+        raise PermissionDenied(_("只有个人或法人用户可以在网上申请；窗口代办请使用窗口受理。"))
+    if not account.person_id:
+        raise PermissionDenied(_("请先完成实名认证后再申请。"))
+    if account.kind == Account.Kind.ENTERPRISE and not account.organisation_id:
+        raise PermissionDenied(_("法人用户未关联单位，无法以单位名义申请。"))
+    return account
+
+
+def _check_item_open(item: ServiceItem, account: Account | None = None) -> None:
+    if item.status != ServiceItem.Status.PUBLISHED:
+        raise ValidationError({"item": _("该事项当前未发布，不能申请。")}, code="item")
+    if account is None:
+        return
+    if item.target == ServiceItem.Target.PERSON and account.kind != Account.Kind.CITIZEN:
+        raise ValidationError({"item": _("该事项仅面向自然人办理，请使用个人账户申请。")}, code="target")
+    if item.target == ServiceItem.Target.ORGANISATION and account.kind != Account.Kind.ENTERPRISE:
+        raise ValidationError({"item": _("该事项仅面向法人办理，请使用法人账户申请。")}, code="target")
+
+
+def _clean_key(idempotency_key: str) -> str:
+    key = (idempotency_key or "").strip()
+    if not key:
+        raise ValidationError({"idempotency_key": _("缺少提交标识（防重复提交）。")}, code="required")
+    if len(key) > Case._meta.get_field("idempotency_key").max_length:
+        raise ValidationError({"idempotency_key": _("提交标识最多 64 个字符。")}, code="max_length")
+    return key
+
+
+def _draft_values(item: ServiceItem, form_data) -> dict:
+    """A draft keeps what was typed: only declared fields, only JSON scalars (or lists of them)."""
+    if not isinstance(form_data, Mapping):
+        raise ValidationError({"form_data": _("申请表数据格式无效。")}, code="invalid")
+    properties = (item.form_schema or {}).get("schema", {}).get("properties", {})
+    values: dict = {}
+    for key, value in form_data.items():
+        if properties and key not in properties:
+            continue
+        if isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value):
+            values[str(key)] = value
+        elif isinstance(value, _SCALARS):
+            values[str(key)] = value
+    if len(str(values)) > FORM_DATA_MAX:
+        raise ValidationError({"form_data": _("申请表内容过长。")}, code="max_length")
+    return values
+
+
+# --- drafts and submission --------------------------------------------------------------------------------
+def case_draft_save(
+    *, actor: Principal, item: ServiceItem, form_data: dict, case: Case | None = None
+) -> Case:
+    """Saves an unfinished application (DRAFT): what was typed, not yet validated; no number, no deadline."""
+    account = _applicant_account(actor)
+    with transaction.atomic():
+        if case is None:
+            _check_item_open(item, account)
+            case = Case(
+                item=item,
+                department=item.department,
+                division_id=item.department.division_id,
+                applicant_account=account,
+                applicant_person_id=account.person_id,
+                applicant_organisation_id=account.organisation_id
+                if account.kind == Account.Kind.ENTERPRISE
+                else None,
+                state=Case.State.DRAFT,
+            )
+            before = None
+        else:
+            case = _lock(case)
+            if case.applicant_account_id != account.pk:
+                raise PermissionDenied(_("只能修改本人的草稿。"))
+            if case.state != Case.State.DRAFT or case.item_id != item.pk:
+                raise ValidationError({"case": _("该申请已提交，不能再作为草稿修改。")}, code="state")
+            before = _snapshot(case)
+            case.lock_version += 1
+        case.form_data = _draft_values(item, form_data)
+        case.save()
+        _audit(actor, "case.draft_save", case, before=before, item=item.code)
+    return case
+
+
+def _existing_by_key(account_id: int | None, key: str) -> Case | None:
+    if account_id is None:
+        return None
+    return Case.objects.filter(applicant_account_id=account_id, idempotency_key=key).first()
+
+
+def _start(
+    case: Case, *, actor: Principal, cleaned_form: dict, uploads, tolerated, account, opinion: str = ""
+) -> Case:
+    """Numbers a new or draft case, starts its process at the first step and stores its files (inside the
+    caller's transaction)."""
+    cal = working_calendar()
+    today, now = _today(), _now()
+    process = process_of(case.item)
+    first = process.first_step
+    case.form_data = cleaned_form
+    case.number = _next_number(case, today)
+    case.state = Case.State.SUBMITTED
+    case.current_step = first.code
+    case.submitted_at = now
+    case.step_started_at = now
+    case.due_date = sla.due_after(today, case.item.committed_days, cal)
+    case.step_due_date = _step_due(case, first.code, today, cal)
+    case.save()
+    for material, upload, content_type, digest in uploads:
+        _store_file(case, material, upload, content_type, digest, account=account)
+    note = opinion
+    if tolerated:
+        note = "；".join(
+            filter(
+                None,
+                [note, _("容缺受理，待补交：%(names)s") % {"names": "、".join(m.name for m in tolerated)}],
+            )
+        )
+    _append_status(case, action="submit", actor=actor, to_step=first.code, opinion=note)
+    _audit(
+        actor,
+        "case.submit",
+        case,
+        channel=case.channel,
+        tolerated=[m.code for m in tolerated],
+        files=len(uploads),
+    )
+    _notify_applicant(
+        case,
+        title=_("申请已提交"),
+        body=_("您申请的“%(item)s”已提交，承诺于 %(due)s 前办结")
+        % {"item": case.item.name, "due": case.due_date},
+    )
+    return case
+
+
+def case_submit(
+    *,
+    actor: Principal,
+    item: ServiceItem,
+    form_data: dict,
+    files: dict | None = None,
+    idempotency_key: str,
+    tolerant_missing: Iterable[str] = (),
+    draft: Case | None = None,
+) -> Case:
+    """Files an application online. The same key from the same account returns the case already filed (a
+    double click, a retried request, two racing requests: the unique constraint decides, the loser returns
+    the winner's case)."""
+    account = _applicant_account(actor)
+    key = _clean_key(idempotency_key)
+    existing = _existing_by_key(account.pk, key)
+    if existing is not None:
+        return _same_item_or_refuse(existing, item)
+    _check_item_open(item, account)
+    present = set()
+    if draft is not None:
+        if draft.applicant_account_id != account.pk:
+            raise PermissionDenied(_("只能提交本人的草稿。"))
+        present = set(draft.files.exclude(material=None).values_list("material__code", flat=True))
+    cleaned_form, uploads, tolerated = _validate_application(
+        item, form_data, files, tolerant_missing, present=present
+    )
+    try:
+        with transaction.atomic():
+            if draft is not None:
+                case = _lock(draft)
+                if case.state != Case.State.DRAFT or case.item_id != item.pk:
+                    raise ValidationError({"case": _("该草稿已提交或不属于此事项。")}, code="state")
+                case.lock_version += 1
+            else:
+                case = Case(
+                    item=item,
+                    department=item.department,
+                    division_id=item.department.division_id,
+                    applicant_account=account,
+                    applicant_person_id=account.person_id,
+                    applicant_organisation_id=(
+                        account.organisation_id if account.kind == Account.Kind.ENTERPRISE else None
+                    ),
+                    channel=Case.Channel.API if actor.is_system else Case.Channel.ONLINE,
+                )
+            case.idempotency_key = key
+            # Claim the key before numbering: a racing duplicate fails here and takes no sequence number.
+            case.save()
+            return _start(
+                case,
+                actor=actor,
+                cleaned_form=cleaned_form,
+                uploads=uploads,
+                tolerated=tolerated,
+                account=account,
+            )
+    except IntegrityError:
+        existing = _existing_by_key(account.pk, key)
+        if existing is None:
+            raise
+        return _same_item_or_refuse(existing, item)
+
+
+def _same_item_or_refuse(existing: Case, item: ServiceItem) -> Case:
+    if existing.item_id != item.pk:
+        raise ValidationError({"idempotency_key": _("该提交标识已用于另一事项的申请。")}, code="reused")
+    return existing
+
+
+def case_file_at_window(
+    *,
+    actor: Principal,
+    item: ServiceItem,
+    applicant_id_number: str,
+    form_data: dict,
+    files: dict | None = None,
+    idempotency_key: str,
+    accept_now: bool = True,
+    opinion: str = "",
+) -> Case:
+    """A window clerk files for a walk-in applicant found by 身份证号 (an audited lookup, purpose 窗口代办) and,
+    with accept_now, accepts it on the spot; the case then routes to the approving department."""
+    actor.require(CASE_INTAKE)
+    staff = actor.staff
+    if staff is None or not staff.is_active or Role.WINDOW_CLERK not in principal_roles(actor):
+        raise PermissionDenied(_("只有综合窗口受理人员可以代办。"))
+    _check_item_open(item)
+    if item.target == ServiceItem.Target.ORGANISATION:
+        raise ValidationError(
+            {"item": _("法人事项请由单位经办人网上申请或持单位材料到窗口按法人办理。")}, code="target"
+        )
+    if district_of(staff.department) != district_of(item.department):
+        raise PermissionDenied(_("只能代办本区（县）部门的事项。"))
+    key = "w:" + crypto.sm3_hex(f"{staff.pk}:{_clean_key(idempotency_key)}".encode())[:60]
+    opinion = _clean_opinion(opinion, required=False)
+    existing = Case.objects.filter(filed_by=staff, idempotency_key=key).first()
+    if existing is not None:
+        return _same_item_or_refuse(existing, item)
+    try:
+        person = person_find_by_id_number(actor, applicant_id_number, WINDOW_PURPOSE)
+    except ValidationError as exc:
+        messages = getattr(exc, "message_dict", {}).get("id_number") or exc.messages
+        raise ValidationError({"applicant_id_number": messages[0]}) from exc
+    if person is None:
+        raise ValidationError(
+            {
+                "applicant_id_number": _("自然人基础库中没有身份证号为 %(id)s 的人员，请核对。")
+                % {"id": mask_id_number(applicant_id_number)}
+            }
+        )
+    if person.is_deceased:
+        raise ValidationError({"applicant_id_number": _("该身份证号对应人员已登记死亡，不能代办。")})
+    account = Account.objects.filter(person=person, kind=Account.Kind.CITIZEN).first()
+    cleaned_form, uploads, tolerated = _validate_application(item, form_data, files, ())
+    try:
+        with transaction.atomic():
+            # One filing at a time per clerk, so the same key filed twice at once cannot make two cases even
+            # for an applicant without an account (NULL accounts escape the unique constraint).
+            Staff.objects.select_for_update().filter(pk=staff.pk).first()
+            existing = Case.objects.filter(filed_by=staff, idempotency_key=key).first()
+            if existing is not None:
+                return _same_item_or_refuse(existing, item)
+            case = Case.objects.create(
+                item=item,
+                department=item.department,
+                division_id=item.department.division_id,
+                applicant_account=account,
+                applicant_person=person,
+                filed_by=staff,
+                channel=Case.Channel.WINDOW,
+                idempotency_key=key,
+            )
+            case = _start(
+                case,
+                actor=actor,
+                cleaned_form=cleaned_form,
+                uploads=uploads,
+                tolerated=tolerated,
+                account=actor.account,
+                opinion=_("窗口代办"),
+            )
+            if accept_now:
+                case = _lock(case)
+                transition = transition_for(case, actor, "accept")
+                case = _apply(case, actor=actor, transition=transition, opinion=opinion, attachments=[])
+            return case
+    except IntegrityError:
+        existing = Case.objects.filter(filed_by=staff, idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing

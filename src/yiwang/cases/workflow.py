@@ -1,0 +1,284 @@
+"""The case workflow: who may do what at which step, read from the item's declared process.
+
+The process (ServiceItem.process, validated by catalog.process) lists the steps, the role and department rule
+of each, and the allowed transitions. This module interprets it for one case and one principal; the services
+(cases.services) enforce it inside their transaction, the pages and the API show `actions_for()`.
+
+Department rules of a step:
+- "item": staff of the case's department or of one of its sub-departments (后台分类审批);
+- "intake": window clerks of any department serving the same district as the case's department — the
+  district is the first six digits of the division code (前台综合受理、统一窗口出件).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from yiwang.catalog.process import (
+    APPROVED,
+    DENIED,
+    DEPARTMENT_INTAKE,
+    OPINION_OPTIONAL,
+    REJECTED,
+    SPECIAL_TARGETS,
+    SUPPLEMENT,
+    Process,
+    Step,
+    Transition,
+    process_validate,
+)
+from yiwang.core.models import Department
+from yiwang.core.permissions import Role
+from yiwang.core.principal import Principal
+
+from .models import Case
+
+__all__ = [
+    "APPROVED",
+    "DENIED",
+    "REJECTED",
+    "SUPPLEMENT",
+    "SPECIAL_TARGETS",
+    "TARGET_STATES",
+    "ACTIVE_STATES",
+    "USER_STATES",
+    "SYSTEM_ONLY_STATES",
+    "CaseConflict",
+    "ActionSpec",
+    "process_of",
+    "ancestors_or_self",
+    "district_of",
+    "principal_roles",
+    "can_act_at_step",
+    "is_department_head_for",
+    "claim_blocks",
+    "actions_for",
+    "transition_for",
+    "APPLICANT_ACTIONS",
+]
+
+# --- states ----------------------------------------------------------------------------------------------
+TARGET_STATES = {
+    APPROVED: Case.State.APPROVED,
+    DENIED: Case.State.DENIED,
+    REJECTED: Case.State.REJECTED,
+    SUPPLEMENT: Case.State.SUPPLEMENT,
+}
+# States in which staff act at the current step (SUPPLEMENT waits for the applicant).
+ACTIVE_STATES = (Case.State.SUBMITTED, Case.State.IN_PROGRESS)
+# States a user's action can put a case in (through a service), and those only the system sets (tasks).
+USER_STATES = frozenset(
+    {
+        Case.State.DRAFT,
+        Case.State.SUBMITTED,
+        Case.State.IN_PROGRESS,
+        Case.State.SUPPLEMENT,
+        Case.State.APPROVED,
+        Case.State.DENIED,
+        Case.State.REJECTED,
+        Case.State.WITHDRAWN,
+    }
+)
+SYSTEM_ONLY_STATES = frozenset({Case.State.SUSPENDED})
+
+
+class CaseConflict(ValidationError):
+    """The case changed since the caller read it (stale lock_version): reload and try again.
+
+    A ValidationError, so generic handlers show it as a field error; the API maps it to 409 Conflict."""
+
+    def __init__(self, *, expected: int | None = None, actual: int | None = None):
+        self.expected, self.actual = expected, actual
+        super().__init__({"expected_version": _("该办件已被他人处理或更新，请刷新后重试。")}, code="conflict")
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action a principal may take now: what to send to case_transition and how to render it."""
+
+    action: str
+    label: str
+    opinion: str = "optional"  # "required" | "optional"
+    attachments: bool = False
+    to: str = ""
+    opinion_public: bool = True
+    applicant: bool = False  # supply/withdraw: the applicant's own actions, not process transitions
+
+
+APPLICANT_ACTIONS = {
+    "supply": gettext_lazy("补正材料"),
+    "withdraw": gettext_lazy("撤回申请"),
+}
+
+
+# --- the process of a case ----------------------------------------------------------------------------------
+@lru_cache(maxsize=1024)
+def _process_cached(item_pk: int, updated_at, raw: str) -> Process:
+    import json
+
+    return process_validate(json.loads(raw))
+
+
+def process_of(item) -> Process:
+    """The validated Process of an item version. Published versions are immutable, so the parse is memoised by
+    (pk, updated_at, content); a draft edited in the admin gets a new entry."""
+    import json
+
+    raw = json.dumps(item.process, sort_keys=True, ensure_ascii=False)
+    return _process_cached(item.pk, item.updated_at, raw)
+
+
+# --- departments ---------------------------------------------------------------------------------------------
+def ancestors_or_self(department_id: int | None) -> list[int]:
+    """The department and its parents, nearest first (a few rows: trees are two or three levels deep)."""
+    chain: list[int] = []
+    seen: set[int] = set()
+    current = department_id
+    while current is not None and current not in seen:
+        chain.append(current)
+        seen.add(current)
+        current = Department.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+    return chain
+
+
+def district_of(department: Department | None) -> str:
+    """The six-digit district code a department serves (its division's code prefix)."""
+    if department is None:
+        return ""
+    return department.division.code[:6]
+
+
+def principal_roles(principal: Principal) -> frozenset[str]:
+    staff = principal.staff
+    if staff is None or not staff.is_active:
+        return frozenset()
+    cached = getattr(principal, "_case_roles", None)
+    if cached is None:
+        cached = principal.roles
+        object.__setattr__(principal, "_case_roles", cached)
+    return cached
+
+
+def _staff_ancestors(principal: Principal) -> list[int]:
+    cached = getattr(principal, "_case_dept_chain", None)
+    if cached is None:
+        cached = ancestors_or_self(principal.staff.department_id)
+        object.__setattr__(principal, "_case_dept_chain", cached)
+    return cached
+
+
+def can_act_at_step(principal: Principal, case: Case, step: Step | None) -> bool:
+    """Role held and department rule satisfied for `step` of this case (claims not considered)."""
+    staff = principal.staff
+    if staff is None or not staff.is_active or step is None:
+        return False
+    if step.role not in principal_roles(principal):
+        return False
+    if step.department == DEPARTMENT_INTAKE:
+        return staff.department.is_active and district_of(staff.department) == district_of(case.department)
+    return case.department_id in _staff_ancestors(principal)
+
+
+def is_department_head_for(principal: Principal, case: Case) -> bool:
+    """A department head of the case's department (or a parent of it), or of the claimer's department."""
+    staff = principal.staff
+    if staff is None or Role.DEPARTMENT_HEAD not in principal_roles(principal):
+        return False
+    departments: set[int] = set(ancestors_or_self(case.department_id))
+    if case.claimed_by_id is not None:
+        departments |= set(ancestors_or_self(case.claimed_by.department_id))
+    return staff.department_id in departments
+
+
+def claim_blocks(principal: Principal, case: Case) -> bool:
+    """True when another staff member has claimed the case and the principal may not override it."""
+    staff = principal.staff
+    if case.claimed_by_id is None or (staff is not None and case.claimed_by_id == staff.pk):
+        return False
+    return not is_department_head_for(principal, case)
+
+
+def _is_applicant(principal: Principal, case: Case) -> bool:
+    account = principal.account
+    return (
+        account is not None
+        and case.applicant_account_id is not None
+        and case.applicant_account_id == account.pk
+    )
+
+
+def _spec(transition: Transition) -> ActionSpec:
+    return ActionSpec(
+        action=transition.action,
+        label=str(transition.label),
+        opinion=transition.opinion or OPINION_OPTIONAL,
+        attachments=bool(transition.attachments),
+        to=transition.to,
+        opinion_public=bool(transition.opinion_public),
+    )
+
+
+def actions_for(case: Case, principal: Principal) -> list[ActionSpec]:
+    """What the principal may do with the case now: process transitions at the current step for staff who may
+    act there (and are not blocked by another's claim); supply/withdraw for the applicant."""
+    actions: list[ActionSpec] = []
+    if _is_applicant(principal, case):
+        if case.state == Case.State.SUPPLEMENT:
+            actions.append(
+                ActionSpec("supply", str(APPLICANT_ACTIONS["supply"]), "optional", True, applicant=True)
+            )
+        if case.state in Case.OPEN_STATES and not case.decision:
+            actions.append(
+                ActionSpec("withdraw", str(APPLICANT_ACTIONS["withdraw"]), "required", applicant=True)
+            )
+    if case.state not in ACTIVE_STATES or not case.current_step:
+        return actions
+    process = process_of(case.item)
+    step = process.step(case.current_step)
+    if not can_act_at_step(principal, case, step) or claim_blocks(principal, case):
+        return actions
+    actions.extend(_spec(t) for t in process.transitions_from(case.current_step))
+    return actions
+
+
+def transition_for(case: Case, principal: Principal, action: str) -> Transition:
+    """The declared transition `action` from the case's current step, if the principal may take it now.
+
+    Raises ValidationError (closed case, action not allowed at this step) or PermissionDenied (wrong role or
+    department, not staff, claimed by someone else)."""
+    if case.state not in ACTIVE_STATES or not case.current_step:
+        if case.state == Case.State.SUPPLEMENT:
+            raise ValidationError({"action": _("办件正在等待申请人补正，补正后才能继续办理。")}, code="state")
+        raise ValidationError(
+            {"action": _("办件当前状态为“%(state)s”，不能再办理。") % {"state": case.get_state_display()}},
+            code="state",
+        )
+    staff = principal.staff
+    if staff is None or not staff.is_active:
+        raise PermissionDenied(_("只有在岗的工作人员才能办理办件。"))
+    process = process_of(case.item)
+    step = process.step(case.current_step)
+    transition = process.transition(case.current_step, action)
+    if transition is None:
+        raise ValidationError(
+            {
+                "action": _("“%(step)s”环节不能执行该操作。")
+                % {"step": step.name if step else case.current_step}
+            },
+            code="action",
+        )
+    if not can_act_at_step(principal, case, step):
+        raise PermissionDenied(
+            _("您没有在“%(step)s”环节办理此办件的权限（需要%(role)s，且属于相应部门）。")
+            % {"step": step.name, "role": Role(step.role).label}
+        )
+    if claim_blocks(principal, case):
+        raise PermissionDenied(
+            _("此办件已由%(name)s签收，只有签收人或部门负责人可以办理。") % {"name": case.claimed_by.name}
+        )
+    return transition
