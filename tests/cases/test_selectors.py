@@ -120,7 +120,7 @@ def test_inbox_query_count_does_not_grow_with_rows(world, clock, django_assert_m
     for _ in range(6):
         make_case(world, "submitted")
     many, rows = _inbox_queries(django_assert_max_num_queries, p(world.clerk), 8)
-    assert rows == 7 and many == few
+    assert rows == 7 and many <= few  # the first call may also fill the per-process scope cache
 
 
 # --- the applicant's cases --------------------------------------------------------------------------------
