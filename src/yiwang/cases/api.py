@@ -16,7 +16,7 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import AuthenticationError
 
 from yiwang.catalog.selectors import item_get_published
@@ -29,6 +29,7 @@ from .models import Case
 from .schemas import (
     ActionOut,
     CaseDraftIn,
+    CaseFileOut,
     CaseOut,
     CasePage,
     CaseSubmitIn,
@@ -97,7 +98,7 @@ class CaseListQuery(Schema):
     response={200: CasePage, **_READ_ERRORS},
     summary="办件列表：申请人为本人的办件，工作人员为本岗位本部门的待办（可筛选）",
 )
-@requires_any(SELF_SERVICE, CASE_INTAKE)
+@requires_any(SELF_SERVICE, CASE_INTAKE, CASE_APPROVE)
 def case_list(request: HttpRequest, filters: Query[CaseListQuery]):
     principal = principal_of(request)
     limit = filters.limit
@@ -119,7 +120,7 @@ def case_list(request: HttpRequest, filters: Query[CaseListQuery]):
 
 
 @router.get("/{uuid:case_id}", response={200: CaseOut, **_READ_ERRORS}, summary="办件状态")
-@requires_any(SELF_SERVICE, CASE_INTAKE)
+@requires_any(SELF_SERVICE, CASE_INTAKE, CASE_APPROVE)
 def case_detail(request: HttpRequest, case_id: UUID):
     return selectors.case_visible(principal_of(request), case_id)
 
@@ -129,7 +130,7 @@ def case_detail(request: HttpRequest, case_id: UUID):
     response={200: list[TimelineEntryOut], **_READ_ERRORS},
     summary="办理过程（时间线）",
 )
-@requires_any(SELF_SERVICE, CASE_INTAKE)
+@requires_any(SELF_SERVICE, CASE_INTAKE, CASE_APPROVE)
 def case_timeline(request: HttpRequest, case_id: UUID):
     principal = principal_of(request)
     case = selectors.case_visible(principal, case_id)
@@ -141,7 +142,7 @@ def case_timeline(request: HttpRequest, case_id: UUID):
     response={200: list[ActionOut], **_READ_ERRORS},
     summary="调用方当前可以执行的动作（流程声明 + 岗位 + 部门）",
 )
-@requires_any(SELF_SERVICE, CASE_INTAKE)
+@requires_any(SELF_SERVICE, CASE_INTAKE, CASE_APPROVE)
 def case_actions(request: HttpRequest, case_id: UUID):
     principal = principal_of(request)
     case = selectors.case_visible(principal, case_id)
@@ -191,6 +192,40 @@ def _own_draft(principal: Principal, draft_id: UUID | None) -> Case | None:
     if case.state != Case.State.DRAFT:
         raise ValidationError({"draft_id": _("该办件已提交，不是草稿。")})
     return case
+
+
+@router.post(
+    "/{uuid:case_id}/files",
+    response={201: CaseFileOut, **_WRITE_ERRORS},
+    summary="向本人草稿上传一份申请材料（multipart：material_code 材料编码，file 文件；按文件内容检查类型）",
+)
+@requires(SELF_SERVICE)
+def case_draft_file_add(
+    request: HttpRequest,
+    case_id: UUID,
+    material_code: Form[str],
+    # Optional here so a missing file gets the service's field message ("file"), not a framework location.
+    file: File[UploadedFile] = None,
+):
+    principal = principal_of(request)
+    case = selectors.case_visible(principal, case_id)
+    record = services.case_draft_file_add(
+        actor=principal, case=case, material_code=material_code, upload=file
+    )
+    return Status(201, record)
+
+
+@router.delete(
+    "/{uuid:case_id}/files/{uuid:file_id}",
+    response={204: None, **_WRITE_ERRORS},
+    summary="从本人草稿删除一份已上传的材料",
+)
+@requires(SELF_SERVICE)
+def case_draft_file_remove(request: HttpRequest, case_id: UUID, file_id: UUID):
+    principal = principal_of(request)
+    case = selectors.case_visible(principal, case_id)
+    services.case_draft_file_remove(actor=principal, case=case, file_id=file_id)
+    return Status(204, None)
 
 
 @router.post(

@@ -188,6 +188,7 @@ class MaterialView:
     note: str
     error: str
     already: list[str]  # names of files already attached (a draft, an earlier supplement)
+    tolerated: bool = False  # the window clerk ticked 容缺（后补） for it
 
 
 def material_error_key(code: str) -> str:
@@ -200,8 +201,10 @@ def material_views(
     *,
     errors: Mapping[str, list[str]] | None = None,
     attached: Mapping[int, list[str]] | None = None,
+    tolerated: Iterable[str] = (),
 ) -> list[MaterialView]:
     errors = errors or {}
+    tolerated = set(tolerated)
     attached = attached or {}
     out = []
     for m in materials:
@@ -220,6 +223,7 @@ def material_views(
                 note=m.note,
                 error=" ".join(msgs),
                 already=attached.get(m.pk, []),
+                tolerated=m.code in tolerated,
             )
         )
     return out
@@ -243,6 +247,13 @@ def tolerant_missing(
     """The 容缺 materials the applicant did not attach: accepted now, supplied later."""
     have = set(files) | set(attached_codes)
     return [m.code for m in materials if m.tolerant and m.code not in have]
+
+
+def window_tolerated(post: Mapping, materials: Iterable[Material]) -> list[str]:
+    """The 容缺 materials the window clerk ticked as "accepted now, supplied later" (declared tolerant only; the
+    service refuses any other code anyway)."""
+    ticked = set(post.getlist("tolerant_missing")) if hasattr(post, "getlist") else set()
+    return [m.code for m in materials if m.tolerant and m.code in ticked]
 
 
 # --- applicant forms --------------------------------------------------------------------------------------------

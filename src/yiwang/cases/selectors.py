@@ -5,6 +5,8 @@
   the inbox holds only cases whose current step's role they hold and whose department rule they meet, so a
   window clerk sees intake/delivery steps of the district's cases and an approver the review steps.
 - Department heads supervise their own department; district administrators see per-department counts.
+- Registered systems with case.intake / case.approve see and list exactly what a window clerk / an approver and
+  department head of the department they are registered to would (workflow.SYSTEM_ROLES).
 
 Lists are keyset-paginated on indexed columns: the inbox on (step_due_date, id), "my cases" on id.
 """
@@ -28,7 +30,7 @@ from yiwang.catalog.models import ServiceItem
 from yiwang.catalog.process import DEPARTMENT_INTAKE, DEPARTMENT_ITEM
 from yiwang.core.audit import audit_record
 from yiwang.core.keystore import keystore
-from yiwang.core.models import Department
+from yiwang.core.models import AuditEntry, Department
 from yiwang.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
 from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE, CASE_SUPERVISE, SELF_SERVICE, Role
 from yiwang.core.principal import Principal
@@ -45,6 +47,8 @@ from .workflow import (
     _process_cached,
     ancestors_or_self,
     district_of,
+    materials_owed,
+    principal_active,
     principal_roles,
     process_of,
 )
@@ -58,6 +62,7 @@ __all__ = [
     "case_timeline",
     "case_files",
     "case_open_supplement",
+    "case_materials_owed",
     "supervision_for",
     "TimelineEntry",
     "DepartmentLoad",
@@ -81,8 +86,8 @@ _LIST_DEFERRED = (
 
 
 def _is_staff(principal: Principal) -> bool:
-    staff = principal.staff
-    return staff is not None and staff.is_active
+    """An active staff member or an active registered system: the staff side of cases."""
+    return principal_active(principal)
 
 
 def _chain(principal: Principal) -> list[int]:
@@ -184,7 +189,7 @@ def _inbox_scope(principal: Principal) -> Q | None:
     if not roles:
         return None
     chain = _chain(principal)
-    district = district_of(principal.staff.department)
+    district = district_of(principal.department)
     groups = _inbox_groups(frozenset(roles), tuple(chain), district)
     if not groups:
         return None
@@ -221,11 +226,11 @@ def inbox_for(
     if not (principal.has(CASE_INTAKE) or principal.has(CASE_APPROVE)):
         raise PermissionDenied(_("需要办件受理或审批权限。"))
     if not _is_staff(principal):
-        raise PermissionDenied(_("只有在岗的工作人员有待办箱。"))
+        raise PermissionDenied(_("只有在岗的工作人员或已启用的接入系统有待办箱。"))
     if state and state not in Case.OPEN_STATES:
         raise ValidationError({"state": _("待办箱只能按待受理、办理中或待补正筛选。")})
     scope = _inbox_scope(principal)
-    if scope is None:
+    if scope is None or (mine_only and principal.staff is None):  # a system claims nothing
         return Page(items=[], next_cursor=None)
     query = (
         Case.objects.filter(scope).filter(state=state)
@@ -265,7 +270,7 @@ def cases_of_applicant(
 def _staff_may_see(principal: Principal, case: Case) -> bool:
     """Staff scope for reading one case (not for acting, see workflow): their department's cases; a head's
     also those of sub-departments; a window clerk the district's cases that are at (or passed through) a
-    window step or that they filed."""
+    window step or that they filed. A registered system reads as the staff its scopes stand for."""
     if not (principal.has(CASE_INTAKE) or principal.has(CASE_APPROVE) or principal.has(CASE_SUPERVISE)):
         return False
     department = principal.department
@@ -286,20 +291,25 @@ def _staff_may_see(principal: Principal, case: Case) -> bool:
                 return True
         if principal.staff is not None:
             return CaseStatus.objects.filter(case=case, actor_staff=principal.staff).exists()
+        return _system_acted_on(principal, case)
     return False
+
+
+def _system_acted_on(principal: Principal, case: Case) -> bool:
+    """A system that took a step of the case may follow it afterwards, as a clerk follows what they accepted.
+    CaseStatus names staff only, so the audit chain (indexed by object) says who the system acted on."""
+    if principal.system is None:
+        return False
+    account, _department = principal.audit_identity()
+    return AuditEntry.objects.filter(
+        object_type="case", object_id=str(case.public_id), actor_account=account, action="case.transition"
+    ).exists()
 
 
 def _visible(principal: Principal, case: Case) -> bool:
     account = principal.account
     if account is not None and case.applicant_account_id == account.pk:
         return True
-    if principal.is_system:
-        department = principal.department
-        return (
-            department is not None
-            and principal.has(CASE_INTAKE)
-            and case.department_id in ancestors_or_self(department.pk)
-        )
     return _is_staff(principal) and _staff_may_see(principal, case)
 
 
@@ -433,6 +443,15 @@ def case_open_supplement(principal: Principal, case: Case) -> SupplementRequest 
     """The 补正 request waiting for the applicant, if any."""
     _require_visible(principal, case)
     return case.supplements.filter(supplied_at__isnull=True).order_by("-requested_at", "-id").first()
+
+
+def case_materials_owed(principal: Principal, case: Case) -> list:
+    """容缺: the required materials the case was accepted (or filed) without and has not supplied yet; empty for
+    drafts and closed cases."""
+    _require_visible(principal, case)
+    if case.state not in Case.OPEN_STATES:
+        return []
+    return materials_owed(case)
 
 
 # --- supervision ------------------------------------------------------------------------------------------

@@ -214,6 +214,7 @@ def _detail_context(principal, case: Case, **extra) -> dict:
         "notice_title": NOTICE_TITLES[kind] if kind else "",
         "supply_general": [m for k, msgs in supply_errors.items() if k not in shown for m in msgs],
         "supply_note_error": " ".join(supply_errors.get("note", [])),
+        "owed": selectors.case_materials_owed(principal, case),
         **extra,
     }
 

@@ -41,6 +41,7 @@ from .forms import (
     new_idempotency_key,
     raw_values,
     uploaded_files,
+    window_tolerated,
 )
 from .models import Case
 from .sla import sla_light
@@ -236,6 +237,7 @@ def _work_context(principal, case: Case, *, errors=None, posted_action="", poste
             by_material.setdefault(f.material_id, []).append(f)
         else:
             others.append(f)
+    owed = {m.pk for m in selectors.case_materials_owed(principal, case)}
     specs = [a for a in actions_for(case, principal) if not a.applicant]
     # Errors about one action form's own inputs are shown on that form; the rest (the case's state, the action
     # itself, a claim) above all forms — also when the posted action is no longer offered.
@@ -270,6 +272,7 @@ def _work_context(principal, case: Case, *, errors=None, posted_action="", poste
                 "upload": m.source == Material.Source.UPLOAD,
                 "source_label": m.get_source_display(),
                 "files": by_material.get(m.pk, []),
+                "owed": m.pk in owed,
             }
             for m in materials
         ],
@@ -378,6 +381,7 @@ def window(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         key = clean_idempotency_key(request.POST.get("idempotency_key"))
         values = raw_values(request.POST, fields)
+    tolerated = window_tolerated(request.POST, materials) if request.method == "POST" else []
     if request.method == "POST" and applicant_form.is_valid():
         files = uploaded_files(request.FILES, materials)
         try:
@@ -390,6 +394,8 @@ def window(request: HttpRequest) -> HttpResponse:
                 idempotency_key=key,
                 accept_now=True,
                 opinion=applicant_form.cleaned_data["opinion"],
+                # A ticked material that was uploaded after all is simply present, not owed.
+                tolerant_missing=[code for code in tolerated if code not in files],
             )
         except ValidationError as exc:
             errors = error_messages(exc)
@@ -397,7 +403,11 @@ def window(request: HttpRequest) -> HttpResponse:
                 if field in errors:
                     applicant_form.add_error("id_number", errors[field])
         else:
-            messages.success(request, _("已代办并受理，办件编号 %(number)s。") % {"number": case.number})
+            text = _("已代办并受理，办件编号 %(number)s。") % {"number": case.number}
+            owed = selectors.case_materials_owed(principal, case)
+            if owed:
+                text += _("容缺受理，待补交：%(names)s。") % {"names": "、".join(m.name for m in owed)}
+            messages.success(request, text)
             return redirect("cases:work", case_id=case.public_id)
     known = {f.name for f in fields} | {material_error_key(m.code) for m in materials}
     known |= {"applicant_id_number", "id_number"}
@@ -405,7 +415,8 @@ def window(request: HttpRequest) -> HttpResponse:
         {
             "applicant_form": applicant_form,
             "sections": bind_sections(item, fields, values=values, errors=errors),
-            "materials": material_views(materials, errors=errors),
+            "materials": material_views(materials, errors=errors, tolerated=tolerated),
+            "tolerance_choice": True,
             "accept": UPLOAD_ACCEPT,
             "idempotency_key": key,
             "errors": errors,

@@ -8,6 +8,11 @@ Department rules of a step:
 - "item": staff of the case's department or of one of its sub-departments (后台分类审批);
 - "intake": window clerks of any department serving the same district as the case's department — the
   district is the first six digits of the division code (前台综合受理、统一窗口出件).
+
+Registered systems (接入系统, Principal.for_system) work the staff side over the API with the roles their scopes
+stand for (SYSTEM_ROLES) and the department they are registered to: `case.intake` acts as a window clerk of that
+department, `case.approve` as an approver and a department head. They cannot claim a case, cannot override a
+staff member's claim, and cannot issue a 补正 notice (a SupplementRequest is signed by a staff member).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from yiwang.catalog.models import Material
 from yiwang.catalog.process import (
     APPROVED,
     DENIED,
@@ -33,7 +39,7 @@ from yiwang.catalog.process import (
     process_validate,
 )
 from yiwang.core.models import Department
-from yiwang.core.permissions import Role
+from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE, Role
 from yiwang.core.principal import Principal
 
 from .models import Case
@@ -54,12 +60,15 @@ __all__ = [
     "ancestors_or_self",
     "district_of",
     "principal_roles",
+    "principal_active",
+    "SYSTEM_ROLES",
     "can_act_at_step",
     "is_department_head_for",
     "claim_blocks",
     "actions_for",
     "transition_for",
     "APPLICANT_ACTIONS",
+    "materials_owed",
 ]
 
 # --- states ----------------------------------------------------------------------------------------------
@@ -133,6 +142,19 @@ def process_of(item) -> Process:
     return _process_cached(item.pk, item.updated_at, raw)
 
 
+def materials_owed(case: Case) -> list[Material]:
+    """容缺: required upload materials declared tolerant that the case has no file for yet — accepted without
+    them, owed by the applicant (a supplement or a later upload to the case settles them)."""
+    present = set(
+        case.files.filter(status__isnull=True, material__isnull=False).values_list("material_id", flat=True)
+    )
+    return [
+        m
+        for m in case.item.materials.all()
+        if m.required and m.tolerant and m.source == Material.Source.UPLOAD and m.pk not in present
+    ]
+
+
 # --- departments ---------------------------------------------------------------------------------------------
 def ancestors_or_self(department_id: int | None) -> list[int]:
     """The department and its parents, nearest first (a few rows: trees are two or three levels deep)."""
@@ -153,40 +175,61 @@ def district_of(department: Department | None) -> str:
     return department.division.code[:6]
 
 
-def principal_roles(principal: Principal) -> frozenset[str]:
+# The staff roles a registered system's scopes stand for when it works cases over the API.
+SYSTEM_ROLES = (
+    (CASE_INTAKE, frozenset({Role.WINDOW_CLERK})),
+    (CASE_APPROVE, frozenset({Role.APPROVER, Role.DEPARTMENT_HEAD})),
+)
+
+
+def principal_active(principal: Principal) -> bool:
+    """An active staff member, or an active registered system (both act on cases; citizens do not)."""
+    if principal.is_system:
+        system = principal.system
+        return bool(getattr(system, "is_active", False)) and principal.department is not None
     staff = principal.staff
-    if staff is None or not staff.is_active:
-        return frozenset()
+    return staff is not None and staff.is_active
+
+
+def principal_roles(principal: Principal) -> frozenset[str]:
     cached = getattr(principal, "_case_roles", None)
-    if cached is None:
+    if cached is not None:
+        return cached
+    if not principal_active(principal):
+        return frozenset()
+    if principal.is_system:
+        cached = frozenset(role for perm, roles in SYSTEM_ROLES if principal.has(perm) for role in roles)
+    else:
         cached = principal.roles
-        object.__setattr__(principal, "_case_roles", cached)
+    object.__setattr__(principal, "_case_roles", cached)
     return cached
 
 
 def _staff_ancestors(principal: Principal) -> list[int]:
     cached = getattr(principal, "_case_dept_chain", None)
     if cached is None:
-        cached = ancestors_or_self(principal.staff.department_id)
+        department = principal.department
+        cached = ancestors_or_self(department.pk if department is not None else None)
         object.__setattr__(principal, "_case_dept_chain", cached)
     return cached
 
 
 def can_act_at_step(principal: Principal, case: Case, step: Step | None) -> bool:
-    """Role held and department rule satisfied for `step` of this case (claims not considered)."""
-    staff = principal.staff
-    if staff is None or not staff.is_active or step is None:
+    """Role held and department rule satisfied for `step` of this case (claims not considered). A registered
+    system meets the department rule through the department it is registered to."""
+    if step is None or not principal_active(principal):
         return False
     if step.role not in principal_roles(principal):
         return False
+    department = principal.department
     if step.department == DEPARTMENT_INTAKE:
-        return staff.department.is_active and district_of(staff.department) == district_of(case.department)
+        return department.is_active and district_of(department) == district_of(case.department)
     return case.department_id in _staff_ancestors(principal)
 
 
 def is_department_head_for(principal: Principal, case: Case) -> bool:
     """A department head of the case's department (or a parent of it), or of the claimer's department."""
-    staff = principal.staff
+    staff = principal.staff  # None for a registered system: it never overrides a person's claim
     if staff is None or Role.DEPARTMENT_HEAD not in principal_roles(principal):
         return False
     departments: set[int] = set(ancestors_or_self(case.department_id))
@@ -242,8 +285,13 @@ def actions_for(case: Case, principal: Principal) -> list[ActionSpec]:
     step = process.step(case.current_step)
     if not can_act_at_step(principal, case, step) or claim_blocks(principal, case):
         return actions
-    actions.extend(_spec(t) for t in process.transitions_from(case.current_step))
+    actions.extend(_spec(t) for t in process.transitions_from(case.current_step) if _may_take(principal, t))
     return actions
+
+
+def _may_take(principal: Principal, transition: Transition) -> bool:
+    # A 补正 notice (SupplementRequest) is signed by a staff member; a system asks a window clerk to issue it.
+    return not (principal.is_system and transition.to == SUPPLEMENT)
 
 
 def transition_for(case: Case, principal: Principal, action: str) -> Transition:
@@ -258,9 +306,8 @@ def transition_for(case: Case, principal: Principal, action: str) -> Transition:
             {"action": _("办件当前状态为“%(state)s”，不能再办理。") % {"state": case.get_state_display()}},
             code="state",
         )
-    staff = principal.staff
-    if staff is None or not staff.is_active:
-        raise PermissionDenied(_("只有在岗的工作人员才能办理办件。"))
+    if not principal_active(principal):
+        raise PermissionDenied(_("只有在岗的工作人员或已启用的接入系统才能办理办件。"))
     process = process_of(case.item)
     step = process.step(case.current_step)
     transition = process.transition(case.current_step, action)
@@ -277,6 +324,8 @@ def transition_for(case: Case, principal: Principal, action: str) -> Transition:
             _("您没有在“%(step)s”环节办理此办件的权限（需要%(role)s，且属于相应部门）。")
             % {"step": step.name, "role": Role(step.role).label}
         )
+    if not _may_take(principal, transition):
+        raise PermissionDenied(_("接入系统不能发起补正告知，补正通知须由工作人员签发。"))
     if claim_blocks(principal, case):
         raise PermissionDenied(
             _("此办件已由%(name)s签收，只有签收人或部门负责人可以办理。") % {"name": case.claimed_by.name}

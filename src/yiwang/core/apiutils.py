@@ -101,7 +101,11 @@ def problem(
 def _field_errors_from_ninja(errors: list[dict]) -> list[dict]:
     out = []
     for err in errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload", "form")]
+        loc = [
+            str(p)
+            for p in err.get("loc", [])
+            if p not in ("body", "query", "path", "payload", "form", "file")
+        ]
         out.append(
             {"field": ".".join(loc), "message": _translate_pydantic(err), "code": err.get("type", "invalid")}
         )

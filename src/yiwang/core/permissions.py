@@ -117,6 +117,7 @@ SECOND_FACTOR_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.DISPATCHER})
 # Scopes a registered system may be granted (client credentials); a subset of the permissions.
 SYSTEM_SCOPES = frozenset(
     {DIVISION_VIEW, DEPARTMENT_VIEW, PERSON_LOOKUP, ORGANISATION_LOOKUP, INCIDENT_INTAKE, CASE_INTAKE}
+    | {CASE_APPROVE}  # works the approval steps of its own department's cases (cases.workflow.SYSTEM_ROLES)
 )
 
 

@@ -18,11 +18,19 @@ from .handling import (
     case_transition,
     case_withdraw,
 )
-from .submit import case_draft_save, case_file_at_window, case_submit
+from .submit import (
+    case_draft_file_add,
+    case_draft_file_remove,
+    case_draft_save,
+    case_file_at_window,
+    case_submit,
+)
 
 __all__ = [
     "WINDOW_PURPOSE",
     "case_draft_save",
+    "case_draft_file_add",
+    "case_draft_file_remove",
     "case_submit",
     "case_file_at_window",
     "case_claim",

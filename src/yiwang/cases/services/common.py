@@ -56,6 +56,8 @@ def _case_link(case: Case, *, work: bool = False) -> str:
 def _actor_label(principal: Principal | None) -> str:
     if principal is None:
         return _("系统")
+    if principal.system is not None:
+        return _("接入系统：%(name)s") % {"name": principal.system.name}
     if principal.staff is not None:
         return principal.staff.name
     account = principal.account
@@ -151,6 +153,11 @@ def _clean_opinion(opinion: str, *, required: bool, field: str = "opinion", what
     if len(opinion) > OPINION_MAX:
         raise ValidationError({field: _("意见最多 %(max)d 个字。") % {"max": OPINION_MAX}}, code="max_length")
     return opinion
+
+
+def _owed_note(owed: Iterable[Material]) -> str:
+    """容缺受理: the materials accepted as missing, to be supplied later (recorded in the case history)."""
+    return _("容缺受理，待补交：%(names)s") % {"names": "、".join(m.name for m in owed)}
 
 
 # --- files ------------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from ..workflow import (
     TARGET_STATES,
     can_act_at_step,
     is_department_head_for,
+    materials_owed,
     process_of,
     transition_for,
 )
@@ -44,6 +45,7 @@ from .common import (
     _material_key,
     _notify_applicant,
     _now,
+    _owed_note,
     _snapshot,
     _step_due,
     _store_file,
@@ -52,8 +54,15 @@ from .common import (
 
 
 # --- claim / release --------------------------------------------------------------------------------------
+def _refuse_system(actor: Principal) -> None:
+    # A claim reserves a case for one person; a registered system acts directly on the open steps instead.
+    if actor.is_system:
+        raise PermissionDenied(_("接入系统不能签收或退回签收办件，请直接执行办理动作。"))
+
+
 def case_claim(*, actor: Principal, case: Case) -> Case:
     """签收: the claimer alone (or a department head) may act on the case at this step."""
+    _refuse_system(actor)
     with transaction.atomic():
         case = _lock(case)
         if case.state not in (Case.State.SUBMITTED, Case.State.IN_PROGRESS):
@@ -81,6 +90,7 @@ def case_claim(*, actor: Principal, case: Case) -> Case:
 
 def case_release(*, actor: Principal, case: Case) -> Case:
     """Gives a claimed case back to the step's queue (the claimer, or a department head)."""
+    _refuse_system(actor)
     with transaction.atomic():
         case = _lock(case)
         if case.claimed_by_id is None:
@@ -172,6 +182,12 @@ def _apply(
     before = _snapshot(case)
     from_step = case.current_step
     first_step = process.first_step.code
+    accepting = from_step == first_step and case.accepted_at is None and target not in TARGET_STATES
+    owed = materials_owed(case) if accepting else []
+    stored_opinion = opinion
+    if owed:
+        # 容缺受理: the acceptance itself says what the applicant still owes, for the clerk and the applicant.
+        stored_opinion = "；".join(filter(None, [opinion, _owed_note(owed)]))
     decision = transition.decision
     if decision:
         case.decision = decision
@@ -205,7 +221,7 @@ def _apply(
         actor=actor,
         from_step=from_step,
         to_step=target,
-        opinion=opinion,
+        opinion=stored_opinion,
         opinion_public=transition.opinion_public or needs_reason or target == REJECTED,
     )
     for upload, content_type, digest in checked:
@@ -217,6 +233,8 @@ def _apply(
             case=case, requested_by=actor.staff, items=items, note=opinion, deadline=deadline
         )
         extra = {"supplement_deadline": deadline, "supplement_items": len(items)}
+    if owed:
+        extra["owed"] = [m.code for m in owed]
     _audit(actor, "case.transition", case, before=before, taken=transition.action, to=target, **extra)
     _notify_transition(
         case, transition, from_step=from_step, first_step=first_step, opinion=opinion, extra=extra
@@ -253,6 +271,9 @@ def _notify_transition(
         _notify_applicant(case, title=str(_TITLES[DENIED]), body=body, sms=True)
     elif from_step == first_step and target != first_step:
         body = _("您申请的“%(item)s”已受理，承诺于 %(due)s 前办结。") % {"item": item, "due": case.due_date}
+        if extra.get("owed"):
+            names = "、".join(m.name for m in case.item.materials.all() if m.code in extra["owed"])
+            body += _("容缺受理，请尽快补交：%(names)s。") % {"names": names}
         _notify_applicant(case, title=str(_TITLES["accept"]), body=body, sms=True)
     else:
         step = process_of(case.item).step(target)

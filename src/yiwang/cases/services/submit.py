@@ -1,4 +1,5 @@
-"""Case services: drafts, online submission (idempotent) and window filing (窗口代办)."""
+"""Case services: drafts (with their material uploads), online submission (idempotent) and window filing
+(窗口代办)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 
-from yiwang.catalog.models import ServiceItem
+from yiwang.catalog.models import Material, ServiceItem
 from yiwang.core import crypto
 from yiwang.core.models import Account, Staff
 from yiwang.core.permissions import CASE_INTAKE, SELF_SERVICE, Role
@@ -17,7 +19,8 @@ from yiwang.core.selectors.people import mask_id_number, person_find_by_id_numbe
 from yiwang.core.workdays import working_calendar
 
 from .. import sla
-from ..models import Case
+from ..models import Case, CaseFile
+from ..uploads import validate_upload
 from ..workflow import (
     district_of,
     principal_roles,
@@ -26,6 +29,7 @@ from ..workflow import (
 )
 from .common import (
     _SCALARS,
+    FILES_PER_MATERIAL,
     FORM_DATA_MAX,
     WINDOW_PURPOSE,
     _append_status,
@@ -35,6 +39,7 @@ from .common import (
     _next_number,
     _notify_applicant,
     _now,
+    _owed_note,
     _snapshot,
     _step_due,
     _store_file,
@@ -131,6 +136,73 @@ def case_draft_save(
     return case
 
 
+def _own_draft_locked(actor: Principal, case: Case) -> Case:
+    """The applicant's own draft, locked (inside the caller's transaction)."""
+    account = _applicant_account(actor)
+    case = _lock(case)
+    if case.applicant_account_id != account.pk:
+        raise PermissionDenied(_("只能修改本人的草稿。"))
+    if case.state != Case.State.DRAFT:
+        raise ValidationError({"case": _("该申请已提交，不能再作为草稿修改。")}, code="state")
+    return case
+
+
+def case_draft_file_add(*, actor: Principal, case: Case, material_code: str, upload) -> CaseFile:
+    """Uploads one file of an application material to the applicant's own draft; case_submit from the draft
+    counts it among the required materials. Checked by content (cases.uploads), not by name or client type."""
+    with transaction.atomic():
+        case = _own_draft_locked(actor, case)
+        material = case.item.materials.filter(code=(material_code or "").strip()).first()
+        if material is None:
+            raise ValidationError(
+                {"material_code": _("该事项没有编码为“%(code)s”的申请材料。") % {"code": material_code}}
+            )
+        if material.source != Material.Source.UPLOAD:
+            raise ValidationError(
+                {"material_code": _("“%(name)s”由系统自动调取，无需上传。") % {"name": material.name}}
+            )
+        if upload is None:
+            raise ValidationError({"file": _("请选择要上传的文件。")}, code="required")
+        if case.files.filter(material=material, status__isnull=True).count() >= FILES_PER_MATERIAL:
+            raise ValidationError(
+                {"file": _("每项材料最多上传 %(n)d 个文件。") % {"n": FILES_PER_MATERIAL}}, code="max"
+            )
+        try:
+            content_type, digest = validate_upload(upload)
+        except ValidationError as exc:
+            raise ValidationError({"file": exc.messages[0]}, code="invalid") from exc
+        record = _store_file(case, material, upload, content_type, digest, account=actor.account)
+        case.lock_version += 1
+        case.save(update_fields=["lock_version", "updated_at"])
+        _audit(
+            actor,
+            "case.draft_file_add",
+            case,
+            material=material.code,
+            file=str(record.public_id),
+            sm3=digest,
+            size=record.size,
+        )
+    return record
+
+
+def case_draft_file_remove(*, actor: Principal, case: Case, file_id) -> None:
+    """Removes a file from the applicant's own draft (the stored file goes once the transaction commits)."""
+    with transaction.atomic():
+        case = _own_draft_locked(actor, case)
+        try:
+            record = case.files.select_related("material").get(public_id=file_id)
+        except (CaseFile.DoesNotExist, ValidationError, ValueError):
+            raise Http404(_("没有找到该文件。")) from None
+        name, storage = record.file.name, record.file.storage
+        before = {"file": str(record.public_id), "material": record.material.code if record.material else ""}
+        record.delete()
+        case.lock_version += 1
+        case.save(update_fields=["lock_version", "updated_at"])
+        _audit(actor, "case.draft_file_remove", case, before=before)
+        transaction.on_commit(lambda: storage.delete(name))
+
+
 def _existing_by_key(account_id: int | None, key: str) -> Case | None:
     if account_id is None:
         return None
@@ -162,7 +234,7 @@ def _start(
         note = "；".join(
             filter(
                 None,
-                [note, _("容缺受理，待补交：%(names)s") % {"names": "、".join(m.name for m in tolerated)}],
+                [note, _owed_note(tolerated)],
             )
         )
     _append_status(case, action="submit", actor=actor, to_step=first.code, opinion=note)
@@ -263,9 +335,13 @@ def case_file_at_window(
     idempotency_key: str,
     accept_now: bool = True,
     opinion: str = "",
+    tolerant_missing: Iterable[str] = (),
 ) -> Case:
     """A window clerk files for a walk-in applicant found by 身份证号 (an audited lookup, purpose 窗口代办) and,
-    with accept_now, accepts it on the spot; the case then routes to the approving department."""
+    with accept_now, accepts it on the spot; the case then routes to the approving department.
+
+    `tolerant_missing` lists the 容缺 materials the clerk accepts without (declared tolerant only): the submit
+    and the acceptance entries of the case history name them as owed."""
     actor.require(CASE_INTAKE)
     staff = actor.staff
     if staff is None or not staff.is_active or Role.WINDOW_CLERK not in principal_roles(actor):
@@ -297,7 +373,7 @@ def case_file_at_window(
     if person.is_deceased:
         raise ValidationError({"applicant_id_number": _("该身份证号对应人员已登记死亡，不能代办。")})
     account = Account.objects.filter(person=person, kind=Account.Kind.CITIZEN).first()
-    cleaned_form, uploads, tolerated = _validate_application(item, form_data, files, ())
+    cleaned_form, uploads, tolerated = _validate_application(item, form_data, files, tolerant_missing)
     try:
         with transaction.atomic():
             # One filing at a time per clerk, so the same key filed twice at once cannot make two cases even
