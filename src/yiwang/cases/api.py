@@ -9,7 +9,6 @@ permission, 404 for invisible cases, 409 for a stale version or an action the cu
 (No `from __future__ import annotations` here: django-ninja reads the parameter annotations at import time.)
 """
 
-import functools
 from datetime import date
 from uuid import UUID
 
@@ -17,11 +16,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
-from ninja.errors import AuthenticationError
 
 from yiwang.catalog.selectors import item_get_published
-from yiwang.core.apiutils import principal_of, problem, requires
-from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE, CASE_SUPERVISE, SELF_SERVICE, Permission
+from yiwang.core.apiutils import principal_of, problem, requires, requires_any
+from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE, CASE_SUPERVISE, SELF_SERVICE
 from yiwang.core.principal import Principal
 
 from . import selectors, services
@@ -47,28 +45,6 @@ STAFF_PERMISSIONS = (CASE_INTAKE, CASE_APPROVE, CASE_SUPERVISE)
 # Documented on every operation: the errors the problem handlers can produce.
 _READ_ERRORS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
 _WRITE_ERRORS = {**_READ_ERRORS, 409: ProblemOut}
-
-
-def requires_any(*perms: Permission):
-    """Like core.apiutils.requires, for operations open to holders of any of several permissions (a window
-    clerk and an approver both act on cases). Declares the first one as the operation's permission, so the
-    "every operation declares a permission" check sees it, and lists all of them in `yiwang_permissions`."""
-
-    def decorate(func):
-        @functools.wraps(func)
-        def wrapper(request, *args, **kwargs):
-            principal = getattr(request, "auth", None)
-            if not isinstance(principal, Principal):
-                raise AuthenticationError()
-            if not any(principal.has(p) for p in perms):
-                principal.require(perms[0])  # raises PermissionDenied with the first permission's description
-            return func(request, *args, **kwargs)
-
-        wrapper.yiwang_permission = perms[0]
-        wrapper.yiwang_permissions = perms
-        return wrapper
-
-    return decorate
 
 
 def _is_staff_side(principal: Principal) -> bool:

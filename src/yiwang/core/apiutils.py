@@ -60,8 +60,12 @@ API_AUTH = [BearerAuth(), SessionAuth()]
 
 
 # --- declared permissions --------------------------------------------------------------------------------
-def requires(perm: Permission):
-    """Declares (and enforces) the permission an API operation needs. Every operation must carry one."""
+def requires(perm: Permission, *alternatives: Permission):
+    """Declares (and enforces) the permission an API operation needs. Every operation must carry one.
+
+    `alternatives` open the operation to holders of any of several permissions (a window clerk and an approver
+    both act on cases); the first is the declared one, all of them are listed in `yiwang_permissions`."""
+    perms = (perm, *alternatives)
 
     def decorate(func):
         @functools.wraps(func)
@@ -70,13 +74,20 @@ def requires(perm: Permission):
                 principal = getattr(request, "auth", None)
                 if not isinstance(principal, Principal):
                     raise AuthenticationError()
-                principal.require(perm)
+                if not any(principal.has(p) for p in perms):
+                    principal.require(perm)  # raises PermissionDenied naming the declared permission
             return func(request, *args, **kwargs)
 
         wrapper.yiwang_permission = perm
+        wrapper.yiwang_permissions = perms
         return wrapper
 
     return decorate
+
+
+def requires_any(*perms: Permission):
+    """`requires(first, *rest)`: readable at call sites that list several permissions."""
+    return requires(*perms)
 
 
 def principal_of(request: HttpRequest) -> Principal:
