@@ -109,7 +109,7 @@ def test_inbox_query_count_is_bounded_and_flat(
         submitted_case(item, citizen)
         submitted_case(item, other_citizen)
     services.case_claim(actor=principal(clerk), case=Case.objects.order_by("id").last())
-    with django_assert_max_num_queries(13):  # 12 + the claimers of the page, fetched in one query
+    with django_assert_max_num_queries(14):  # 12 + the page's claimers (one query) + the unread-message badge
         response = client.get(reverse("cases:inbox"))
     assert response.content.decode().count('<tr data-case="') == 7
     assert _queries(client, reverse("cases:inbox")) == one

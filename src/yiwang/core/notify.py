@@ -30,6 +30,7 @@ __all__ = [
     "channel_override",
     "notify",
     "notify_sms",
+    "notifications_mark_read",
     "outbox_deliver_pending",
 ]
 
@@ -221,3 +222,18 @@ def outbox_deliver_pending(*, limit: int = 200) -> dict[str, int]:
         elif status == OutboxMessage.Status.PENDING:
             counts["retry"] += 1
     return counts
+
+
+def notifications_mark_read(*, actor, ids: list[int] | None = None) -> int:
+    """Marks the caller's own notifications read (all of them when `ids` is None); returns how many changed.
+    Another person's notifications are never touched: the filter is on the recipient, not on the ids alone.
+    Not audited: reading one's own messages changes no record of the government's."""
+    from .permissions import SELF_SERVICE
+
+    actor.require(SELF_SERVICE)
+    if actor.account is None:
+        return 0
+    query = Notification.objects.filter(recipient=actor.account, read_at__isnull=True)
+    if ids is not None:
+        query = query.filter(id__in=ids)
+    return query.update(read_at=timezone.now())

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import audit, calendar, identity, org, registry
+from .views import audit, calendar, identity, notify, org, registry
 
 app_name = "core"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("registry/", include(registry.urlpatterns)),
     path("audit/", include(audit.urlpatterns)),
     path("calendar/", include(calendar.urlpatterns)),
+    path("notifications/", include(notify.urlpatterns)),
 ]

@@ -36,6 +36,13 @@ def _reverse_or_none(name: str) -> str | None:
         return None
 
 
+def _unread(request: HttpRequest) -> int:
+    from yiwang.core.selectors.notify import notifications_unread_count
+
+    principal = principal_for_request(request)
+    return notifications_unread_count(principal) if principal is not None else 0
+
+
 def navigation(request: HttpRequest) -> dict:
     """Context processor. Values are lazy: pages that never show the shell (the admin, bare partials) pay no
     query for them."""
@@ -50,4 +57,5 @@ def navigation(request: HttpRequest) -> dict:
         "logout_url": SimpleLazyObject(lambda: _reverse_or_none("core:logout") or ""),
         "login_url": SimpleLazyObject(lambda: _reverse_or_none("core:login") or ""),
         "setlang_url": SimpleLazyObject(lambda: _reverse_or_none("set_language") or ""),
+        "yw_unread": SimpleLazyObject(lambda: _unread(request)),
     }
