@@ -103,7 +103,9 @@ def test_index_pages_with_next_link(client, catalogue):  # noqa: F811
 
 def test_index_for_a_logged_in_citizen(client, catalogue, django_assert_max_num_queries):  # noqa: F811
     client.force_login(AccountFactory(citizen=True))
-    with django_assert_max_num_queries(10):  # session, account, its person, nav, unread badge + 3 catalogue reads
+    with django_assert_max_num_queries(
+        10
+    ):  # session, account, its person, nav, unread badge + 3 catalogue reads
         response = client.get(reverse("catalog:index"), {"q": "食品"})
     assert response.status_code == 200
 

@@ -141,7 +141,9 @@ def test_person_admin_add_through_service(admin_client):
     bad = admin_client.post(
         url, {"name": "新人", "id_number_input": new.id_number[:-1] + wrong_check, "phone_input": ""}
     )
-    assert bad.context["adminform"].form.errors["id_number_input"] == ["身份证号校验位错误，请核对后重新输入。"]
+    assert bad.context["adminform"].form.errors["id_number_input"] == [
+        "身份证号校验位错误，请核对后重新输入。"
+    ]
     assert not Person.objects.filter(name="新人").exists()
     response = admin_client.post(
         url, {"name": "新人", "id_number_input": new.id_number, "phone_input": "13700001111"}

@@ -7,26 +7,10 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 
-from yiwang.core.principal import Principal
+from yiwang.core.pageutils import principal_for_request
 
 from .nav import nav_for
-from .selectors import account_preload, identity_of
-
-_CACHE_ATTR = "_yiwang_principal"
-
-
-def principal_for_request(request: HttpRequest) -> Principal | None:
-    """The Principal of the signed-in account, or None for an anonymous visitor. Cached on the request, so the
-    view, the navigation and the header share one set of queries."""
-    if hasattr(request, _CACHE_ATTR):
-        return getattr(request, _CACHE_ATTR)
-    user = getattr(request, "user", None)
-    principal = None
-    if user is not None and user.is_authenticated:
-        account_preload(user)
-        principal = Principal.for_account(user)
-    setattr(request, _CACHE_ATTR, principal)
-    return principal
+from .selectors import identity_of
 
 
 def _reverse_or_none(name: str) -> str | None:

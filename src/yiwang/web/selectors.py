@@ -55,29 +55,6 @@ def mask_phone(value: str) -> str:
 # --- the signed-in account ------------------------------------------------------------------------------------
 
 
-def account_preload(account: Account) -> None:
-    """Loads what the header and the Principal need about an account and caches it on the account: for staff
-    the staff row, department, grid and roles (two queries), for citizens and enterprise users the registered
-    person's name (one query; the encrypted identifiers are deferred, only the home page decrypts them)."""
-    if account.kind != Account.Kind.STAFF:
-        if account.person_id is not None:
-            person = Person.objects.defer("id_number", "phone").filter(pk=account.person_id).first()
-            if person is not None:
-                account.person = person
-        return
-    staff = (
-        Staff.objects.select_related("department", "grid", "grid__parent")
-        .prefetch_related("roles")
-        .filter(account_id=account.pk)
-        .first()
-    )
-    if staff is None:
-        # Cache the absence too, so `getattr(account, "staff", None)` does not query again.
-        Account.staff.related.set_cached_value(account, None)
-    else:
-        account.staff = staff
-
-
 @dataclass(frozen=True)
 class Identity:
     """What the header shows about the signed-in user."""
