@@ -3,72 +3,21 @@ its department and a window department in the same district, applicants and staf
 
 from __future__ import annotations
 
+import copy
 import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from tests.cases.factories import PROCESS as ENGINE_PROCESS
 from tests.factories import AccountFactory, DepartmentFactory, DivisionFactory, staff_with_roles
 from yiwang.catalog.models import Material, ServiceItem
 from yiwang.core.principal import Principal
 
-PROCESS = {
-    "steps": [
-        {"code": "intake", "name": "受理", "role": "window_clerk", "department": "intake", "share": 0.1},
-        {"code": "review", "name": "审查", "role": "approver", "department": "item", "share": 0.5},
-        {"code": "decision", "name": "决定", "role": "department_head", "department": "item", "share": 0.3},
-        {
-            "code": "delivery",
-            "name": "办结出件",
-            "role": "window_clerk",
-            "department": "intake",
-            "share": 0.1,
-        },
-    ],
-    "transitions": [
-        {"from": "intake", "action": "accept", "to": "review", "label": "受理"},
-        {
-            "from": "intake",
-            "action": "reject_intake",
-            "to": "@rejected",
-            "label": "不予受理",
-            "opinion": "required",
-        },
-        {
-            "from": "intake",
-            "action": "request_supplement",
-            "to": "@supplement",
-            "label": "补正告知",
-            "opinion": "required",
-        },
-        {
-            "from": "review",
-            "action": "review",
-            "to": "decision",
-            "label": "审查通过",
-            "opinion": "required",
-            "opinion_public": False,
-        },
-        {
-            "from": "review",
-            "action": "request_supplement",
-            "to": "@supplement",
-            "label": "补正告知",
-            "opinion": "required",
-        },
-        {
-            "from": "decision",
-            "action": "approve",
-            "to": "delivery",
-            "label": "准予许可",
-            "opinion": "required",
-        },
-        {"from": "decision", "action": "deny", "to": "@denied", "label": "不予许可", "opinion": "required"},
-        {"from": "decision", "action": "return", "to": "review", "label": "退回重审", "opinion": "required"},
-        {"from": "delivery", "action": "conclude", "to": "@approved", "label": "办结出件"},
-    ],
-}
+# The engine tests' contract process, except that the review opinion is internal (the pages must hide it).
+PROCESS = copy.deepcopy(ENGINE_PROCESS)
+next(t for t in PROCESS["transitions"] if t["action"] == "review")["opinion_public"] = False
 
 FORM = {
     "schema": {
