@@ -21,12 +21,20 @@ install_problem_handlers(api)
 
 def _register_routers() -> None:
     from .cases.api import router as cases_router
+    from .cases.api_bundles import router as bundles_router
+    from .cases.api_pledge import router as pledge_router
+    from .cases.api_proactive import router as proactive_router
+    from .cases.api_reviews import router as reviews_router
     from .catalog.api import router as catalog_router
     from .core.api import router as core_router
 
     api.add_router("/", core_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/bundles", bundles_router)
+    api.add_router("/proactive", proactive_router)
+    api.add_router("/pledges", pledge_router)
+    api.add_router("/reviews", reviews_router)
 
 
 _register_routers()

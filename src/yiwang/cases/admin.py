@@ -128,3 +128,7 @@ class SupplementRequestAdmin(_ReadOnly, admin.ModelAdmin):
     ordering = ("-id",)
     fields = ("case", "requested_by", "items", "note", "requested_at", "deadline", "supplied_at")
     readonly_fields = fields
+
+
+# Admin of the issue-4 features, one module each.
+from . import admin_bundles, admin_instant, admin_pledge, admin_proactive, admin_reviews  # noqa: E402,F401

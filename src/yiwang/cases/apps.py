@@ -5,3 +5,7 @@ class CasesConfig(AppConfig):
     name = "yiwang.cases"
     label = "cases"
     verbose_name = "办件"
+
+    def ready(self) -> None:
+        # Case listeners (一件事 aggregation, 告知承诺, 容缺) register themselves when their modules load.
+        from .services import bundle, pledge, proactive, reviews  # noqa: F401

@@ -22,14 +22,23 @@ class Case(models.Model):
         REJECTED = "rejected", _("不予受理")
         WITHDRAWN = "withdrawn", _("已撤回")
         SUSPENDED = "suspended", _("已中止")
+        REVOKED = "revoked", _("已撤销准予")
 
     OPEN_STATES = (State.SUBMITTED, State.IN_PROGRESS, State.SUPPLEMENT)
-    CLOSED_STATES = (State.APPROVED, State.DENIED, State.REJECTED, State.WITHDRAWN, State.SUSPENDED)
+    CLOSED_STATES = (
+        State.APPROVED,
+        State.DENIED,
+        State.REJECTED,
+        State.WITHDRAWN,
+        State.SUSPENDED,
+        State.REVOKED,
+    )
 
     class Channel(models.TextChoices):
         ONLINE = "online", _("网上申请")
         WINDOW = "window", _("窗口代办")
         API = "api", _("接入系统")
+        PROACTIVE = "proactive", _("免申即享")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(
@@ -88,6 +97,17 @@ class Case(models.Model):
     )
     channel = models.CharField(_("申请渠道"), max_length=16, choices=Channel.choices, default=Channel.ONLINE)
     idempotency_key = models.CharField(max_length=64, blank=True, default="", help_text=_("防止重复提交"))
+    bundle_case = models.ForeignKey(
+        "BundleCase",
+        verbose_name=_("所属一件事"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    owed_deadline = models.DateField(
+        _("容缺补交期限"), null=True, blank=True, help_text=_("容缺受理时确定；逾期未补交则中止")
+    )
     form_data = models.JSONField(_("申请表数据"), default=dict, blank=True)
     state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.DRAFT)
     current_step = models.CharField(_("当前环节"), max_length=40, blank=True)
@@ -234,3 +254,329 @@ class CaseSequence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["department", "day"], name="case_sequence_once")]
+
+
+class BundleCase(models.Model):
+    """一件事 application: one form, one set of materials, one submission; a sub-case (Case) per item, each in
+    its own department. State and deadline aggregate the parts (bundle_sync keeps them current)."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("办理中")
+        SUPPLEMENT = "supplement", _("待补正")
+        CONCLUDED = "concluded", _("已办结")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    class Outcome(models.TextChoices):
+        NONE = "", _("未办结")
+        ALL_APPROVED = "all_approved", _("全部准予")
+        PARTLY = "partly", _("部分准予")
+        NONE_APPROVED = "none_approved", _("均未准予")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(_("一件事编号"), max_length=40, unique=True)
+    bundle = models.ForeignKey(
+        "catalog.Bundle", verbose_name=_("一件事"), on_delete=models.PROTECT, related_name="cases"
+    )
+    applicant_account = models.ForeignKey(
+        "core.Account", on_delete=models.PROTECT, related_name="bundle_cases", verbose_name=_("申请账户")
+    )
+    applicant_person = models.ForeignKey(
+        "core.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="bundle_cases"
+    )
+    applicant_organisation = models.ForeignKey(
+        "core.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="bundle_cases"
+    )
+    idempotency_key = models.CharField(max_length=64, help_text=_("防止重复提交"))
+    form_data = models.JSONField(_("合并申请表数据"), default=dict, blank=True)
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.IN_PROGRESS)
+    outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices, blank=True, default="")
+    due_date = models.DateField(
+        _("承诺办结日期"), null=True, blank=True, help_text=_("各事项承诺日期的最晚者")
+    )
+    submitted_at = models.DateTimeField(_("提交时间"))
+    concluded_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    lock_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("一件事办件")
+        verbose_name_plural = _("一件事办件")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant_account", "idempotency_key"], name="bundle_case_idempotency_once"
+            )
+        ]
+        indexes = [models.Index(fields=["applicant_account", "-id"], name="bundle_case_mine_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class BundlePart(models.Model):
+    """One item of a bundle application: filed at once, or waiting for the items it comes after; cancelled
+    when one of those is not approved."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("等待前置事项")
+        FILED = "filed", _("已分送办理")
+        CANCELLED = "cancelled", _("未办理")
+
+    bundle_case = models.ForeignKey(BundleCase, on_delete=models.CASCADE, related_name="parts")
+    item = models.ForeignKey("catalog.ServiceItem", on_delete=models.PROTECT, related_name="+")
+    case = models.OneToOneField(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="bundle_part"
+    )
+    after = models.JSONField(default=list, blank=True, help_text=_("须先准予的事项编码"))
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.WAITING)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    sort = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("一件事事项办理")
+        verbose_name_plural = _("一件事事项办理")
+        ordering = ["bundle_case", "sort", "id"]
+        constraints = [models.UniqueConstraint(fields=["bundle_case", "item"], name="bundle_part_once")]
+
+
+class InstantDecision(models.Model):
+    """秒批: the rule-set version that was applied to a case and each rule's result, kept for ever (a later rule
+    change never re-decides the case)."""
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", _("自动准予")
+        MANUAL = "manual", _("转人工审核")
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="instant_decision")
+    ruleset = models.ForeignKey("catalog.InstantRuleSet", on_delete=models.PROTECT, related_name="decisions")
+    ruleset_version = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    results = models.JSONField(default=list, help_text=_("[{code, name, expr, passed, message, error}]"))
+    facts = models.JSONField(default=dict, help_text=_("规则使用的事实值（不含证件号码）"))
+    evaluated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("秒批决定")
+        verbose_name_plural = _("秒批决定")
+
+
+class Entitlement(models.Model):
+    """免申即享: one person's or organisation's standing under one policy. At most one per subject and policy,
+    so nobody is granted twice."""
+
+    class Status(models.TextChoices):
+        ELIGIBLE = "eligible", _("符合条件")
+        NOTIFIED = "notified", _("已告知")
+        CONFIRMED = "confirmed", _("已确认")
+        GRANTED = "granted", _("已兑现")
+        DECLINED = "declined", _("已放弃")
+        EXCLUDED = "excluded", _("不再符合")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    policy = models.ForeignKey(
+        "catalog.ProactivePolicy", on_delete=models.PROTECT, related_name="entitlements"
+    )
+    person = models.ForeignKey(
+        "core.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="entitlements"
+    )
+    organisation = models.ForeignKey(
+        "core.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="entitlements"
+    )
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ELIGIBLE)
+    reason = models.CharField(_("原因"), max_length=300, blank=True, help_text=_("放弃或不再符合的原因"))
+    rules_version = models.PositiveIntegerField(default=1)
+    results = models.JSONField(default=list, blank=True)
+    case = models.OneToOneField(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="entitlement"
+    )
+    eligible_since = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    granted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("免申即享资格")
+        verbose_name_plural = _("免申即享资格")
+        ordering = ["policy", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "person"], name="entitlement_person_once"),
+            models.UniqueConstraint(fields=["policy", "organisation"], name="entitlement_org_once"),
+            models.CheckConstraint(
+                condition=(Q(person__isnull=False) & Q(organisation__isnull=True))
+                | (Q(person__isnull=True) & Q(organisation__isnull=False)),
+                name="entitlement_one_subject",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["policy", "status", "id"], name="entitlement_status_idx"),
+        ]
+
+
+class PolicyRun(models.Model):
+    """One evaluation of a policy over the registries (full or incremental) and what it found."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("全量")
+        INCREMENTAL = "incremental", _("增量")
+
+    policy = models.ForeignKey("catalog.ProactivePolicy", on_delete=models.CASCADE, related_name="runs")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    rules_version = models.PositiveIntegerField(default=1)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    evaluated = models.PositiveIntegerField(default=0)
+    newly_eligible = models.PositiveIntegerField(default=0)
+    newly_excluded = models.PositiveIntegerField(default=0)
+    notified = models.PositiveIntegerField(default=0)
+    granted = models.PositiveIntegerField(default=0)
+    fail_counts = models.JSONField(default=dict, help_text=_("{规则编码: 未通过人数}"))
+
+    class Meta:
+        verbose_name = _("政策评估记录")
+        verbose_name_plural = _("政策评估记录")
+        ordering = ["policy", "-started_at"]
+
+
+class Pledge(models.Model):
+    """告知承诺: the applicant's signed commitment in place of some materials (text and its SM3 digest kept)."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="pledge")
+    materials = models.JSONField(default=list, help_text=_("以承诺代替的材料编码"))
+    text = models.TextField(_("承诺内容"))
+    text_sm3 = models.CharField(max_length=64)
+    account = models.ForeignKey(
+        "core.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    pledged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("告知承诺")
+        verbose_name_plural = _("告知承诺")
+
+
+class PledgeVerification(models.Model):
+    """核查 after approval on a pledge; a failed verification revokes the decision."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待核查")
+        PASSED = "passed", _("核查属实")
+        FAILED = "failed", _("核查不实")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="pledge_verification")
+    department = models.ForeignKey("core.Department", on_delete=models.PROTECT, related_name="+")
+    due_date = models.DateField(_("核查期限"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    result = models.TextField(_("核查意见"), blank=True)
+    verified_by = models.ForeignKey(
+        "core.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("承诺核查")
+        verbose_name_plural = _("承诺核查")
+        ordering = ["due_date", "id"]
+        indexes = [models.Index(fields=["department", "status", "due_date", "id"], name="pledge_check_idx")]
+
+
+class Review(models.Model):
+    """好差评: one rating of a concluded case (or of a whole 一件事), once, online or assisted at the window."""
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("网上评价")
+        WINDOW = "window", _("窗口协助评价")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="review")
+    bundle_case = models.OneToOneField(
+        BundleCase, null=True, blank=True, on_delete=models.PROTECT, related_name="review"
+    )
+    department = models.ForeignKey("core.Department", on_delete=models.PROTECT, related_name="reviews")
+    item_code = models.CharField(max_length=40, db_index=True)
+    item_name = models.CharField(max_length=120)
+    staff = models.ForeignKey(
+        "core.Staff",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviews",
+        help_text=_("作出决定或办结的工作人员"),
+    )
+    account = models.ForeignKey(
+        "core.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.ONLINE)
+    assisted_by = models.ForeignKey(
+        "core.Staff",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("窗口协助评价的工作人员"),
+    )
+    overall = models.PositiveSmallIntegerField(_("总体评价"))
+    scores = models.JSONField(_("分项评价"), default=dict)
+    comment = models.TextField(_("评价内容"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("好差评")
+        verbose_name_plural = _("好差评")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(overall__gte=1) & Q(overall__lte=5), name="review_overall_1_5"
+            ),
+            models.CheckConstraint(
+                condition=(Q(case__isnull=False) & Q(bundle_case__isnull=True))
+                | (Q(case__isnull=True) & Q(bundle_case__isnull=False)),
+                name="review_one_subject",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["department", "created_at"], name="review_department_idx"),
+            models.Index(fields=["staff", "created_at"], name="review_staff_idx"),
+        ]
+
+
+class Rectification(models.Model):
+    """整改 of a bad rating (差评): the department replies by a deadline, the applicant confirms or rejects the
+    reply, a supervisor closes it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待整改")
+        REPLIED = "replied", _("已答复")
+        CONFIRMED = "confirmed", _("申请人认可")
+        REJECTED = "rejected", _("申请人不认可")
+        CLOSED = "closed", _("已办结")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    review = models.OneToOneField(Review, on_delete=models.PROTECT, related_name="rectification")
+    department = models.ForeignKey("core.Department", on_delete=models.PROTECT, related_name="rectifications")
+    deadline = models.DateField(_("整改期限"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    rounds = models.PositiveSmallIntegerField(_("答复轮次"), default=0)
+    reply = models.TextField(_("整改答复"), blank=True)
+    replied_by = models.ForeignKey(
+        "core.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    replied_at = models.DateTimeField(null=True, blank=True)
+    applicant_note = models.TextField(_("申请人意见"), blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    close_note = models.TextField(_("办结说明"), blank=True)
+    closed_by = models.ForeignKey(
+        "core.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("差评整改")
+        verbose_name_plural = _("差评整改")
+        ordering = ["deadline", "id"]
+        indexes = [models.Index(fields=["department", "status", "deadline", "id"], name="rectification_idx")]

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views_applicant as applicant
+from . import views_bundles, views_instant, views_pledge, views_proactive, views_reviews
 from . import views_staff as staff
 
 app_name = "cases"
@@ -25,3 +26,6 @@ urlpatterns = [
     path("<uuid:case_id>/release/", staff.release, name="release"),
     path("<uuid:case_id>/files/<uuid:file_id>/", staff.case_file, name="file"),
 ]
+# issue 4: 一件事, 秒批, 免申即享, 告知承诺/容缺, 好差评 — each feature module owns its patterns
+for _module in (views_bundles, views_instant, views_proactive, views_pledge, views_reviews):
+    urlpatterns += _module.urlpatterns

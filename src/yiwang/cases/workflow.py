@@ -91,6 +91,7 @@ USER_STATES = frozenset(
         Case.State.DENIED,
         Case.State.REJECTED,
         Case.State.WITHDRAWN,
+        Case.State.REVOKED,  # 告知承诺核查不实: a verifier revokes the approval (cases.services.pledge)
     }
 )
 SYSTEM_ONLY_STATES = frozenset({Case.State.SUSPENDED})

@@ -280,3 +280,7 @@ class ThemeAdmin(admin.ModelAdmin):
             theme=obj if change else None,
         )
         adopt(obj, saved)
+
+
+# Admin of the issue-4 declarations, one module each.
+from . import admin_bundles, admin_policies, admin_rules  # noqa: E402,F401

@@ -95,6 +95,12 @@ class ServiceItem(models.Model):
     process = models.JSONField(
         _("办理流程"), default=dict, blank=True, help_text=_("步骤、角色、时限占比、流转")
     )
+    tolerant_days = models.PositiveSmallIntegerField(
+        _("容缺补交期限（工作日）"), default=10, help_text=_("容缺受理后申请人补交材料的期限")
+    )
+    pledge_verify_days = models.PositiveSmallIntegerField(
+        _("告知承诺核查期限（工作日）"), default=20, help_text=_("以承诺代替材料准予后，部门完成核查的期限")
+    )
     produces_licence_type = models.CharField(
         _("产出证照类型"), max_length=40, blank=True, help_text=_("办结后签发的电子证照类型编码（证照模块）")
     )
@@ -148,6 +154,9 @@ class Material(models.Model):
     licence_type_code = models.CharField(_("证照类型编码"), max_length=40, blank=True)
     registry_field = models.CharField(_("基础库字段"), max_length=60, blank=True)
     tolerant = models.BooleanField(_("可容缺"), default=False, help_text=_("可先受理、后补交"))
+    pledge_allowed = models.BooleanField(
+        _("可告知承诺"), default=False, help_text=_("申请人可签署承诺代替提交该材料，准予后核查")
+    )
     note = models.CharField(_("说明"), max_length=200, blank=True)
     sort = models.PositiveSmallIntegerField(default=0)
 
@@ -156,6 +165,139 @@ class Material(models.Model):
         verbose_name_plural = _("申请材料")
         ordering = ["item", "sort", "id"]
         constraints = [models.UniqueConstraint(fields=["item", "code"], name="material_code_once_per_item")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InstantRuleSet(models.Model):
+    """秒批 rules of one item (by item code, across its versions). Add-only: an edit in the admin saves a new
+    version and deactivates the old one, so a case keeps the exact version that decided it."""
+
+    item_code = models.CharField(_("事项编码"), max_length=40, db_index=True)
+    version = models.PositiveIntegerField(_("规则版本"), default=1)
+    rules = models.JSONField(
+        _("规则"),
+        default=list,
+        help_text=_(
+            '[{"code": "age", "name": "年满18周岁", "expr": "applicant_age >= 18", "message": "未满18周岁"}]'
+        ),
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+    note = models.CharField(_("修改说明"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        "core.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("秒批规则集")
+        verbose_name_plural = _("秒批规则集")
+        ordering = ["item_code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["item_code", "version"], name="instant_rules_version_once"),
+            models.UniqueConstraint(
+                fields=["item_code"], condition=Q(is_active=True), name="instant_rules_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_code} v{self.version}"
+
+
+class Bundle(models.Model):
+    """一件事一次办: items of several departments applied for with one form, one set of materials, one submission."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+        SUSPENDED = "suspended", _("已暂停")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.SlugField(_("一件事编码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=80)
+    description = models.TextField(_("说明"), blank=True)
+    audience = models.CharField(_("面向"), max_length=16, choices=Theme.Audience.choices)
+    lead_department = models.ForeignKey(
+        "core.Department",
+        verbose_name=_("牵头部门"),
+        on_delete=models.PROTECT,
+        related_name="led_bundles",
+        help_text=_("受理一件事的评价与咨询"),
+    )
+    keywords = models.CharField(_("关键词"), max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    sort = models.PositiveSmallIntegerField(_("排序"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("一件事")
+        verbose_name_plural = _("一件事")
+        ordering = ["audience", "sort", "code"]
+        indexes = [models.Index(fields=["status", "audience", "sort"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BundleItem(models.Model):
+    """One item of a bundle, by item code (the published version is used at application time); `after` names
+    the items of the same bundle whose approval it waits for (e.g. a permit after the licence)."""
+
+    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="members")
+    item_code = models.CharField(_("事项编码"), max_length=40)
+    after = models.JSONField(_("前置事项"), default=list, blank=True, help_text=_("须先准予的事项编码列表"))
+    sort = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("一件事事项")
+        verbose_name_plural = _("一件事事项")
+        ordering = ["bundle", "sort", "id"]
+        constraints = [models.UniqueConstraint(fields=["bundle", "item_code"], name="bundle_item_once")]
+
+    def __str__(self) -> str:
+        return self.item_code
+
+
+class ProactivePolicy(models.Model):
+    """免申即享: eligibility rules over the base registries and the item that is granted to those who meet them."""
+
+    class Subject(models.TextChoices):
+        PERSON = "person", _("自然人")
+        ORGANISATION = "organisation", _("法人")
+
+    class Mode(models.TextChoices):
+        CONFIRM = "confirm", _("告知确认后办理")
+        AUTOMATIC = "automatic", _("无感办理（自动办结）")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        ACTIVE = "active", _("启用")
+        PAUSED = "paused", _("暂停")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.SlugField(_("政策编码"), max_length=40, unique=True)
+    name = models.CharField(_("政策名称"), max_length=80)
+    description = models.TextField(_("政策说明"), blank=True, help_text=_("告知申请人的内容"))
+    subject = models.CharField(_("享受对象"), max_length=16, choices=Subject.choices)
+    item_code = models.CharField(_("兑现事项编码"), max_length=40, help_text=_("资格确认后办理并办结的事项"))
+    rules = models.JSONField(
+        _("资格规则"), default=list, help_text=_("与秒批规则格式相同，仅可使用基础库字段")
+    )
+    rules_version = models.PositiveIntegerField(_("规则版本"), default=1, editable=False)
+    mode = models.CharField(_("兑现方式"), max_length=16, choices=Mode.choices, default=Mode.CONFIRM)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    evaluated_until = models.DateTimeField(
+        _("已评估至"), null=True, blank=True, help_text=_("增量评估的数据变更水位")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("免申即享政策")
+        verbose_name_plural = _("免申即享政策")
+        ordering = ["code"]
 
     def __str__(self) -> str:
         return self.name

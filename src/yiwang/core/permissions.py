@@ -67,6 +67,10 @@ CASE_SUPERVISE = permission("case.supervise", _("部门负责人：督办、查�
 INCIDENT_INTAKE = permission("incident.intake", _("12345 热线受理与登记"))
 INCIDENT_DISPATCH = permission("incident.dispatch", _("指挥中心分拨、派遣、改派"))
 INCIDENT_HANDLE = permission("incident.handle", _("网格员巡查上报、处置与核查"))
+POLICY_VIEW = permission("policy.view", _("免申即享：查看政策名单与统计、发起评估"))
+PLEDGE_VERIFY = permission("pledge.verify", _("告知承诺核查：录入核查结果，不实的撤销准予"))
+REVIEW_RECTIFY = permission("review.rectify", _("好差评：本部门差评整改答复"))
+REVIEW_SUPERVISE = permission("review.supervise", _("好差评监督：办结整改、查看全区评价报表"))
 DATA_STEWARD = permission("data.steward", _("数据专员：资源目录、共享申请、数据质量"))
 
 
@@ -79,21 +83,24 @@ class Role(models.TextChoices):
     DISPATCHER = "dispatcher", _("指挥中心调度员")
     DATA_OFFICER = "data_officer", _("数据专员")
     DISTRICT_ADMIN = "district_admin", _("区级系统管理员")
+    SERVICE_SUPERVISOR = "service_supervisor", _("政务服务监督员")
 
 
 _STAFF_BASE = {SELF_SERVICE, DIVISION_VIEW, DEPARTMENT_VIEW}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.WINDOW_CLERK: frozenset(_STAFF_BASE | {CASE_INTAKE, PERSON_LOOKUP, ORGANISATION_LOOKUP}),
-    Role.APPROVER: frozenset(_STAFF_BASE | {CASE_APPROVE, PERSON_LOOKUP, ORGANISATION_LOOKUP}),
+    Role.APPROVER: frozenset(_STAFF_BASE | {CASE_APPROVE, PERSON_LOOKUP, ORGANISATION_LOOKUP, PLEDGE_VERIFY}),
     Role.DEPARTMENT_HEAD: frozenset(
-        _STAFF_BASE | {CASE_APPROVE, CASE_SUPERVISE, ORGANISATION_LOOKUP, CATALOG_MANAGE}
+        _STAFF_BASE
+        | {CASE_APPROVE, CASE_SUPERVISE, ORGANISATION_LOOKUP, CATALOG_MANAGE, PLEDGE_VERIFY, REVIEW_RECTIFY}
     ),
     Role.HOTLINE_OPERATOR: frozenset(_STAFF_BASE | {INCIDENT_INTAKE, PERSON_LOOKUP}),
     Role.GRID_WORKER: frozenset(_STAFF_BASE | {INCIDENT_HANDLE}),
     Role.DISPATCHER: frozenset(_STAFF_BASE | {INCIDENT_DISPATCH, INCIDENT_HANDLE}),
     Role.DATA_OFFICER: frozenset(
-        _STAFF_BASE | {DATA_STEWARD, PERSON_LOOKUP, PERSON_MANAGE, ORGANISATION_LOOKUP, ORGANISATION_MANAGE}
+        _STAFF_BASE
+        | {DATA_STEWARD, PERSON_LOOKUP, PERSON_MANAGE, ORGANISATION_LOOKUP, ORGANISATION_MANAGE, POLICY_VIEW}
     ),
     Role.DISTRICT_ADMIN: frozenset(
         _STAFF_BASE
@@ -107,8 +114,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             PERSON_LOOKUP,
             ORGANISATION_LOOKUP,
             CATALOG_MANAGE,
+            POLICY_VIEW,
+            REVIEW_SUPERVISE,
         }
     ),
+    # 政务服务监督员 (at the 政务服务数据管理局): watches ratings across the district and closes rectifications.
+    Role.SERVICE_SUPERVISOR: frozenset(_STAFF_BASE | {REVIEW_SUPERVISE}),
 }
 
 # Roles whose holders must pass a TOTP second factor (等保三级: two factors for administrators).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -34,6 +34,27 @@ FORM_DATA_MAX = 64 * 1024  # characters of JSON in a draft
 FILES_PER_MATERIAL = 10
 SUPPLEMENT_DAYS_MAX = 60
 _SCALARS = (str, int, float, bool, type(None))
+
+
+# --- listeners ------------------------------------------------------------------------------------------
+# Features that follow a case (一件事 aggregation, 告知承诺 verification, 容缺 deadlines) register a listener
+# instead of editing every service: each state-changing service calls `case_changed(case, event)` inside its
+# transaction, after the case row and its history are written. Events: "submit", "transition", "supply",
+# "withdraw", "suspend", "instant", "revoke", "owed_supply".
+CaseListener = Callable[[Case, str], None]
+CASE_LISTENERS: list[CaseListener] = []
+
+
+def case_listener(fn: CaseListener) -> CaseListener:
+    """Registers `fn(case, event)` (module import time; idempotent)."""
+    if fn not in CASE_LISTENERS:
+        CASE_LISTENERS.append(fn)
+    return fn
+
+
+def case_changed(case: Case, event: str) -> None:
+    for listener in CASE_LISTENERS:
+        listener(case, event)
 
 
 # --- small helpers ----------------------------------------------------------------------------------------
@@ -129,7 +150,13 @@ def _audit(actor: Principal | None, action: str, case: Case, *, before: dict | N
     )
 
 
-def _notify_applicant(case: Case, *, title: str, body: str, sms: bool = False) -> None:
+def _notify_applicant(
+    case: Case, *, title: str, body: str, sms: bool = False, action_needed: bool = False
+) -> None:
+    """Tells the applicant what happened. A 一件事 sub-case only notifies when the applicant must act (补正,
+    补交): the bundle sends one notice for the whole application (cases.services.bundle)."""
+    if case.bundle_case_id is not None and not action_needed:
+        return
     body = f"{body}（办件编号 {case.number}）" if case.number else body
     if case.applicant_account_id is not None:
         notify(

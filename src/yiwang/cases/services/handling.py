@@ -50,6 +50,7 @@ from .common import (
     _step_due,
     _store_file,
     _today,
+    case_changed,
 )
 
 
@@ -239,6 +240,7 @@ def _apply(
     _notify_transition(
         case, transition, from_step=from_step, first_step=first_step, opinion=opinion, extra=extra
     )
+    case_changed(case, "transition")
     return case
 
 
@@ -252,7 +254,7 @@ def _notify_transition(
             "deadline": extra["supplement_deadline"],
             "what": opinion or transition.label,
         }
-        _notify_applicant(case, title=str(_TITLES[SUPPLEMENT]), body=body, sms=True)
+        _notify_applicant(case, title=str(_TITLES[SUPPLEMENT]), body=body, sms=True, action_needed=True)
     elif target in (REJECTED, DENIED):
         body = _("您申请的“%(item)s”%(label)s，理由：%(reason)s") % {
             "item": item,
@@ -371,6 +373,7 @@ def case_supply(*, actor: Principal, case: Case, files: dict | None = None, note
         for material, upload, content_type, digest in uploads:
             _store_file(case, material, upload, content_type, digest, account=actor.account)
         _audit(actor, "case.supply", case, before=before, paused_days=days, files=len(uploads))
+        case_changed(case, "supply")
         _notify_applicant(
             case,
             title=_("补正材料已提交"),
@@ -410,6 +413,7 @@ def case_withdraw(*, actor: Principal, case: Case, reason: str) -> Case:
         case.save()
         _append_status(case, action="withdraw", actor=actor, from_step=from_step, opinion=reason)
         _audit(actor, "case.withdraw", case, before=before)
+        case_changed(case, "withdraw")
         _notify_applicant(
             case, title=_("申请已撤回"), body=_("您已撤回“%(item)s”的申请") % {"item": case.item.name}
         )
@@ -439,6 +443,7 @@ def case_supplement_expire(*, case: Case, today: date | None = None) -> Case | N
         reason = _("补正期限 %(deadline)s 已过，申请人未补正，办件中止。") % {"deadline": request.deadline}
         _append_status(case, action="suspend", actor=None, from_step=from_step, opinion=reason)
         _audit(None, "case.suspend", case, before=before, deadline=request.deadline)
+        case_changed(case, "suspend")
         _notify_applicant(case, title=_("办件已中止"), body=reason, sms=True)
     return case
 

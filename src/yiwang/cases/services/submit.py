@@ -45,6 +45,7 @@ from .common import (
     _store_file,
     _today,
     _validate_application,
+    case_changed,
 )
 from .handling import _apply
 
@@ -252,6 +253,11 @@ def _start(
         body=_("您申请的“%(item)s”已提交，承诺于 %(due)s 前办结")
         % {"item": case.item.name, "due": case.due_date},
     )
+    case_changed(case, "submit")
+    # 秒批: an item with an active rule set is decided here, inside the submission's transaction.
+    from .instant import case_instant_evaluate
+
+    case_instant_evaluate(case=case)
     return case
 
 

@@ -53,6 +53,13 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     ),
     DemoLogin("dataofficer", "staff", Role.DATA_OFFICER, SERVICE_DEPARTMENT, gettext_lazy("数据专员")),
     DemoLogin(
+        "supervisor",
+        "staff",
+        Role.SERVICE_SUPERVISOR,
+        SERVICE_DEPARTMENT,
+        gettext_lazy("政务服务监督员（好差评）"),
+    ),
+    DemoLogin(
         "admin",
         "staff",
         Role.DISTRICT_ADMIN,

@@ -40,7 +40,11 @@ class Person(models.Model):
         verbose_name = _("自然人")
         verbose_name_plural = _("自然人")
         ordering = ["id"]
-        indexes = [models.Index(fields=["division", "birth_date"])]
+        indexes = [
+            models.Index(fields=["division", "birth_date"]),
+            # 免申即享 incremental evaluation reads the rows changed since the last run
+            models.Index(fields=["updated_at", "id"], name="person_changed_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -80,6 +84,9 @@ class Organisation(models.Model):
     )
     address = models.CharField(_("住所"), max_length=200, blank=True)
     employee_count = models.PositiveIntegerField(_("参保职工人数"), default=0)
+    employee_count_prev = models.PositiveIntegerField(
+        _("上年度参保职工人数"), default=0, help_text=_("社保部门回流，用于稳岗补贴等政策")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -87,7 +94,10 @@ class Organisation(models.Model):
         verbose_name = _("法人")
         verbose_name_plural = _("法人")
         ordering = ["id"]
-        indexes = [models.Index(fields=["division", "status"])]
+        indexes = [
+            models.Index(fields=["division", "status"]),
+            models.Index(fields=["updated_at", "id"], name="organisation_changed_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

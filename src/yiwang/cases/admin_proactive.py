@@ -1,0 +1,1 @@
+"""Admin of proactive (issue 4)."""

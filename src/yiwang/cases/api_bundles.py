@@ -1,0 +1,5 @@
+"""bundles API (issue 4)."""
+
+from ninja import Router
+
+router = Router(tags=["bundles"])

@@ -1,0 +1,5 @@
+"""pledge API (issue 4)."""
+
+from ninja import Router
+
+router = Router(tags=["pledge"])

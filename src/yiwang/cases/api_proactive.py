@@ -1,0 +1,5 @@
+"""proactive API (issue 4)."""
+
+from ninja import Router
+
+router = Router(tags=["proactive"])

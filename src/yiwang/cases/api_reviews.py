@@ -1,0 +1,5 @@
+"""reviews API (issue 4)."""
+
+from ninja import Router
+
+router = Router(tags=["reviews"])

@@ -1,0 +1,59 @@
+"""Panels on the case pages: features that add a section to the applicant's case page or the staff work page
+(秒批 reasons, 告知承诺, 容缺补交, 好差评) register a panel here instead of editing the two views.
+
+A panel is `fn(request, principal, case) -> (template_name, context) | None`; None hides it. Panels render in
+registration order below the case's own sections; each template receives its context plus `case`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+Panel = Callable[..., tuple[str, dict] | None]
+APPLICANT_PANELS: list[Panel] = []
+STAFF_PANELS: list[Panel] = []
+
+# Modules that register panels when imported (each feature owns one).
+PANEL_MODULES = (
+    "yiwang.cases.views_instant",
+    "yiwang.cases.views_pledge",
+    "yiwang.cases.views_reviews",
+    "yiwang.cases.views_bundles",
+)
+_loaded = False
+
+
+def applicant_panel(fn: Panel) -> Panel:
+    if fn not in APPLICANT_PANELS:
+        APPLICANT_PANELS.append(fn)
+    return fn
+
+
+def staff_panel(fn: Panel) -> Panel:
+    if fn not in STAFF_PANELS:
+        STAFF_PANELS.append(fn)
+    return fn
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        for name in PANEL_MODULES:
+            import_module(name)
+        _loaded = True
+
+
+def render_panels(request, principal, case, *, staff: bool) -> SafeString:
+    _load()
+    html = []
+    for panel in STAFF_PANELS if staff else APPLICANT_PANELS:
+        found = panel(request, principal, case)
+        if found is None:
+            continue
+        template, context = found
+        html.append(render_to_string(template, {"case": case, **context}, request=request))
+    return mark_safe("".join(html))

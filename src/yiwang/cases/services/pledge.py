@@ -1,0 +1,3 @@
+"""pledge services (issue 4)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""proactive services (issue 4)."""
+
+from __future__ import annotations

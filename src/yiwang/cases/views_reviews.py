@@ -1,0 +1,5 @@
+"""reviews pages (issue 4)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Admin of bundles (issue 4)."""

@@ -1,0 +1,1 @@
+"""Admin of policies (issue 4)."""
