@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 Panel = Callable[..., tuple[str, dict] | None]
 APPLICANT_PANELS: list[Panel] = []
 STAFF_PANELS: list[Panel] = []
+BUNDLE_PANELS: list[Panel] = []  # on the applicant's 一件事 page: fn(request, principal, bundle_case)
 
 # Modules that register panels when imported (each feature owns one).
 PANEL_MODULES = (
@@ -39,6 +40,12 @@ def staff_panel(fn: Panel) -> Panel:
     return fn
 
 
+def bundle_panel(fn: Panel) -> Panel:
+    if fn not in BUNDLE_PANELS:
+        BUNDLE_PANELS.append(fn)
+    return fn
+
+
 def _load() -> None:
     global _loaded
     if not _loaded:
@@ -56,4 +63,15 @@ def render_panels(request, principal, case, *, staff: bool) -> SafeString:
             continue
         template, context = found
         html.append(render_to_string(template, {"case": case, **context}, request=request))
+    return mark_safe("".join(html))
+
+
+def render_bundle_panels(request, principal, bundle_case) -> SafeString:
+    _load()
+    html = []
+    for panel in BUNDLE_PANELS:
+        found = panel(request, principal, bundle_case)
+        if found is not None:
+            template, context = found
+            html.append(render_to_string(template, {"bundle_case": bundle_case, **context}, request=request))
     return mark_safe("".join(html))

@@ -375,6 +375,10 @@ _FIXED_LABELS = {
     "supply": gettext_lazy("补正材料"),
     "withdraw": gettext_lazy("撤回申请"),
     "suspend": gettext_lazy("中止办理"),
+    "instant_approve": gettext_lazy("秒批：规则全部通过，自动准予"),
+    "proactive_grant": gettext_lazy("免申即享：资格确认，自动办结"),
+    "revoke": gettext_lazy("核查不实，撤销准予"),
+    "owed_supply": gettext_lazy("补交容缺材料"),
 }
 _TARGET_NAMES = {
     APPROVED: gettext_lazy("办结（准予）"),

@@ -21,6 +21,10 @@ from yiwang.core.permissions import (
     DEPARTMENT_VIEW,
     ORGANISATION_LOOKUP,
     PERSON_LOOKUP,
+    PLEDGE_VERIFY,
+    POLICY_VIEW,
+    REVIEW_RECTIFY,
+    REVIEW_SUPERVISE,
     SELF_SERVICE,
     SYSTEM_MANAGE,
     Permission,
@@ -55,6 +59,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     # The catalogue itself is public; the bar is only drawn for signed-in users, who all hold SELF_SERVICE.
     NavItem(_("办事大厅"), "catalog:index", SELF_SERVICE),
     NavItem(_("我的办件"), "cases:mine", SELF_SERVICE, account_kinds=APPLICANT_KINDS),
+    NavItem(_("一件事"), "catalog:bundles", SELF_SERVICE, account_kinds=APPLICANT_KINDS),
+    NavItem(_("免申即享"), "cases:entitlements", SELF_SERVICE, account_kinds=APPLICANT_KINDS),
     # One workbench, reached through either permission; the bar shows a URL once (first matching item wins).
     NavItem(_("工作台"), "cases:inbox", CASE_APPROVE),
     NavItem(_("工作台"), "cases:inbox", CASE_INTAKE),
@@ -62,6 +68,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("督办"), "cases:supervision", CASE_SUPERVISE),
     # District administrators see the per-department counts of the same page.
     NavItem(_("督办"), "cases:supervision", SYSTEM_MANAGE),
+    NavItem(_("承诺核查"), "cases:pledge_checks", PLEDGE_VERIFY),
+    NavItem(_("差评整改"), "cases:rectifications", REVIEW_RECTIFY),
+    NavItem(_("差评整改"), "cases:rectifications", REVIEW_SUPERVISE),
+    NavItem(_("好差评统计"), "cases:review_report", REVIEW_SUPERVISE),
+    NavItem(_("好差评统计"), "cases:review_report", REVIEW_RECTIFY),
+    NavItem(_("免申即享"), "cases:policies", POLICY_VIEW),
     NavItem(_("组织架构"), "core:org", DEPARTMENT_VIEW),
     NavItem(_("自然人查询"), "core:person_lookup", PERSON_LOOKUP),
     NavItem(_("法人查询"), "core:organisation_lookup", ORGANISATION_LOOKUP),

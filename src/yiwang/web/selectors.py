@@ -98,6 +98,9 @@ ROLE_WORKSPACES: dict[str, Workspace] = {
     Role.DISPATCHER: Workspace(Role.DISPATCHER, _("指挥调度"), "web/home/dispatcher.html"),
     Role.DEPARTMENT_HEAD: Workspace(Role.DEPARTMENT_HEAD, _("部门概览"), "web/home/department_head.html"),
     Role.DATA_OFFICER: Workspace(Role.DATA_OFFICER, _("数据中台"), "web/home/data_officer.html"),
+    Role.SERVICE_SUPERVISOR: Workspace(
+        Role.SERVICE_SUPERVISOR, _("好差评监督"), "web/home/service_supervisor.html"
+    ),
     Role.APPROVER: Workspace(Role.APPROVER, _("审批工作台"), "web/home/approver.html"),
     Role.WINDOW_CLERK: Workspace(Role.WINDOW_CLERK, _("综合受理工作台"), "web/home/window_clerk.html"),
     Role.HOTLINE_OPERATOR: Workspace(
@@ -153,15 +156,17 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
         (_("个人办事"), _("按主题查找办事指南，在线申请政务服务事项"), "catalog:index"),
         (_("我的办件"), _("查看申请进度、补正材料、领取结果"), "cases:mine"),
         (_("电子证照"), _("身份证、户口簿、驾驶证等电子证照随身带"), "licences:mine"),
-        (_("免申即享"), _("符合条件的政策待遇主动推送，无需申请"), "catalog:policies"),
+        (_("一件事一次办"), _("出生、开店、退休等一件事，一张表单、一次提交"), "catalog:bundles"),
+        (_("免申即享"), _("符合条件的政策待遇主动推送，无需申请"), "cases:entitlements"),
         (_("12345 诉求"), _("咨询、求助、投诉、建议，一号受理"), "incidents:report"),
-        (_("好差评"), _("对办事服务进行评价，件件有回音"), "cases:reviews"),
+        (_("好差评"), _("对办事服务进行评价，差评件件有整改回音"), "cases:my_reviews"),
     ),
     "enterprise": (
         (_("企业办事"), _("涉企政务服务事项，一网申请"), "catalog:index"),
         (_("本单位办件"), _("查看本单位申请的办理进度"), "cases:mine"),
         (_("法人电子证照"), _("营业执照与许可证照，授权他人用证"), "licences:mine"),
-        (_("惠企政策"), _("免申即享政策与资金兑现"), "catalog:policies"),
+        (_("一件事一次办"), _("开办餐饮店、开办企业等涉企一件事"), "catalog:bundles"),
+        (_("惠企政策"), _("免申即享政策与资金兑现"), "cases:entitlements"),
     ),
     Role.WINDOW_CLERK: (
         (_("综合受理"), _("代办申请、受理、不予受理与补正"), "cases:inbox"),
@@ -170,11 +175,14 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
     ),
     Role.APPROVER: (
         (_("待审查办件"), _("审查、决定与办结"), "cases:inbox"),
+        (_("告知承诺核查"), _("以承诺代替材料准予的办件，按期核查"), "cases:pledge_checks"),
         (_("自然人查询"), _("按身份证号查询，须说明用途"), "core:person_lookup"),
         (_("法人查询"), _("按统一社会信用代码或名称查询"), "core:organisation_lookup"),
     ),
     Role.DEPARTMENT_HEAD: (
         (_("本部门办件"), _("督办、超期预警与统计"), "cases:supervision"),
+        (_("差评整改"), _("本部门差评的整改答复"), "cases:rectifications"),
+        (_("好差评统计"), _("评价率、满意率与整改率"), "cases:review_report"),
         (_("组织架构"), _("本部门人员与角色"), "core:org"),
     ),
     Role.HOTLINE_OPERATOR: (
@@ -189,7 +197,12 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
         (_("待分拨工单"), _("分拨、派遣、改派与督办"), "incidents:dispatch"),
         (_("运行态势"), _("事件、办件与网格运行大屏"), "incidents:dashboard"),
     ),
+    Role.SERVICE_SUPERVISOR: (
+        (_("差评整改"), _("跟踪各部门差评整改，审核办结"), "cases:rectifications"),
+        (_("好差评统计"), _("按部门、事项、人员统计评价"), "cases:review_report"),
+    ),
     Role.DATA_OFFICER: (
+        (_("免申即享"), _("政策资格名单、告知、兑现与排除原因"), "cases:policies"),
         (_("资源目录"), _("编目数据资源与数据元"), "datahub:catalogue"),
         (_("共享申请"), _("审核部门间数据共享申请"), "datahub:share_requests"),
         (_("法人查询"), _("查询与维护法人基础库"), "core:organisation_lookup"),

@@ -407,7 +407,8 @@ def case_file_at_window(
                 account=actor.account,
                 opinion=_("窗口代办"),
             )
-            if accept_now:
+            # 秒批 may already have concluded the case inside _start: then there is nothing left to accept.
+            if accept_now and case.state == Case.State.SUBMITTED:
                 case = _lock(case)
                 transition = transition_for(case, actor, "accept")
                 case = _apply(case, actor=actor, transition=transition, opinion=opinion, attachments=[])

@@ -121,6 +121,9 @@ def demo_load(*, scale: float = 1.0, stdout=None) -> dict[str, int]:
     )
     counts["calendar_days"] = _step(say, _("节假日日历"), lambda: _load_calendar(say))
     counts["catalog"] = _step(say, _("政务服务事项目录"), _load_catalog)
+    counts["services_extras"] = _step(
+        say, _("一件事、秒批、免申即享、告知承诺与好差评"), _load_service_extras
+    )
     elapsed = time.perf_counter() - started
     if any(counts.values()):
         say(_("演示数据载入完成，用时 %(seconds).1f 秒。") % {"seconds": elapsed})
@@ -334,6 +337,7 @@ def _staff_plan() -> list[_StaffSpec]:
             seat(code, Role.DISTRICT_ADMIN, 2)
             seat(code, Role.APPROVER)
             seat(code, Role.DEPARTMENT_HEAD)
+            seat(code, Role.SERVICE_SUPERVISOR, 2)  # appended last: earlier seats keep their numbers
         elif code == MARKET_DEPARTMENT:
             seat(code, Role.APPROVER, 3)
             seat(code, Role.DEPARTMENT_HEAD)
@@ -640,6 +644,27 @@ def _load_catalog() -> int:
 
     created = demo_load_catalog()
     return sum(v for k, v in created.items() if k != "reindexed")
+
+
+def _load_service_extras() -> int:
+    """Issue-4 demo content (each module idempotent): 容缺/告知承诺 flags, 秒批 rule sets, 一件事 bundles,
+    免申即享 policies, and a history of ratings."""
+    from .demo_bundles import demo_load_bundles
+    from .demo_instant import demo_load_instant_rules
+    from .demo_pledge import demo_load_pledge_flags
+    from .demo_policies import demo_load_policies
+    from .demo_reviews import demo_load_reviews
+
+    return sum(
+        loader()
+        for loader in (
+            demo_load_pledge_flags,
+            demo_load_instant_rules,
+            demo_load_bundles,
+            demo_load_policies,
+            demo_load_reviews,
+        )
+    )
 
 
 # --- calendar -----------------------------------------------------------------------------------------
