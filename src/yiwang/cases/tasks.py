@@ -90,3 +90,9 @@ def cases_supplement_expiry_periodic() -> int:
     if suspended:
         log.info("cases suspended after supplement deadline", extra={"suspended": suspended})
     return suspended
+
+
+# Jobs of the issue-4 features, one module each (imported here: Huey's consumer autodiscovers `tasks` only).
+from .tasks_pledge import *  # noqa: E402,F401,F403
+from .tasks_proactive import *  # noqa: E402,F401,F403
+from .tasks_reviews import *  # noqa: E402,F401,F403
