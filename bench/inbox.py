@@ -99,11 +99,11 @@ def machine() -> dict:
 def load_cases(n: int, rebuild: bool) -> dict:
     """Demo district + catalogue, then n cases spread over every published item (COPY)."""
     from django.db import connection
-    from yiwang.core.demo.catalog import demo_load_catalog
 
     from yiwang.cases.models import Case
     from yiwang.catalog.models import ServiceItem
     from yiwang.core.demo import demo_load
+    from yiwang.core.demo.catalog import demo_load_catalog
     from yiwang.core.models import Account
 
     demo_load(scale=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from unittest import mock
 
 import pytest
 from django.db import transaction
@@ -28,7 +29,9 @@ def loaded(django_db_setup, django_db_blocker):
             # watches a first catalogue load on top of the district.
             from yiwang.catalog.search import search_unindex
 
-            demo_load(scale=0.02)
+            # (without the issue-4 extras: their demo cases and ratings refer to the items deleted below)
+            with mock.patch("yiwang.core.demo.loader._load_service_extras", lambda: 0):
+                demo_load(scale=0.02)
             search_unindex(list(ServiceItem.objects.values_list("id", flat=True)))
             ServiceItem.objects.all().delete()
             Theme.objects.all().delete()

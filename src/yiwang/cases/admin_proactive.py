@@ -1,1 +1,73 @@
-"""Admin of proactive (issue 4)."""
+"""Admin of 免申即享 outcomes, read-only: entitlements change only through cases.services.proactive
+(evaluation, confirm, decline, grant), runs are written by the evaluation."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from yiwang.core.admin.org import admin_principal
+from yiwang.core.permissions import CATALOG_MANAGE, POLICY_VIEW
+
+from .models import Entitlement, PolicyRun
+
+
+class _ReadOnly:
+    def has_module_permission(self, request):
+        actor = admin_principal(request)
+        return actor.has(POLICY_VIEW) or actor.has(CATALOG_MANAGE)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Entitlement)
+class EntitlementAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ("id", "policy", "status", "rules_version", "case", "eligible_since", "updated_at")
+    list_filter = ("status", "policy")
+    list_select_related = ("policy", "case")
+    raw_id_fields = ("person", "organisation", "case")
+    show_full_result_count = False
+    fields = (
+        "policy",
+        "person",
+        "organisation",
+        "status",
+        "reason",
+        "rules_version",
+        "results",
+        "case",
+        "eligible_since",
+        "notified_at",
+        "decided_at",
+        "granted_at",
+    )
+    readonly_fields = fields
+
+
+@admin.register(PolicyRun)
+class PolicyRunAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = (
+        "policy",
+        "kind",
+        "rules_version",
+        "started_at",
+        "finished_at",
+        "evaluated",
+        "newly_eligible",
+        "newly_excluded",
+        "notified",
+        "granted",
+    )
+    list_filter = ("kind", "policy")
+    list_select_related = ("policy",)
+    fields = (*list_display, "fail_counts")
+    readonly_fields = fields

@@ -1,1 +1,94 @@
-"""Admin of reviews (issue 4)."""
+"""Admin of 好差评: ratings and rectifications, read-only. Both change only through cases.services.reviews
+(locks, audit, notifications), so the back office can filter and look but not add, edit or delete."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy
+
+from .admin import _ReadOnly
+from .models import Rectification, Review
+
+
+class RectificationInline(_ReadOnly, admin.StackedInline):
+    model = Rectification
+    extra = 0
+    can_delete = False
+    fields = (
+        ("status", "deadline", "rounds"),
+        "reply",
+        ("replied_by", "replied_at"),
+        ("applicant_note", "responded_at"),
+        ("close_note", "closed_by", "closed_at"),
+    )
+    readonly_fields = (
+        "status",
+        "deadline",
+        "rounds",
+        "reply",
+        "replied_by",
+        "replied_at",
+        "applicant_note",
+        "responded_at",
+        "close_note",
+        "closed_by",
+        "closed_at",
+    )
+    verbose_name_plural = gettext_lazy("差评整改")
+
+
+@admin.register(Review)
+class ReviewAdmin(_ReadOnly, admin.ModelAdmin):
+    actions = None
+    show_full_result_count = False
+    list_display = (
+        "created_at",
+        "case",
+        "bundle_case",
+        "item_name",
+        "department",
+        "staff",
+        "overall",
+        "channel",
+    )
+    list_filter = ("overall", "channel", "department")
+    search_fields = ("=case__number", "=bundle_case__number", "=item_code")
+    search_help_text = gettext_lazy("按办件编号、一件事编号或事项编码精确查找")
+    list_select_related = ("case", "bundle_case", "department", "staff")
+    ordering = ("-id",)
+    list_per_page = 50
+    date_hierarchy = "created_at"
+    inlines = (RectificationInline,)
+    fields = (
+        ("public_id", "created_at"),
+        ("case", "bundle_case"),
+        ("department", "staff"),
+        ("item_code", "item_name"),
+        ("account", "channel", "assisted_by"),
+        ("overall", "scores"),
+        "comment",
+    )
+    readonly_fields = tuple(name for row in fields for name in (row if isinstance(row, tuple) else (row,)))
+
+
+@admin.register(Rectification)
+class RectificationAdmin(_ReadOnly, admin.ModelAdmin):
+    actions = None
+    show_full_result_count = False
+    list_display = ("deadline", "status", "department", "review", "rounds", "replied_at", "closed_at")
+    list_filter = ("status", "department")
+    search_fields = ("=review__case__number", "=review__bundle_case__number")
+    search_help_text = gettext_lazy("按办件编号精确查找")
+    list_select_related = ("department", "review")
+    ordering = ("deadline", "id")
+    list_per_page = 50
+    fields = (
+        ("public_id", "review"),
+        ("department", "status", "deadline", "rounds"),
+        "reply",
+        ("replied_by", "replied_at"),
+        ("applicant_note", "responded_at"),
+        ("close_note", "closed_by", "closed_at"),
+        "created_at",
+    )
+    readonly_fields = tuple(name for row in fields for name in (row if isinstance(row, tuple) else (row,)))

@@ -26,6 +26,7 @@ from . import selectors, services
 from .models import Case
 from .schemas import (
     ActionOut,
+    CaseDetailOut,
     CaseDraftIn,
     CaseFileOut,
     CaseOut,
@@ -95,7 +96,11 @@ def case_list(request: HttpRequest, filters: Query[CaseListQuery]):
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@router.get("/{uuid:case_id}", response={200: CaseOut, **_READ_ERRORS}, summary="办件状态")
+@router.get(
+    "/{uuid:case_id}",
+    response={200: CaseDetailOut, **_READ_ERRORS},
+    summary="办件状态（含秒批判定：结果、规则版本与逐条结果）",
+)
 @requires_any(SELF_SERVICE, CASE_INTAKE, CASE_APPROVE)
 def case_detail(request: HttpRequest, case_id: UUID):
     return selectors.case_visible(principal_of(request), case_id)
@@ -128,8 +133,9 @@ def case_actions(request: HttpRequest, case_id: UUID):
 # --- applicant -----------------------------------------------------------------------------------------------
 @router.post(
     "",
-    response={201: CaseOut, **_WRITE_ERRORS},
-    summary="提交申请（同一幂等键只生成一个办件；可由草稿提交，草稿上已有的材料计入；可容缺材料可以不交）",
+    response={201: CaseDetailOut, **_WRITE_ERRORS},
+    summary="提交申请（同一幂等键只生成一个办件；可由草稿提交，草稿上已有的材料计入；可容缺材料可以不交）；"
+    "启用秒批的事项当场判定，instant_decision 给出结果",
 )
 @requires(SELF_SERVICE)
 def case_submit(request: HttpRequest, payload: CaseSubmitIn):
@@ -145,6 +151,8 @@ def case_submit(request: HttpRequest, payload: CaseSubmitIn):
         idempotency_key=payload.idempotency_key,
         tolerant_missing=tolerant,
         draft=draft,
+        pledged=payload.pledged,
+        pledge_accepted=payload.pledge_accepted,
     )
     return Status(201, case)
 

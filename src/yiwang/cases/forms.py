@@ -189,6 +189,8 @@ class MaterialView:
     error: str
     already: list[str]  # names of files already attached (a draft, an earlier supplement)
     tolerated: bool = False  # the window clerk ticked 容缺（后补） for it
+    pledge_allowed: bool = False  # 告知承诺: may be replaced by the applicant's pledge
+    pledged: bool = False  # the applicant ticked "以告知承诺代替"
 
 
 def material_error_key(code: str) -> str:
@@ -202,9 +204,11 @@ def material_views(
     errors: Mapping[str, list[str]] | None = None,
     attached: Mapping[int, list[str]] | None = None,
     tolerated: Iterable[str] = (),
+    pledged: Iterable[str] = (),
 ) -> list[MaterialView]:
     errors = errors or {}
     tolerated = set(tolerated)
+    pledged = set(pledged)
     attached = attached or {}
     out = []
     for m in materials:
@@ -224,6 +228,8 @@ def material_views(
                 error=" ".join(msgs),
                 already=attached.get(m.pk, []),
                 tolerated=m.code in tolerated,
+                pledge_allowed=upload and m.pledge_allowed,
+                pledged=upload and m.pledge_allowed and m.code in pledged,
             )
         )
     return out
@@ -254,6 +260,18 @@ def window_tolerated(post: Mapping, materials: Iterable[Material]) -> list[str]:
     service refuses any other code anyway)."""
     ticked = set(post.getlist("tolerant_missing")) if hasattr(post, "getlist") else set()
     return [m.code for m in materials if m.tolerant and m.code in ticked]
+
+
+def pledged_codes(post: Mapping, materials: Iterable[Material]) -> list[str]:
+    """告知承诺: the materials the applicant ticked "以告知承诺代替" for. Every ticked code goes to the service,
+    which refuses (as a field error on that material) one that does not allow a pledge."""
+    ticked = post.getlist("pledged") if hasattr(post, "getlist") else []
+    known = {m.code for m in materials}
+    return [code for code in dict.fromkeys(c.strip() for c in ticked) if code in known]
+
+
+def pledge_accepted(post: Mapping) -> bool:
+    return post.get("pledge_accept") in ("on", "true", "1")
 
 
 # --- applicant forms --------------------------------------------------------------------------------------------
@@ -333,3 +351,22 @@ class WindowApplicantForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     opinion = forms.CharField(label=_("受理意见"), max_length=2000, required=False)
+
+
+class PledgeVerifyForm(forms.Form):
+    """告知承诺核查: 属实 or 不实 with an opinion (required when 不实: it becomes the revocation's reason; the
+    service checks it again)."""
+
+    outcome = forms.ChoiceField(
+        label=_("核查结果"),
+        choices=[("passed", _("承诺属实")), ("failed", _("承诺不实，撤销准予"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择核查结果。"), "invalid_choice": _("请选择核查结果。")},
+    )
+    result = forms.CharField(
+        label=_("核查意见"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("核查不实时必须填写，将作为撤销准予的理由告知申请人。"),
+    )

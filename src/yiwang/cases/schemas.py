@@ -85,6 +85,45 @@ class CaseOut(Schema):
         return obj.lock_version
 
 
+class InstantRuleResultOut(Schema):
+    code: str = Field(description="规则编码")
+    name: str = Field(description="规则名称")
+    expr: str = Field(description="判断表达式")
+    passed: bool = Field(description="是否通过")
+    message: str = Field(description="未通过时的说明（申请人可见）")
+    error: str = Field(description="无法判断的原因，如缺少数据；可为空")
+
+
+class InstantDecisionOut(Schema):
+    """秒批: the rule-set version applied when the case was submitted and each rule's result (kept for ever)."""
+
+    outcome: str = Field(description="approved 自动准予 / manual 转人工审核")
+    outcome_label: str
+    ruleset_version: int = Field(description="判定所用的秒批规则版本")
+    evaluated_at: datetime
+    results: list[InstantRuleResultOut]
+
+    @staticmethod
+    def resolve_outcome_label(obj) -> str:
+        return str(obj.get_outcome_display())
+
+    @staticmethod
+    def resolve_results(obj) -> list[dict]:
+        return [r for r in obj.results if isinstance(r, dict)]
+
+
+class CaseDetailOut(CaseOut):
+    instant_decision: InstantDecisionOut | None = Field(
+        None, description="秒批判定（事项启用秒批规则时）：结果、规则版本与逐条结果；未启用为空"
+    )
+
+    @staticmethod
+    def resolve_instant_decision(obj):
+        from .services.instant import instant_decision_of
+
+        return instant_decision_of(obj)
+
+
 class CasePage(Schema):
     items: list[CaseOut]
     next_cursor: str | None = Field(None, description="下一页游标；为空表示没有更多")
@@ -135,6 +174,13 @@ class CaseSubmitIn(Schema):
         min_length=8, max_length=64, description="幂等键：同一账户重复提交同一个键只生成一个办件"
     )
     draft_id: UUID | None = Field(None, description="由草稿提交时的草稿办件标识（材料可先上传到草稿）")
+    pledged: list[str] = Field(
+        default_factory=list,
+        description="告知承诺：以承诺代替的材料编码（仅限可告知承诺的材料；文本见 GET /api/pledges/text）",
+    )
+    pledge_accepted: bool = Field(
+        False, description="申请人已阅读并同意告知承诺书（有 pledged 时必须为 true）"
+    )
 
 
 class CaseDraftIn(Schema):

@@ -7,6 +7,8 @@ validation and the workflow rules live in cases.selectors / cases.services / cat
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -33,12 +35,15 @@ from .forms import (
     material_error_key,
     material_views,
     new_idempotency_key,
+    pledge_accepted,
+    pledged_codes,
     raw_values,
     registry_values,
     tolerant_missing,
     uploaded_files,
 )
 from .models import Case
+from .services.pledge import pledge_text
 from .workflow import actions_for, process_of
 
 PAGE_SIZE = 20
@@ -53,7 +58,9 @@ NOTICE_TITLES = {
 
 
 def notice_kind(case: Case) -> str | None:
-    """Which notice the case has now, if any."""
+    """Which notice the case has now, if any (none once an approval is revoked: the decision no longer holds)."""
+    if case.state == Case.State.REVOKED:
+        return None
     if case.state == Case.State.REJECTED:
         return "rejected"
     if case.decision == Case.Decision.APPROVED:
@@ -90,6 +97,18 @@ def _applicant_refusal(principal, item) -> str:
     return ""
 
 
+_NAMES_SLOT = "\x00"
+
+
+def _pledge_parts(item, materials) -> dict:
+    """The pledge text around its list of material names, so the page can rename the list as boxes are ticked
+    (the service generates the signed text itself, with the same function)."""
+    before, _slot, after = pledge_text(item, [SimpleNamespace(name=_NAMES_SLOT)]).partition(
+        f"“{_NAMES_SLOT}”"
+    )
+    return {"before": before, "names": "、".join(f"“{m.name}”" for m in materials), "after": after}
+
+
 # --- apply -------------------------------------------------------------------------------------------------
 @page_requires(SELF_SERVICE)
 @require_http_methods(["GET", "POST"])
@@ -104,12 +123,15 @@ def apply(request: HttpRequest, item_code: str) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     values: dict = dict(draft.form_data) if draft else {}
     key = new_idempotency_key()
+    pledged: list[str] = []
+    accepted = False
 
     if request.method == "POST":
         if refusal:
             raise PermissionDenied(refusal)
         key = clean_idempotency_key(request.POST.get("idempotency_key"))
         values = raw_values(request.POST, fields)
+        pledged, accepted = pledged_codes(request.POST, materials), pledge_accepted(request.POST)
         form_data = {**values, **registry_values(prefill)}
         try:
             if request.POST.get("intent") == "draft":
@@ -123,15 +145,18 @@ def apply(request: HttpRequest, item_code: str) -> HttpResponse:
                 form_data=form_data,
                 files=files,
                 idempotency_key=key,
-                tolerant_missing=tolerant_missing(materials, files),
+                tolerant_missing=tolerant_missing(materials, files, attached_codes=pledged),
                 draft=draft,
+                pledged=pledged,
+                pledge_accepted=accepted,
             )
         except ValidationError as exc:
             errors = error_messages(exc)
         else:
             return redirect("cases:receipt", case_id=case.public_id)
 
-    known = {f.name for f in fields} | {material_error_key(m.code) for m in materials}
+    known = {f.name for f in fields} | {material_error_key(m.code) for m in materials} | {"pledge_accept"}
+    pledgeable = [m for m in materials if m.pledge_allowed and m.source == m.Source.UPLOAD]
     return render(
         request,
         "cases/apply.html",
@@ -141,8 +166,13 @@ def apply(request: HttpRequest, item_code: str) -> HttpResponse:
             "can_apply": not refusal,
             "cannot_apply_reason": refusal,
             "sections": bind_sections(item, fields, values=values, errors=errors, prefill=prefill),
-            "materials": material_views(materials, errors=errors),
+            "materials": material_views(materials, errors=errors, pledged=pledged),
             "accept": UPLOAD_ACCEPT,
+            # 告知承诺: the text names the materials ticked (the page script narrows it as boxes change).
+            "pledge_choice": bool(pledgeable),
+            "pledge_parts": _pledge_parts(item, [m for m in pledgeable if m.code in pledged] or pledgeable),
+            "pledge_accepted": accepted,
+            "pledge_error": " ".join(errors.get("pledge_accept", [])),
             "idempotency_key": key,
             "errors": errors,
             "non_field_errors": [m for f, msgs in errors.items() if f not in known for m in msgs],

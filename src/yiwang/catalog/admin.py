@@ -106,6 +106,7 @@ class MaterialInline(admin.TabularInline):
         "licence_type_code",
         "registry_field",
         "tolerant",
+        "pledge_allowed",
         "note",
     )
 

@@ -71,6 +71,7 @@ MATERIAL_FIELDS = (
     "licence_type_code",
     "registry_field",
     "tolerant",
+    "pledge_allowed",
     "note",
 )
 _ITEM_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}$")
@@ -213,6 +214,7 @@ def material_validate(data: Mapping[str, Any]) -> dict[str, Any]:
         "licence_type_code": str(data.get("licence_type_code") or "").strip(),
         "registry_field": str(data.get("registry_field") or "").strip(),
         "tolerant": bool(data.get("tolerant", False)),
+        "pledge_allowed": bool(data.get("pledge_allowed", False)),
         "note": str(data.get("note") or "").strip(),
     }
     errors: dict[str, str] = {}
@@ -247,6 +249,8 @@ def material_validate(data: Mapping[str, Any]) -> dict[str, Any]:
             errors["tolerant"] = _("可容缺只适用于必须提交的材料（非必须材料本就可以不交）。")
         elif source != Material.Source.UPLOAD:
             errors["tolerant"] = _("电子证照和基础库数据由系统调取，无需容缺。")
+    if cleaned["pledge_allowed"] and source != Material.Source.UPLOAD:
+        errors["pledge_allowed"] = _("告知承诺只适用于申请人上传的材料。")
     if errors:
         raise ValidationError(errors)
     return cleaned

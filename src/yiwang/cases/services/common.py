@@ -257,10 +257,45 @@ def _store_file(
     return record
 
 
+def _clean_pledged(
+    materials: dict[str, Material], pledged: Iterable[str], supplied: set[str]
+) -> tuple[list[Material], dict[str, str]]:
+    """告知承诺: the materials replaced by the applicant's pledge, in the item's order.
+
+    Only materials declared `pledge_allowed` (and uploaded by the applicant) may be pledged; any other code is
+    an error on that material. A material that was also uploaded (now or on the draft) is simply present: the
+    upload wins and the material is not part of the pledge."""
+    wanted = {str(code).strip() for code in (pledged or ()) if str(code).strip()}
+    errors: dict[str, str] = {}
+    for code in sorted(wanted - set(materials)):
+        errors[_material_key(code)] = _("该事项没有编码为“%(code)s”的申请材料。") % {"code": code}
+    chosen: list[Material] = []
+    for code, material in materials.items():
+        if code not in wanted or code in supplied:
+            continue
+        if not material.pledge_allowed or material.source != Material.Source.UPLOAD:
+            errors[_material_key(code)] = _("“%(name)s”不适用告知承诺，请上传该材料。") % {
+                "name": material.name
+            }
+            continue
+        chosen.append(material)
+    return chosen, errors
+
+
 def _validate_application(
-    item: ServiceItem, form_data, files, tolerant_missing, *, present: Iterable[str] = ()
+    item: ServiceItem,
+    form_data,
+    files,
+    tolerant_missing,
+    *,
+    present: Iterable[str] = (),
+    pledged: Iterable[str] = (),
+    pledge_accepted: bool = False,
 ) -> tuple[dict, list, list[Material]]:
-    """form_clean + upload checks + required materials, every error at once (field → message)."""
+    """form_clean + upload checks + required materials, every error at once (field → message).
+
+    `pledged` (告知承诺) lists material codes the applicant replaces by a pledge: allowed ones count as present;
+    they need `pledge_accepted` (the applicant ticked the pledge text), else a "pledge_accept" error."""
     errors: dict[str, str] = {}
     cleaned_form: dict = {}
     try:
@@ -274,6 +309,11 @@ def _validate_application(
     uploads, file_errors = _check_files(item, files, materials)
     errors.update(file_errors)
     supplied = set(present) | {material.code for material, *_rest in uploads}
+    chosen, pledge_errors = _clean_pledged(materials, pledged, supplied)
+    errors.update({key: message for key, message in pledge_errors.items() if key not in errors})
+    if chosen and not pledge_accepted:
+        errors["pledge_accept"] = _("请阅读告知承诺书，勾选同意后再提交。")
+    supplied |= {m.code for m in chosen}
     tolerated, missing = _missing_materials(materials, supplied, tolerant_missing)
     # A material whose upload was refused already has its message; don't add "please upload" on top.
     errors.update({key: message for key, message in missing.items() if key not in errors})

@@ -35,6 +35,7 @@ from .common import (
     _append_status,
     _audit,
     _clean_opinion,
+    _clean_pledged,
     _lock,
     _next_number,
     _notify_applicant,
@@ -48,6 +49,7 @@ from .common import (
     case_changed,
 )
 from .handling import _apply
+from .pledge import _pledge_note, pledge_create
 
 
 # --- applicants -------------------------------------------------------------------------------------------
@@ -211,10 +213,20 @@ def _existing_by_key(account_id: int | None, key: str) -> Case | None:
 
 
 def _start(
-    case: Case, *, actor: Principal, cleaned_form: dict, uploads, tolerated, account, opinion: str = ""
+    case: Case,
+    *,
+    actor: Principal,
+    cleaned_form: dict,
+    uploads,
+    tolerated,
+    account,
+    opinion: str = "",
+    pledged: list[Material] | None = None,
+    pledge_account: Account | None = None,
 ) -> Case:
     """Numbers a new or draft case, starts its process at the first step and stores its files (inside the
-    caller's transaction)."""
+    caller's transaction). `pledged` are the materials replaced by the applicant's pledge (告知承诺): the Pledge
+    row is stored before the listeners and 秒批 run, so an approval schedules its 核查."""
     cal = working_calendar()
     today, now = _today(), _now()
     process = process_of(case.item)
@@ -230,6 +242,7 @@ def _start(
     case.save()
     for material, upload, content_type, digest in uploads:
         _store_file(case, material, upload, content_type, digest, account=account)
+    pledge = pledge_create(case=case, materials=list(pledged), account=pledge_account) if pledged else None
     note = opinion
     if tolerated:
         note = "；".join(
@@ -238,7 +251,10 @@ def _start(
                 [note, _owed_note(tolerated)],
             )
         )
+    if pledge is not None:
+        note = "；".join(filter(None, [note, _pledge_note(pledged)]))
     _append_status(case, action="submit", actor=actor, to_step=first.code, opinion=note)
+    pledge_audit = {"pledged": pledge.materials, "pledge_sm3": pledge.text_sm3} if pledge is not None else {}
     _audit(
         actor,
         "case.submit",
@@ -246,6 +262,7 @@ def _start(
         channel=case.channel,
         tolerated=[m.code for m in tolerated],
         files=len(uploads),
+        **pledge_audit,
     )
     _notify_applicant(
         case,
@@ -270,10 +287,16 @@ def case_submit(
     idempotency_key: str,
     tolerant_missing: Iterable[str] = (),
     draft: Case | None = None,
+    pledged: Iterable[str] = (),
+    pledge_accepted: bool = False,
 ) -> Case:
     """Files an application online. The same key from the same account returns the case already filed (a
     double click, a retried request, two racing requests: the unique constraint decides, the loser returns
-    the winner's case)."""
+    the winner's case).
+
+    `pledged`: material codes replaced by a pledge (告知承诺; only `pledge_allowed` materials, each counts as
+    present; an uploaded file wins over a pledge for the same material); `pledge_accepted`: the applicant
+    accepted the pledge text (required when anything is pledged)."""
     account = _applicant_account(actor)
     key = _clean_key(idempotency_key)
     existing = _existing_by_key(account.pk, key)
@@ -285,9 +308,17 @@ def case_submit(
         if draft.applicant_account_id != account.pk:
             raise PermissionDenied(_("只能提交本人的草稿。"))
         present = set(draft.files.exclude(material=None).values_list("material__code", flat=True))
+    pledged = list(pledged or ())
     cleaned_form, uploads, tolerated = _validate_application(
-        item, form_data, files, tolerant_missing, present=present
+        item,
+        form_data,
+        files,
+        tolerant_missing,
+        present=present,
+        pledged=pledged,
+        pledge_accepted=pledge_accepted,
     )
+    pledge_materials = _pledged_materials(item, pledged, uploads, present)
     try:
         with transaction.atomic():
             if draft is not None:
@@ -317,12 +348,23 @@ def case_submit(
                 uploads=uploads,
                 tolerated=tolerated,
                 account=account,
+                pledged=pledge_materials,
+                pledge_account=account,
             )
     except IntegrityError:
         existing = _existing_by_key(account.pk, key)
         if existing is None:
             raise
         return _same_item_or_refuse(existing, item)
+
+
+def _pledged_materials(item: ServiceItem, pledged: list[str], uploads, present) -> list[Material]:
+    """The materials the (already validated) pledge replaces: pledged and not uploaded."""
+    if not pledged:
+        return []
+    supplied = set(present) | {material.code for material, *_rest in uploads}
+    chosen, _errors = _clean_pledged({m.code: m for m in item.materials.all()}, pledged, supplied)
+    return chosen
 
 
 def _same_item_or_refuse(existing: Case, item: ServiceItem) -> Case:
@@ -342,12 +384,15 @@ def case_file_at_window(
     accept_now: bool = True,
     opinion: str = "",
     tolerant_missing: Iterable[str] = (),
+    pledged: Iterable[str] = (),
+    pledge_accepted: bool = False,
 ) -> Case:
     """A window clerk files for a walk-in applicant found by 身份证号 (an audited lookup, purpose 窗口代办) and,
     with accept_now, accepts it on the spot; the case then routes to the approving department.
 
     `tolerant_missing` lists the 容缺 materials the clerk accepts without (declared tolerant only): the submit
-    and the acceptance entries of the case history name them as owed."""
+    and the acceptance entries of the case history name them as owed. `pledged`/`pledge_accepted`: materials
+    the applicant replaces by a pledge signed at the window (告知承诺), as in case_submit."""
     actor.require(CASE_INTAKE)
     staff = actor.staff
     if staff is None or not staff.is_active or Role.WINDOW_CLERK not in principal_roles(actor):
@@ -379,7 +424,11 @@ def case_file_at_window(
     if person.is_deceased:
         raise ValidationError({"applicant_id_number": _("该身份证号对应人员已登记死亡，不能代办。")})
     account = Account.objects.filter(person=person, kind=Account.Kind.CITIZEN).first()
-    cleaned_form, uploads, tolerated = _validate_application(item, form_data, files, tolerant_missing)
+    pledged = list(pledged or ())
+    cleaned_form, uploads, tolerated = _validate_application(
+        item, form_data, files, tolerant_missing, pledged=pledged, pledge_accepted=pledge_accepted
+    )
+    pledge_materials = _pledged_materials(item, pledged, uploads, ())
     try:
         with transaction.atomic():
             # One filing at a time per clerk, so the same key filed twice at once cannot make two cases even
@@ -406,6 +455,8 @@ def case_file_at_window(
                 tolerated=tolerated,
                 account=actor.account,
                 opinion=_("窗口代办"),
+                pledged=pledge_materials,
+                pledge_account=account,
             )
             # 秒批 may already have concluded the case inside _start: then there is nothing left to accept.
             if accept_now and case.state == Case.State.SUBMITTED:

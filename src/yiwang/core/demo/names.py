@@ -164,4 +164,5 @@ TITLES = {
     "dispatcher": "调度员",
     "data_officer": "数据专员",
     "district_admin": "系统管理员",
+    "service_supervisor": "政务服务监督员",
 }

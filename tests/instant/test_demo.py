@@ -1,0 +1,34 @@
+"""The demo 秒批 rule sets: valid against the demo items' own forms and facts, loaded once (idempotent)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cases.factories import ServiceItemFactory
+from yiwang.catalog.models import InstantRuleSet
+from yiwang.core.demo.catalog import item_specs
+from yiwang.core.demo.demo_instant import RULESETS, demo_load_instant_rules
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_rule_sets_load_once_on_the_demo_items(world):
+    specs = {s.code: s for s in item_specs() if s.code in RULESETS}
+    assert set(specs) == set(RULESETS) and len(RULESETS) >= 4
+    for code, spec in specs.items():
+        ServiceItemFactory(
+            code=code,
+            department=world.item_dept,
+            target=spec.values["target"],
+            form_schema=spec.values["form_schema"],
+            process=spec.values["process"],
+        )
+    assert demo_load_instant_rules() == len(RULESETS)
+    assert demo_load_instant_rules() == 0
+    assert InstantRuleSet.objects.filter(is_active=True).count() == len(RULESETS)
+    assert all(r.version == 1 and r.created_by_id is None for r in InstantRuleSet.objects.all())
+
+
+def test_demo_rules_skip_items_missing_from_the_catalogue(world):
+    assert demo_load_instant_rules() == 0
+    assert not InstantRuleSet.objects.exists()
