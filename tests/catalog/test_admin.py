@@ -48,6 +48,8 @@ def form_data(department, **overrides) -> dict:
         "form_schema": json.dumps(person_form(), ensure_ascii=False),
         "process": json.dumps(process(), ensure_ascii=False),
         "produces_licence_type": "",
+        "tolerant_days": 10,
+        "pledge_verify_days": 20,
         "materials-TOTAL_FORMS": 2,
         "materials-INITIAL_FORMS": 0,
         "materials-MIN_NUM_FORMS": 0,

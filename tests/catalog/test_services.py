@@ -237,3 +237,16 @@ def test_themes_are_kept_by_admins(admin_actor, head_actor):
         "catalog.theme.create",
         "catalog.theme.update",
     ]
+
+
+def test_tolerance_and_pledge_deadlines_are_checked_and_carried_to_new_versions(department, admin_actor):
+    with pytest.raises(ValidationError) as exc:
+        services.item_create(actor=None, **item_values(department, tolerant_days=0, pledge_verify_days=181))
+    errors = errors_of(exc)
+    assert errors["tolerant_days"] == ["容缺补交期限应为 1 至 60 个工作日。"]
+    assert errors["pledge_verify_days"] == ["告知承诺核查期限应为 1 至 180 个工作日。"]
+    v1 = services.item_create(actor=None, **item_values(department, tolerant_days=7, pledge_verify_days=30))
+    assert (v1.tolerant_days, v1.pledge_verify_days) == (7, 30)
+    services.item_publish(actor=admin_actor, item=v1)
+    v2 = services.item_new_version(actor=admin_actor, item=v1)
+    assert (v2.tolerant_days, v2.pledge_verify_days) == (7, 30)

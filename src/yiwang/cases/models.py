@@ -161,6 +161,10 @@ class Case(models.Model):
             ),
             models.Index(fields=["applicant_account", "-id"], name="case_mine_idx"),
             models.Index(fields=["state", "step_due_date"], name="case_overdue_idx"),
+            # 容缺 sweep: open cases past their owed-materials deadline
+            models.Index(
+                fields=["owed_deadline", "id"], condition=Q(owed_deadline__isnull=False), name="case_owed_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -475,6 +479,9 @@ class PledgeVerification(models.Model):
         "core.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     verified_at = models.DateTimeField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("超期提醒已发出的时间（每次核查只提醒一次）")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -573,6 +580,9 @@ class Rectification(models.Model):
         "core.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("本期限的超期提醒已发出的时间；重新设定期限时清空")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,7 +1,7 @@
 """Background jobs of 告知承诺 and 容缺 (imported by cases/tasks.py so the Huey consumer registers them).
 
 Both sweeps are safe with several consumers: each row is changed under a row lock and rechecked there (the owed
-sweep), or marked once by an audit entry written under the verification's row lock (the overdue reminder).
+sweep), or marked once (overdue_notified_at, set under the verification's row lock) for the overdue reminder.
 """
 
 from __future__ import annotations
@@ -56,7 +56,10 @@ def pledge_overdue_sweep(*, today: date | None = None, batch: int = PLEDGE_SWEEP
     while True:
         rows = list(
             PledgeVerification.objects.filter(
-                status=PledgeVerification.Status.PENDING, due_date__lt=today, id__gt=last_id
+                status=PledgeVerification.Status.PENDING,
+                due_date__lt=today,
+                overdue_notified_at__isnull=True,
+                id__gt=last_id,
             )
             .order_by("id")
             .only("id")[:batch]

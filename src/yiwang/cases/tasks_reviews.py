@@ -1,6 +1,6 @@
 """Background jobs of 好差评 (imported by cases/tasks.py so the Huey consumer registers them): overdue
 rectifications are reminded to the department heads once per deadline (rectification_remind_overdue holds the
-row lock and checks the audit record, so several consumers remind once)."""
+row lock and sets reminded_at, so several consumers remind once)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def rectifications_overdue_sweep(*, today: date | None = None, batch: int = 500)
             Rectification.objects.filter(
                 status__in=(Rectification.Status.OPEN, Rectification.Status.REJECTED),
                 deadline__lt=today,
+                reminded_at__isnull=True,
                 id__gt=last_id,
             )
             .order_by("id")

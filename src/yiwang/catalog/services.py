@@ -61,6 +61,8 @@ EDITABLE_FIELDS = (
     "form_schema",
     "process",
     "produces_licence_type",
+    "tolerant_days",
+    "pledge_verify_days",
 )
 MATERIAL_FIELDS = (
     "code",
@@ -154,6 +156,12 @@ def item_validate(values: Mapping[str, Any], *, publishing: bool = False) -> Non
     if depth not in ServiceItem.OnlineDepth.values:
         add("online_depth", _("网办深度应为 1 至 4 级。"))
     statutory, committed = _int(values.get("statutory_days")), _int(values.get("committed_days"))
+    for field, limit, message in (
+        ("tolerant_days", 60, _("容缺补交期限应为 1 至 60 个工作日。")),
+        ("pledge_verify_days", 180, _("告知承诺核查期限应为 1 至 180 个工作日。")),
+    ):
+        if field in values and not 1 <= (_int(values.get(field)) or 0) <= limit:
+            add(field, message)
     if statutory is None or statutory < 1:
         add("statutory_days", _("法定时限应为不少于 1 的工作日数。"))
     if committed is None or committed < 1:
@@ -365,6 +373,8 @@ def item_create(
     form_schema: dict | None = None,
     process: dict | None = None,
     produces_licence_type: str = "",
+    tolerant_days: int = 10,
+    pledge_verify_days: int = 20,
     themes: Iterable[Theme | str] = (),
     materials: Iterable[Mapping[str, Any]] = (),
 ) -> ServiceItem:
@@ -391,6 +401,8 @@ def item_create(
         "form_schema": form_schema or {},
         "process": process or {},
         "produces_licence_type": produces_licence_type or "",
+        "tolerant_days": tolerant_days,
+        "pledge_verify_days": pledge_verify_days,
     }
     errors: dict[str, list[str]] = {}
     try:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from yiwang.catalog.models import Material, ServiceItem
 from yiwang.core import crypto
 from yiwang.core.audit import audit_record
-from yiwang.core.models import AuditEntry, Department, Staff
+from yiwang.core.models import Department, Staff
 from yiwang.core.notify import notify
 from yiwang.core.permissions import PLEDGE_VERIFY, SELF_SERVICE, Role
 from yiwang.core.principal import Principal
@@ -267,11 +267,9 @@ def pledge_verification_mark_overdue(*, verification: PledgeVerification, today:
         )
         if row is None:
             return False
-        object_id = str(row.public_id)
-        if AuditEntry.objects.filter(
-            object_type=VERIFY_OBJECT, object_id=object_id, action="pledge.verification_overdue"
-        ).exists():
+        if row.overdue_notified_at is not None:
             return False
+        object_id = str(row.public_id)
         case = row.case
         body = _("办件 %(number)s（%(item)s）的告知承诺核查已超过期限 %(due)s，请督促核查。") % {
             "number": case.number,
@@ -289,6 +287,8 @@ def pledge_verification_mark_overdue(*, verification: PledgeVerification, today:
                 object_id=object_id,
             )
             notified.append(head.employee_no)
+        row.overdue_notified_at = _now()
+        row.save(update_fields=["overdue_notified_at"])
         audit_record(
             actor=None,
             action="pledge.verification_overdue",

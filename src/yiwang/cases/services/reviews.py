@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yiwang.core.audit import audit_record
-from yiwang.core.models import AuditEntry, Staff
+from yiwang.core.models import Staff
 from yiwang.core.notify import notify
 from yiwang.core.permissions import (
     CASE_INTAKE,
@@ -527,7 +527,8 @@ def rectification_respond(
         else:
             rect.status = Rectification.Status.REJECTED
             rect.deadline = _new_deadline(timezone.localdate())
-        rect.save(update_fields=["applicant_note", "responded_at", "status", "deadline"])
+            rect.reminded_at = None  # a new deadline may be reminded again
+        rect.save(update_fields=["applicant_note", "responded_at", "status", "deadline", "reminded_at"])
         _audit_rect(actor, "rectification.respond", rect, before=before, accepted=accepted)
         subject = _subject_label(rect.review)
         if accepted:
@@ -590,8 +591,8 @@ def rectification_close(*, actor: Principal, rectification: Rectification, note:
 
 def rectification_remind_overdue(*, rectification: Rectification, today: date | None = None) -> bool:
     """Reminds the department heads of a rectification past its deadline, once per deadline (a rejected reply
-    sets a new deadline, which may be reminded again). The row lock serialises consumers; the audit entry is
-    the record that the reminder went out. True when it reminded."""
+    sets a new deadline, which may be reminded again). The row lock serialises consumers; reminded_at records
+    that the reminder for this deadline went out. True when it reminded."""
     today = today or timezone.localdate()
     with transaction.atomic():
         rect = _lock_rect(rectification)
@@ -600,18 +601,14 @@ def rectification_remind_overdue(*, rectification: Rectification, today: date | 
             or rect.deadline >= today
         ):
             return False
-        already = AuditEntry.objects.filter(
-            object_type="rectification",
-            object_id=str(rect.public_id),
-            action="rectification.overdue",
-            after__deadline=rect.deadline.isoformat(),
-        ).exists()
-        if already:
+        if rect.reminded_at is not None:
             return False
         body = _("%(subject)s的差评整改已超过期限 %(deadline)s，请尽快答复。") % {
             "subject": _subject_label(rect.review),
             "deadline": rect.deadline,
         }
         notified = _notify_heads(rect, title=_("差评整改超期提醒"), body=body)
+        rect.reminded_at = timezone.now()
+        rect.save(update_fields=["reminded_at"])
         _audit_rect(None, "rectification.overdue", rect, notified=notified)
     return True
