@@ -37,3 +37,38 @@ def _fresh_working_calendar():
     working_calendar_invalidate()
     yield
     working_calendar_invalidate()
+
+
+# --- shared by the case-handling test packages (cases, bundles, instant, pledge, proactive, reviews) ---------
+class Clock:
+    """A settable clock patched over django.utils.timezone.now (and so localdate(), auto_now, services)."""
+
+    def __init__(self, moment):
+        self.moment = moment
+
+    def __call__(self):
+        return self.moment
+
+    def set(self, year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> None:
+        from tests.cases.factories import at
+
+        self.moment = at(year, month, day, hour).replace(minute=minute)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    from django.utils import timezone
+
+    from tests.cases.factories import at
+
+    c = Clock(at(2026, 3, 2))  # Monday 2 March 2026, a plain working week
+    monkeypatch.setattr(timezone, "now", c)
+    return c
+
+
+@pytest.fixture
+def media_and_fast_passwords(settings, tmp_path):
+    """A temporary media root, and MD5 password hashing: test worlds make dozens of accounts and argon2 would
+    dominate their run time. Packages opt in with an autouse fixture of their own."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,40 +6,20 @@ from __future__ import annotations
 import copy
 import itertools
 from dataclasses import dataclass
-from datetime import datetime
 
 import pytest
 from django.utils import timezone
 
-from tests.cases.factories import PDF_BYTES, PROCESS, at, load_calendar_2026
+from tests.cases.factories import PDF_BYTES, PROCESS, load_calendar_2026
 from tests.factories import AccountFactory, DepartmentFactory, DivisionFactory, staff_with_roles
 from yiwang.catalog.models import Bundle, BundleItem, Material, ServiceItem
 from yiwang.core.models import Account, Department, Staff
 from yiwang.core.principal import Principal
 
 
-class Clock:
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def set(self, year: int, month: int, day: int, hour: int = 10) -> None:
-        self.moment = at(year, month, day, hour)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    c = Clock(at(2026, 3, 2))  # Monday 2 March 2026
-    monkeypatch.setattr(timezone, "now", c)
-    return c
-
-
 @pytest.fixture(autouse=True)
-def _media_and_fast_passwords(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _media_and_fast_passwords(media_and_fast_passwords):
+    """Every test of this package: temporary media root, fast password hashing (tests/conftest.py)."""
 
 
 def form(*fields: tuple, sections=(("applicant", "申请人信息"), ("matter", "申请事项"))) -> dict:

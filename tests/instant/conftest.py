@@ -7,11 +7,16 @@ from datetime import date
 
 import pytest
 
-from tests.cases.conftest import Clock
-from tests.cases.factories import World, at, build_world
+from tests.cases.factories import World, build_world
 from tests.factories import DivisionFactory, staff_with_roles
 from yiwang.catalog.rulesets import instant_ruleset_save
 from yiwang.core.models import Division
+
+
+@pytest.fixture(autouse=True)
+def _media_and_fast_passwords(media_and_fast_passwords):
+    """Every test of this package: temporary media root, fast password hashing (tests/conftest.py)."""
+
 
 RULES = [
     {"code": "age", "name": "年满18周岁", "expr": "applicant_age >= 18", "message": "申请人未满18周岁"},
@@ -25,21 +30,6 @@ RULES = [
     },
     {"code": "first", "name": "首次申请", "expr": "approved_before == 0", "message": "已获准过本事项"},
 ]
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    from django.utils import timezone
-
-    c = Clock(at(2026, 3, 2))
-    monkeypatch.setattr(timezone, "now", c)
-    return c
-
-
-@pytest.fixture(autouse=True)
-def _media_and_fast_passwords(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_resident(account, *, birth: date = date(1980, 5, 1), division_code: str = "440199001001") -> None:

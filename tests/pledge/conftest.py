@@ -3,41 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
 
 import pytest
 
-from tests.cases.factories import GOOD_FORM, World, at, build_world, pdf
+from tests.cases.factories import GOOD_FORM, World, build_world, pdf
 
 _keys = itertools.count(1)
 
 
-class Clock:
-    """A settable clock patched over django.utils.timezone.now (and so localdate(), auto_now, services)."""
-
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def set(self, year: int, month: int, day: int, hour: int = 10) -> None:
-        self.moment = at(year, month, day, hour)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    from django.utils import timezone
-
-    c = Clock(at(2026, 3, 2))  # Monday 2 March 2026, a plain working week
-    monkeypatch.setattr(timezone, "now", c)
-    return c
-
-
 @pytest.fixture(autouse=True)
-def _media_and_fast_passwords(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _media_and_fast_passwords(media_and_fast_passwords):
+    """Every test of this package: temporary media root, fast password hashing (tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -4,11 +4,12 @@ chosen ages, organisations), the items granted and a data officer."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
 from tests.cases.factories import ServiceItemFactory, at, load_calendar_2026
+from tests.conftest import Clock
 from tests.factories import (
     AccountFactory,
     DepartmentFactory,
@@ -22,17 +23,9 @@ from yiwang.core.models import Account, Division, Person, Staff
 from yiwang.core.principal import Principal
 
 
-class Clock:
-    """A settable clock patched over django.utils.timezone.now (and so localdate(), auto_now, services)."""
-
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def set(self, year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> None:
-        self.moment = at(year, month, day, hour).replace(minute=minute)
+@pytest.fixture(autouse=True)
+def _media_and_fast_passwords(media_and_fast_passwords):
+    """Every test of this package: temporary media root, fast password hashing (tests/conftest.py)."""
 
 
 @pytest.fixture
@@ -42,12 +35,6 @@ def clock(monkeypatch) -> Clock:
     c = Clock(at(2026, 3, 2, 9))  # Monday 2 March 2026, 09:00: the registry is loaded before the first run
     monkeypatch.setattr(timezone, "now", c)
     return c
-
-
-@pytest.fixture(autouse=True)
-def _media_and_fast_passwords(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def born(age: int, month: int = 1, day: int = 15, today: date = date(2026, 3, 2)) -> date:

@@ -5,43 +5,24 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import datetime
 
 import pytest
 from django.utils import timezone
 
-from tests.cases.factories import World, at, build_world, make_case
+from tests.cases.factories import World, build_world, make_case
 from tests.factories import staff_with_roles
 from yiwang.cases.models import BundleCase, Case
 from yiwang.catalog.models import Bundle
 from yiwang.core.models import Staff
 
-SCORES = {"guide": 4, "process": 4, "timeliness": 3, "attitude": 5, "result": 4}
-BAD_SCORES = {"guide": 2, "process": 1, "timeliness": 1, "attitude": 2, "result": 2}
-
-
-class Clock:
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def set(self, year: int, month: int, day: int, hour: int = 10) -> None:
-        self.moment = at(year, month, day, hour)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    c = Clock(at(2026, 3, 2))  # Monday 2 March 2026
-    monkeypatch.setattr(timezone, "now", c)
-    return c
-
 
 @pytest.fixture(autouse=True)
-def _media_and_fast_passwords(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _media_and_fast_passwords(media_and_fast_passwords):
+    """Every test of this package: temporary media root, fast password hashing (tests/conftest.py)."""
+
+
+SCORES = {"guide": 4, "process": 4, "timeliness": 3, "attitude": 5, "result": 4}
+BAD_SCORES = {"guide": 2, "process": 1, "timeliness": 1, "attitude": 2, "result": 2}
 
 
 @dataclass
