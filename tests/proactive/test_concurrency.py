@@ -9,7 +9,8 @@ import pytest
 from django.db import connection, connections
 
 from yiwang.cases.models import Case, Entitlement, PolicyRun
-from yiwang.cases.services.proactive import entitlement_confirm, entitlement_grant, policy_evaluate
+from yiwang.cases.services.entitlements import entitlement_confirm, entitlement_grant
+from yiwang.cases.services.proactive import policy_evaluate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

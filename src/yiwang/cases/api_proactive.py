@@ -19,6 +19,7 @@ from yiwang.core.permissions import POLICY_VIEW, SELF_SERVICE
 from . import selectors_proactive as selectors
 from .models import Entitlement
 from .schemas import ProblemOut
+from .services import entitlements as grants
 from .services import proactive as services
 
 router = Router(tags=["proactive"])
@@ -180,7 +181,7 @@ def mine(request: HttpRequest, query: Query[MineQuery]):
 def confirm(request: HttpRequest, entitlement_id: UUID):
     principal = principal_of(request)
     entitlement = selectors.entitlement_get_own(principal, entitlement_id)
-    result = services.entitlement_confirm(actor=principal, entitlement=entitlement)
+    result = grants.entitlement_confirm(actor=principal, entitlement=entitlement)
     return _entitlement_out(selectors.entitlement_get_own(principal, result.public_id))
 
 
@@ -193,7 +194,7 @@ def confirm(request: HttpRequest, entitlement_id: UUID):
 def decline(request: HttpRequest, entitlement_id: UUID, payload: DeclineIn):
     principal = principal_of(request)
     entitlement = selectors.entitlement_get_own(principal, entitlement_id)
-    services.entitlement_decline(actor=principal, entitlement=entitlement, reason=payload.reason)
+    grants.entitlement_decline(actor=principal, entitlement=entitlement, reason=payload.reason)
     return _entitlement_out(selectors.entitlement_get_own(principal, entitlement_id))
 
 

@@ -8,4 +8,4 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         # Case listeners (一件事 aggregation, 告知承诺, 容缺) register themselves when their modules load.
-        from .services import bundle, pledge, proactive, reviews  # noqa: F401
+        from .services import bundle, entitlements, pledge, proactive, reviews  # noqa: F401

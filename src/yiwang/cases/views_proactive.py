@@ -20,6 +20,7 @@ from yiwang.core.permissions import POLICY_VIEW, SELF_SERVICE
 
 from . import selectors_proactive as selectors
 from .models import Entitlement
+from .services import entitlements as grants
 from .services import proactive as services
 
 PAGE_SIZE = 20
@@ -50,7 +51,7 @@ def entitlements(request: HttpRequest) -> HttpResponse:
 def entitlement_confirm(request: HttpRequest, entitlement_id) -> HttpResponse:
     entitlement = selectors.entitlement_get_own(request.principal, entitlement_id)
     try:
-        result = services.entitlement_confirm(actor=request.principal, entitlement=entitlement)
+        result = grants.entitlement_confirm(actor=request.principal, entitlement=entitlement)
     except ValidationError as exc:
         messages.error(request, _problems(exc))
     else:
@@ -72,7 +73,7 @@ def entitlement_confirm(request: HttpRequest, entitlement_id) -> HttpResponse:
 def entitlement_decline(request: HttpRequest, entitlement_id) -> HttpResponse:
     entitlement = selectors.entitlement_get_own(request.principal, entitlement_id)
     try:
-        services.entitlement_decline(
+        grants.entitlement_decline(
             actor=request.principal, entitlement=entitlement, reason=request.POST.get("reason", "")
         )
     except ValidationError as exc:
