@@ -27,6 +27,10 @@ def _register_routers() -> None:
     from .cases.api_reviews import router as reviews_router
     from .catalog.api import router as catalog_router
     from .core.api import router as core_router
+    from .licences.api_grants import router as licence_grants_router
+    from .licences.api_holder import router as licence_holder_router
+    from .licences.api_issuer import router as licence_issuer_router
+    from .licences.api_verify import router as licence_verify_router
 
     api.add_router("/", core_router)
     api.add_router("/catalog", catalog_router)
@@ -35,6 +39,10 @@ def _register_routers() -> None:
     api.add_router("/proactive", proactive_router)
     api.add_router("/pledges", pledge_router)
     api.add_router("/reviews", reviews_router)
+    api.add_router("/licences/verify", licence_verify_router)
+    api.add_router("/licences/mine", licence_holder_router)
+    api.add_router("/licences/issuer", licence_issuer_router)
+    api.add_router("/licences/grants", licence_grants_router)
 
 
 _register_routers()

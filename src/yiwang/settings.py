@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "yiwang.core",
     "yiwang.catalog",
     "yiwang.cases",
+    "yiwang.licences",
     "yiwang.web",
 ]
 

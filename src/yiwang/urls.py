@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("services/", include("yiwang.catalog.urls")),
     path("cases/", include("yiwang.cases.urls")),
+    path("licences/", include("yiwang.licences.urls")),
     path("", include("yiwang.core.urls")),
     path("", include("yiwang.web.urls")),
 ]

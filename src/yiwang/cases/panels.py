@@ -24,6 +24,7 @@ PANEL_MODULES = (
     "yiwang.cases.views_pledge",
     "yiwang.cases.views_reviews",
     "yiwang.cases.views_bundles",
+    "yiwang.licences.views_case",  # 免证办: the licences a case may use, verified, in place of a scan
 )
 _loaded = False
 

@@ -71,6 +71,8 @@ POLICY_VIEW = permission("policy.view", _("免申即享：查看政策名单与�
 PLEDGE_VERIFY = permission("pledge.verify", _("告知承诺核查：录入核查结果，不实的撤销准予"))
 REVIEW_RECTIFY = permission("review.rectify", _("好差评：本部门差评整改答复"))
 REVIEW_SUPERVISE = permission("review.supervise", _("好差评监督：办结整改、查看全区评价报表"))
+LICENCE_ISSUE = permission("licence.issue", _("签发、变更本部门的电子证照，处理质量异议，批量导入"))
+LICENCE_MANAGE = permission("licence.manage", _("维护电子印章与证照类型"))
 DATA_STEWARD = permission("data.steward", _("数据专员：资源目录、共享申请、数据质量"))
 
 
@@ -90,10 +92,21 @@ _STAFF_BASE = {SELF_SERVICE, DIVISION_VIEW, DEPARTMENT_VIEW}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.WINDOW_CLERK: frozenset(_STAFF_BASE | {CASE_INTAKE, PERSON_LOOKUP, ORGANISATION_LOOKUP}),
-    Role.APPROVER: frozenset(_STAFF_BASE | {CASE_APPROVE, PERSON_LOOKUP, ORGANISATION_LOOKUP, PLEDGE_VERIFY}),
+    Role.APPROVER: frozenset(
+        _STAFF_BASE | {CASE_APPROVE, PERSON_LOOKUP, ORGANISATION_LOOKUP, PLEDGE_VERIFY, LICENCE_ISSUE}
+    ),
     Role.DEPARTMENT_HEAD: frozenset(
         _STAFF_BASE
-        | {CASE_APPROVE, CASE_SUPERVISE, ORGANISATION_LOOKUP, CATALOG_MANAGE, PLEDGE_VERIFY, REVIEW_RECTIFY}
+        | {
+            CASE_APPROVE,
+            CASE_SUPERVISE,
+            ORGANISATION_LOOKUP,
+            CATALOG_MANAGE,
+            PLEDGE_VERIFY,
+            REVIEW_RECTIFY,
+            LICENCE_ISSUE,
+            LICENCE_MANAGE,
+        }
     ),
     Role.HOTLINE_OPERATOR: frozenset(_STAFF_BASE | {INCIDENT_INTAKE, PERSON_LOOKUP}),
     Role.GRID_WORKER: frozenset(_STAFF_BASE | {INCIDENT_HANDLE}),
@@ -116,6 +129,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             CATALOG_MANAGE,
             POLICY_VIEW,
             REVIEW_SUPERVISE,
+            LICENCE_MANAGE,
         }
     ),
     # 政务服务监督员 (at the 政务服务数据管理局): watches ratings across the district and closes rectifications.
@@ -129,6 +143,7 @@ SECOND_FACTOR_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.DISPATCHER})
 SYSTEM_SCOPES = frozenset(
     {DIVISION_VIEW, DEPARTMENT_VIEW, PERSON_LOOKUP, ORGANISATION_LOOKUP, INCIDENT_INTAKE, CASE_INTAKE}
     | {CASE_APPROVE}  # works the approval steps of its own department's cases (cases.workflow.SYSTEM_ROLES)
+    | {LICENCE_ISSUE}  # issues its department's licences (licences.services.core.may_issue)
 )
 
 

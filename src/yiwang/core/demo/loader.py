@@ -667,6 +667,12 @@ def _load_service_extras() -> int:
     )
 
 
+def _load_licences() -> int:
+    from .demo_licences import demo_load_licences
+
+    return demo_load_licences()
+
+
 # --- calendar -----------------------------------------------------------------------------------------
 def _load_calendar(say: Say) -> int:
     try:

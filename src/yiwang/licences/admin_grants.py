@@ -1,0 +1,1 @@
+"""Admin of grants (issue 5)."""

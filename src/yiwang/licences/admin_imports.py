@@ -1,0 +1,1 @@
+"""Admin of imports (issue 5)."""

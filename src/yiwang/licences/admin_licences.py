@@ -1,0 +1,1 @@
+"""Admin of licences (issue 5)."""

@@ -1,0 +1,1 @@
+"""Admin of seals (issue 5)."""

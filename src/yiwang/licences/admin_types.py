@@ -1,0 +1,1 @@
+"""Admin of types (issue 5)."""

@@ -1,0 +1,3 @@
+"""disputes services of the licences app (issue 5)."""
+
+from __future__ import annotations

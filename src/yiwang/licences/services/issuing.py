@@ -1,0 +1,3 @@
+"""Issuing licences from concluded cases (a case listener) — see the issue-5 brief."""
+
+from __future__ import annotations

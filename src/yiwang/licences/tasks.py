@@ -1,0 +1,1 @@
+"""Background jobs of the licences app (Huey autodiscovers this module)."""

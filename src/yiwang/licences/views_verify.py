@@ -1,0 +1,5 @@
+"""verify pages of the licences app (issue 5)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
