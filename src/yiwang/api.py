@@ -29,6 +29,7 @@ def _register_routers() -> None:
     from .core.api import router as core_router
     from .licences.api_grants import router as licence_grants_router
     from .licences.api_holder import router as licence_holder_router
+    from .licences.api_imports import router as licence_imports_router
     from .licences.api_issuer import router as licence_issuer_router
     from .licences.api_verify import router as licence_verify_router
 
@@ -43,6 +44,7 @@ def _register_routers() -> None:
     api.add_router("/licences/mine", licence_holder_router)
     api.add_router("/licences/issuer", licence_issuer_router)
     api.add_router("/licences/grants", licence_grants_router)
+    api.add_router("/licences/imports", licence_imports_router)
 
 
 _register_routers()

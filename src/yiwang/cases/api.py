@@ -153,6 +153,7 @@ def case_submit(request: HttpRequest, payload: CaseSubmitIn):
         draft=draft,
         pledged=payload.pledged,
         pledge_accepted=payload.pledge_accepted,
+        licences=payload.licences,
     )
     return Status(201, case)
 

@@ -22,6 +22,7 @@ from yiwang.catalog.models import Material
 # idempotency_key; material file inputs carry their own prefix.
 FIELD_PREFIX = "f_"
 MATERIAL_PREFIX = "m_"
+LICENCE_PREFIX = "lic_"  # 免证办: the licence chosen in place of a material
 # What the browser offers in the file chooser; the server checks magic bytes (cases.uploads) regardless.
 UPLOAD_ACCEPT = ".pdf,.ofd,.jpg,.jpeg,.png,application/pdf,application/ofd,image/jpeg,image/png"
 
@@ -191,6 +192,11 @@ class MaterialView:
     tolerated: bool = False  # the window clerk ticked 容缺（后补） for it
     pledge_allowed: bool = False  # 告知承诺: may be replaced by the applicant's pledge
     pledged: bool = False  # the applicant ticked "以告知承诺代替"
+    # 免证办: the applicant's valid licences of the material's licence type, [(public id, label)], and the choice
+    licence_type_code: str = ""
+    licence_options: list = field(default_factory=list)
+    licence_chosen: str = ""
+    licence_input: str = ""
 
 
 def material_error_key(code: str) -> str:
@@ -205,8 +211,12 @@ def material_views(
     attached: Mapping[int, list[str]] | None = None,
     tolerated: Iterable[str] = (),
     pledged: Iterable[str] = (),
+    licence_options: Mapping[str, list] | None = None,
+    licences_chosen: Mapping[str, str] | None = None,
 ) -> list[MaterialView]:
     errors = errors or {}
+    licence_options = licence_options or {}
+    licences_chosen = licences_chosen or {}
     tolerated = set(tolerated)
     pledged = set(pledged)
     attached = attached or {}
@@ -230,6 +240,10 @@ def material_views(
                 tolerated=m.code in tolerated,
                 pledge_allowed=upload and m.pledge_allowed,
                 pledged=upload and m.pledge_allowed and m.code in pledged,
+                licence_type_code=m.licence_type_code,
+                licence_options=list(licence_options.get(m.code, [])),
+                licence_chosen=licences_chosen.get(m.code, ""),
+                licence_input=LICENCE_PREFIX + m.code,
             )
         )
     return out
@@ -268,6 +282,17 @@ def pledged_codes(post: Mapping, materials: Iterable[Material]) -> list[str]:
     ticked = post.getlist("pledged") if hasattr(post, "getlist") else []
     known = {m.code for m in materials}
     return [code for code in dict.fromkeys(c.strip() for c in ticked) if code in known]
+
+
+def chosen_licences(post: Mapping, materials: Iterable[Material]) -> dict[str, str]:
+    """免证办: {material code: licence public id} the applicant chose ("upload"/"" = none; the service checks
+    that each licence is the applicant's own, valid and of the right type)."""
+    out: dict[str, str] = {}
+    for m in materials:
+        value = (post.get(LICENCE_PREFIX + m.code) or "").strip() if m.licence_type_code else ""
+        if value and value != "upload":
+            out[m.code] = value[:64]
+    return out
 
 
 def pledge_accepted(post: Mapping) -> bool:

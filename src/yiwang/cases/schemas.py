@@ -181,6 +181,10 @@ class CaseSubmitIn(Schema):
     pledge_accepted: bool = Field(
         False, description="申请人已阅读并同意告知承诺书（有 pledged 时必须为 true）"
     )
+    licences: dict[str, str] = Field(
+        default_factory=dict,
+        description="免证办：以本人有效电子证照代替的材料，材料编码 → 证照标识（public id）；提交后为本办件授权用证",
+    )
 
 
 class CaseDraftIn(Schema):

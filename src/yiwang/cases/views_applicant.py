@@ -30,6 +30,7 @@ from .forms import (
     SupplyForm,
     WithdrawForm,
     bind_sections,
+    chosen_licences,
     clean_idempotency_key,
     error_messages,
     material_error_key,
@@ -109,6 +110,15 @@ def _pledge_parts(item, materials) -> dict:
     return {"before": before, "names": "、".join(f"“{m.name}”" for m in materials), "after": after}
 
 
+def _licence_options(principal, materials) -> dict[str, list[tuple[str, str]]]:
+    """免证办: the applicant's valid licences for each material that names a licence type."""
+    if not any(m.licence_type_code for m in materials):
+        return {}
+    from yiwang.licences.selectors_grants import licence_options_for_materials
+
+    return licence_options_for_materials(principal, materials)
+
+
 # --- apply -------------------------------------------------------------------------------------------------
 @page_requires(SELF_SERVICE)
 @require_http_methods(["GET", "POST"])
@@ -125,6 +135,8 @@ def apply(request: HttpRequest, item_code: str) -> HttpResponse:
     key = new_idempotency_key()
     pledged: list[str] = []
     accepted = False
+    licence_options = _licence_options(principal, materials) if not refusal else {}
+    licences_chosen = {code: options[0][0] for code, options in licence_options.items() if len(options) == 1}
 
     if request.method == "POST":
         if refusal:
@@ -132,6 +144,7 @@ def apply(request: HttpRequest, item_code: str) -> HttpResponse:
         key = clean_idempotency_key(request.POST.get("idempotency_key"))
         values = raw_values(request.POST, fields)
         pledged, accepted = pledged_codes(request.POST, materials), pledge_accepted(request.POST)
+        licences_chosen = chosen_licences(request.POST, materials)
         form_data = {**values, **registry_values(prefill)}
         try:
             if request.POST.get("intent") == "draft":
@@ -149,6 +162,7 @@ def apply(request: HttpRequest, item_code: str) -> HttpResponse:
                 draft=draft,
                 pledged=pledged,
                 pledge_accepted=accepted,
+                licences=licences_chosen,
             )
         except ValidationError as exc:
             errors = error_messages(exc)
@@ -166,7 +180,14 @@ def apply(request: HttpRequest, item_code: str) -> HttpResponse:
             "can_apply": not refusal,
             "cannot_apply_reason": refusal,
             "sections": bind_sections(item, fields, values=values, errors=errors, prefill=prefill),
-            "materials": material_views(materials, errors=errors, pledged=pledged),
+            "materials": material_views(
+                materials,
+                errors=errors,
+                pledged=pledged,
+                licence_options=licence_options,
+                licences_chosen=licences_chosen,
+            ),
+            "licence_choice": True,
             "accept": UPLOAD_ACCEPT,
             # 告知承诺: the text names the materials ticked (the page script narrows it as boxes change).
             "pledge_choice": bool(pledgeable),

@@ -247,6 +247,7 @@ class BundleMaterial:
     items: list[str]  # names of the items that need it
     item_codes: list[str]
     pledge_allowed: bool = False  # 告知承诺 is per item: a bundle application uploads its materials
+    licence_type_code: str = ""  # 免证办 is offered on single applications; a bundle application uploads
 
     def get_source_display(self) -> str:
         return self.source_label

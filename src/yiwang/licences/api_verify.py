@@ -1,5 +1,110 @@
-"""verify API of the licences app (issue 5)."""
+"""Public verification API (/api/licences/verify, no login).
 
-from ninja import Router
+`GET /?token=` (QR token or live 亮证 token) or `GET /?identifier=` → the outcome (valid / invalid / revoked /
+suspended / expired / superseded), issuer, type, identifier, dates and only the face fields the type marks public;
+404 when there is no such licence, 422 without a token or identifier. `GET /seals` publishes every seal's SM2
+public key for offline verification.
+
+(No `from __future__ import annotations` here: django-ninja reads the parameter annotations at import time.)
+"""
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from yiwang.cases.schemas import ProblemOut
+from yiwang.core.apiutils import requires
+from yiwang.core.permissions import PUBLIC
+
+from .selectors import seals_published, verify_identifier, verify_token
 
 router = Router(tags=["licences"])
+
+
+class CodeName(Schema):
+    code: str
+    name: str
+
+
+class SealRef(Schema):
+    name: str
+    key_id: str
+
+
+class FaceOut(Schema):
+    name: str
+    label: str
+    value: Any
+
+
+class VerificationOut(Schema):
+    result: str = Field(
+        description="valid 有效 / invalid 签章无效 / revoked / suspended / expired / superseded"
+    )
+    result_label: str
+    identifier: str
+    type: CodeName
+    issuer: CodeName = Field(description="签发机关（code 为统一社会信用代码）")
+    seal: SealRef
+    issued_on: date
+    expires_on: date | None = None
+    version: int
+    status_reason: str = Field("", description="注销、暂停的原因")
+    face: list[FaceOut] = Field(description="证照类型标为公开的照面要素")
+
+
+class VerifyQuery(Schema):
+    token: str | None = Field(None, max_length=64, description="核验二维码中的令牌或亮证令牌")
+    identifier: str | None = Field(None, max_length=80, description="证照标识")
+
+
+class SealOut(Schema):
+    key_id: str
+    name: str
+    department: str
+    department_code: str = Field(description="部门统一社会信用代码")
+    public_key_hex: str = Field(description="SM2 公钥，未压缩点（04‖x‖y），十六进制")
+    status: str
+    valid_from: date
+    valid_until: date | None = None
+
+
+@router.get(
+    "/",
+    response={200: VerificationOut, 404: ProblemOut, 422: ProblemOut},
+    auth=None,
+    summary="核验电子证照（按二维码令牌或证照标识）",
+)
+@requires(PUBLIC)
+def verify(request: HttpRequest, q: Query[VerifyQuery]):
+    if q.token:
+        result = verify_token(q.token)
+    elif q.identifier:
+        result = verify_identifier(q.identifier)
+    else:
+        raise ValidationError({"token": _("请提供核验令牌或证照标识。")})
+    if not result.found:
+        raise Http404
+    return result.as_dict()
+
+
+@router.get("/seals", response=list[SealOut], auth=None, summary="电子印章公钥（离线核验用）")
+@requires(PUBLIC)
+def seals(request: HttpRequest):
+    return [
+        {
+            "key_id": s.key_id,
+            "name": s.name,
+            "department": s.department.name,
+            "department_code": s.department.uscc,
+            "public_key_hex": s.public_key_hex,
+            "status": s.status,
+            "valid_from": s.valid_from,
+            "valid_until": s.valid_until,
+        }
+        for s in seals_published()
+    ]

@@ -175,6 +175,7 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
     ),
     Role.APPROVER: (
         (_("待审查办件"), _("审查、决定与办结"), "cases:inbox"),
+        (_("电子证照"), _("本部门签发的证照：签发、暂停、注销与质量异议"), "licences:issued"),
         (_("告知承诺核查"), _("以承诺代替材料准予的办件，按期核查"), "cases:pledge_checks"),
         (_("自然人查询"), _("按身份证号查询，须说明用途"), "core:person_lookup"),
         (_("法人查询"), _("按统一社会信用代码或名称查询"), "core:organisation_lookup"),

@@ -289,6 +289,7 @@ def case_submit(
     draft: Case | None = None,
     pledged: Iterable[str] = (),
     pledge_accepted: bool = False,
+    licences: Mapping[str, str] | None = None,
 ) -> Case:
     """Files an application online. The same key from the same account returns the case already filed (a
     double click, a retried request, two racing requests: the unique constraint decides, the loser returns
@@ -296,7 +297,10 @@ def case_submit(
 
     `pledged`: material codes replaced by a pledge (告知承诺; only `pledge_allowed` materials, each counts as
     present; an uploaded file wins over a pledge for the same material); `pledge_accepted`: the applicant
-    accepted the pledge text (required when anything is pledged)."""
+    accepted the pledge text (required when anything is pledged).
+
+    `licences` (免证办): {material code: licence public id} — the applicant's own valid licences used in place of
+    those materials (licences.services.grants); each becomes a case grant in the same transaction."""
     account = _applicant_account(actor)
     key = _clean_key(idempotency_key)
     existing = _existing_by_key(account.pk, key)
@@ -309,15 +313,21 @@ def case_submit(
             raise PermissionDenied(_("只能提交本人的草稿。"))
         present = set(draft.files.exclude(material=None).values_list("material__code", flat=True))
     pledged = list(pledged or ())
-    cleaned_form, uploads, tolerated = _validate_application(
-        item,
-        form_data,
-        files,
-        tolerant_missing,
-        present=present,
-        pledged=pledged,
-        pledge_accepted=pledge_accepted,
-    )
+    exempt, exempt_errors = _exempt_licences(actor, item, licences)
+    try:
+        cleaned_form, uploads, tolerated = _validate_application(
+            item,
+            form_data,
+            files,
+            tolerant_missing,
+            present=present | set(exempt),
+            pledged=pledged,
+            pledge_accepted=pledge_accepted,
+        )
+    except ValidationError as exc:
+        raise ValidationError({**exc.message_dict, **exempt_errors}) from exc
+    if exempt_errors:
+        raise ValidationError(exempt_errors)
     pledge_materials = _pledged_materials(item, pledged, uploads, present)
     try:
         with transaction.atomic():
@@ -341,7 +351,7 @@ def case_submit(
             case.idempotency_key = key
             # Claim the key before numbering: a racing duplicate fails here and takes no sequence number.
             case.save()
-            return _start(
+            case = _start(
                 case,
                 actor=actor,
                 cleaned_form=cleaned_form,
@@ -351,11 +361,26 @@ def case_submit(
                 pledged=pledge_materials,
                 pledge_account=account,
             )
+            if exempt:
+                from yiwang.licences.services.grants import exempt_grants_create
+
+                exempt_grants_create(actor=actor, case=case, chosen=exempt)
+            return case
     except IntegrityError:
         existing = _existing_by_key(account.pk, key)
         if existing is None:
             raise
         return _same_item_or_refuse(existing, item)
+
+
+def _exempt_licences(actor: Principal, item: ServiceItem, licences) -> tuple[dict, dict[str, str]]:
+    """免证办: ({material code: Licence}, errors) for the licences chosen in place of materials."""
+    from yiwang.licences.services.grants import exempt_licences_clean
+
+    materials = {m.code: m for m in item.materials.all()}
+    if not licences and not any(m.licence_type_code for m in materials.values()):
+        return {}, {}
+    return exempt_licences_clean(actor=actor, materials=materials, chosen=licences)
 
 
 def _pledged_materials(item: ServiceItem, pledged: list[str], uploads, present) -> list[Material]:

@@ -124,6 +124,7 @@ def demo_load(*, scale: float = 1.0, stdout=None) -> dict[str, int]:
     counts["services_extras"] = _step(
         say, _("一件事、秒批、免申即享、告知承诺与好差评"), _load_service_extras
     )
+    counts["licences"] = _step(say, _("电子印章、证照类型与演示证照"), _load_licences)
     elapsed = time.perf_counter() - started
     if any(counts.values()):
         say(_("演示数据载入完成，用时 %(seconds).1f 秒。") % {"seconds": elapsed})

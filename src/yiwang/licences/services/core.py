@@ -366,3 +366,268 @@ def licence_expire(*, licence: Licence, today: date | None = None) -> bool:
         event_add(licence, "expire", reason=str(licence.expires_on))
         _audit(None, "licence.expire", licence, expires_on=licence.expires_on)
     return True
+
+
+# --- seal status ------------------------------------------------------------------------------------------------
+_SEAL_TRANSITIONS = {
+    "suspend": ({Seal.Status.ACTIVE}, Seal.Status.SUSPENDED),
+    "resume": ({Seal.Status.SUSPENDED}, Seal.Status.ACTIVE),
+    "revoke": ({Seal.Status.ACTIVE, Seal.Status.SUSPENDED}, Seal.Status.REVOKED),
+}
+
+
+def _seal_set_status(*, actor: Principal, seal: Seal, action: str, reason: str) -> Seal:
+    from yiwang.core.permissions import LICENCE_MANAGE
+
+    if actor is None or not actor.has(LICENCE_MANAGE):
+        raise PermissionDenied(_("只有印章管理人员可以变更电子印章的状态。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写原因。")})
+    if len(reason) > 200:
+        raise ValidationError({"reason": _("原因最多 200 字。")})
+    allowed, target = _SEAL_TRANSITIONS[action]
+    with transaction.atomic():
+        seal = Seal.objects.select_for_update().get(pk=seal.pk)
+        if seal.status not in allowed:
+            raise ValidationError(
+                {"status": _("印章当前状态为“%(s)s”，不能执行该操作。") % {"s": seal.get_status_display()}}
+            )
+        before = seal.status
+        seal.status = target
+        seal.status_reason = reason
+        seal.save(update_fields=["status", "status_reason", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=f"seal.{action}",
+            object_type="seal",
+            object_id=str(seal.public_id),
+            before={"status": before},
+            after={"status": target, "reason": reason},
+        )
+    return seal
+
+
+def seal_suspend(*, actor: Principal, seal: Seal, reason: str) -> Seal:
+    """暂停 a seal: it cannot seal new licences until resumed; licences it sealed still verify."""
+    return _seal_set_status(actor=actor, seal=seal, action="suspend", reason=reason)
+
+
+def seal_resume(*, actor: Principal, seal: Seal, reason: str) -> Seal:
+    return _seal_set_status(actor=actor, seal=seal, action="resume", reason=reason)
+
+
+def seal_revoke(*, actor: Principal, seal: Seal, reason: str) -> Seal:
+    """注销 a seal for good (its key stays in the keystore for verifying what it sealed)."""
+    return _seal_set_status(actor=actor, seal=seal, action="revoke", reason=reason)
+
+
+# --- licence types ----------------------------------------------------------------------------------------------
+FACE_TYPES = ("string", "date", "number", "boolean")
+_SOURCE_PREFIXES = ("form:", "registry:", "const:")
+_SOURCE_EXACT = ("case:number", "case:concluded_on", "item:name")
+
+
+def _slug_like(name) -> bool:
+    import re
+
+    return isinstance(name, str) and bool(re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name))
+
+
+def licence_type_validate(values: Mapping) -> dict:
+    """Checks a licence type's face-field schema and validity rule; raises ValidationError with Chinese messages
+    keyed by form field ("face_fields", "validity", "validity_years"). Returns the cleaned face fields."""
+    errors: dict[str, list[str]] = {}
+    fields = values.get("face_fields")
+    cleaned: list[dict] = []
+
+    def fail(key: str, message: str) -> None:
+        errors.setdefault(key, []).append(message)
+
+    if not isinstance(fields, list):
+        fail("face_fields", _("照面要素须为列表。"))
+        fields = []
+    seen: set[str] = set()
+    for position, spec in enumerate(fields, start=1):
+        if not isinstance(spec, dict):
+            fail("face_fields", _("第 %(n)s 项须为对象。") % {"n": position})
+            continue
+        name = spec.get("name")
+        where = _("第 %(n)s 项") % {"n": position}
+        if not _slug_like(name):
+            fail(
+                "face_fields",
+                _("%(where)s：名称须为小写字母开头的字母、数字或下划线（最多 40 个）。") % {"where": where},
+            )
+        elif name in seen:
+            fail("face_fields", _("%(where)s：名称“%(name)s”重复。") % {"where": where, "name": name})
+        else:
+            seen.add(name)
+        label = spec.get("label")
+        if not isinstance(label, str) or not label.strip() or len(label) > 40:
+            fail("face_fields", _("%(where)s：请填写 40 字以内的标签。") % {"where": where})
+        kind = spec.get("type", "string")
+        if kind not in FACE_TYPES:
+            fail(
+                "face_fields",
+                _("%(where)s：类型须为 string、date、number 或 boolean。") % {"where": where},
+            )
+        for flag in ("required", "public"):
+            if flag in spec and not isinstance(spec[flag], bool):
+                fail(
+                    "face_fields",
+                    _("%(where)s：%(flag)s 须为 true 或 false。") % {"where": where, "flag": flag},
+                )
+        source = spec.get("source")
+        if source not in (None, ""):
+            ok = isinstance(source, str) and (
+                source in _SOURCE_EXACT
+                or any(source.startswith(p) and len(source) > len(p) for p in _SOURCE_PREFIXES)
+            )
+            if not ok:
+                fail(
+                    "face_fields",
+                    _(
+                        "%(where)s：来源须为 form:<字段>、registry:<键>、case:number、case:concluded_on、"
+                        "item:name 或 const:<文字>。"
+                    )
+                    % {"where": where},
+                )
+        unknown = set(spec) - {"name", "label", "type", "required", "public", "source"}
+        if unknown:
+            fail(
+                "face_fields",
+                _("%(where)s：不认识的属性 %(keys)s。")
+                % {"where": where, "keys": "、".join(sorted(unknown))},
+            )
+        cleaned.append(
+            {
+                "name": name,
+                "label": (label or "").strip() if isinstance(label, str) else label,
+                "type": kind,
+                "required": bool(spec.get("required", False)),
+                "public": bool(spec.get("public", False)),
+                **({"source": source} if source else {}),
+            }
+        )
+    validity = values.get("validity") or LicenceType.Validity.YEARS
+    years = values.get("validity_years")
+    if validity not in LicenceType.Validity.values:
+        fail("validity", _("有效期规则无效。"))
+    elif validity == LicenceType.Validity.YEARS:
+        if not isinstance(years, int) or not 1 <= years <= 100:
+            fail("validity_years", _("固定年限须填写 1 至 100 之间的整数。"))
+    elif years not in (None, ""):
+        fail("validity_years", _("只有“固定年限”的证照类型填写有效年限。"))
+    if errors:
+        raise ValidationError(errors)
+    return {"face_fields": cleaned}
+
+
+_TYPE_FIELDS = (
+    "code",
+    "name",
+    "department",
+    "holder_kind",
+    "face_fields",
+    "validity",
+    "validity_years",
+    "layout",
+    "is_reference",
+    "is_active",
+)
+
+
+def licence_type_save(*, actor: Principal, licence_type: LicenceType, values: Mapping) -> LicenceType:
+    """Creates or changes a licence type (LICENCE_MANAGE) after `licence_type_validate`; audited."""
+    from yiwang.core.permissions import LICENCE_MANAGE
+
+    if actor is None or not actor.has(LICENCE_MANAGE):
+        raise PermissionDenied(_("只有证照类型管理人员可以维护证照类型。"))
+    cleaned = licence_type_validate(values)
+    with transaction.atomic():
+        before = (
+            {"face_fields": licence_type.face_fields, "validity": licence_type.validity}
+            if licence_type.pk
+            else None
+        )
+        for name in _TYPE_FIELDS:
+            if name in values:
+                setattr(licence_type, name, values[name])
+        licence_type.face_fields = cleaned["face_fields"]
+        if licence_type.validity != LicenceType.Validity.YEARS:
+            licence_type.validity_years = None
+        licence_type.save()
+        audit_record(
+            actor=actor,
+            action="licence_type.save",
+            object_type="licence_type",
+            object_id=licence_type.code,
+            before=before,
+            after={
+                "name": licence_type.name,
+                "department": licence_type.department.code,
+                "face_fields": licence_type.face_fields,
+                "validity": licence_type.validity,
+                "validity_years": licence_type.validity_years,
+            },
+        )
+    return licence_type
+
+
+# --- holders ----------------------------------------------------------------------------------------------------
+def holder_lookup(*, actor: Principal, licence_type: LicenceType, holder_id: str) -> Person | Organisation:
+    """The registered person (身份证号, by blind index) or organisation (统一社会信用代码) an issuer names as the
+    holder; the lookup is audited. 422 when the registries do not know it."""
+    from yiwang.core.validators import normalise_id_number, normalise_uscc
+
+    raw = (holder_id or "").strip()
+    if not raw:
+        raise ValidationError({"holder_id": _("请填写持证主体的证件号码。")})
+    if licence_type.holder_kind == LicenceType.HolderKind.PERSON:
+        number = normalise_id_number(raw)
+        found = Person.objects.filter(
+            id_number_index=keystore().blind_index(number, purpose="id_number")
+        ).first()
+        message = _("自然人基础库中没有该身份证号。")
+    else:
+        number = normalise_uscc(raw)
+        found = Organisation.objects.filter(uscc=number).first()
+        message = _("法人基础库中没有该统一社会信用代码。")
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="licence.holder_lookup",
+            object_type="person"
+            if licence_type.holder_kind == LicenceType.HolderKind.PERSON
+            else "organisation",
+            object_id=str(found.public_id) if found is not None else "",
+            after={"found": found is not None, "type": licence_type.code},
+            purpose=_("签发电子证照"),
+        )
+    if found is None:
+        raise ValidationError({"holder_id": message})
+    return found
+
+
+# --- expiry sweep -----------------------------------------------------------------------------------------------
+def licences_expire_sweep(*, today: date | None = None, batch: int = 500) -> int:
+    """Marks every valid or suspended licence past its expiry date as expired (the daily Huey job)."""
+    today = today or timezone.localdate()
+    expired = 0
+    last_id = 0
+    while True:
+        rows = list(
+            Licence.objects.filter(
+                status__in=(Licence.Status.VALID, Licence.Status.SUSPENDED),
+                expires_on__lt=today,
+                id__gt=last_id,
+            )
+            .order_by("id")
+            .only("id")[:batch]
+        )
+        if not rows:
+            return expired
+        for licence in rows:
+            expired += licence_expire(licence=licence, today=today)
+        last_id = rows[-1].id

@@ -1,0 +1,274 @@
+"""Reads of licences for issuers and for the public verification.
+
+Issuers (LICENCE_ISSUE, staff or registered systems) see the licences issued by their department and its
+sub-departments (the same tree `services.core.may_issue` lets them issue for); another department's licence is a
+404, never a 403. Verification is public: it finds a licence by its QR token (Licence.verify_token or a live
+亮证 LicenceShowToken) or by its identifier and reports the outcome and ONLY the face fields the type marks public.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiwang.core.models import Department
+from yiwang.core.pagination import Page, keyset_page
+from yiwang.core.permissions import LICENCE_ISSUE
+from yiwang.core.principal import Principal
+
+from .models import Licence, LicenceEvent, LicenceShowToken, LicenceType, Seal
+from .signing import licence_verify_signature
+
+__all__ = [
+    "issuer_departments",
+    "licences_issued",
+    "licence_issued_get",
+    "licence_history",
+    "issuable_types",
+    "issuable_type_get",
+    "licence_by_token",
+    "licence_by_identifier",
+    "Verification",
+    "licence_verification",
+    "verify_token",
+    "verify_identifier",
+    "seals_published",
+]
+
+ISSUED_LIMIT = 30
+_RELATED = ("licence_type", "issuer", "seal")
+
+
+# --- issuers --------------------------------------------------------------------------------------------------
+def issuer_departments(principal: Principal) -> set[int]:
+    """The principal's department and its sub-departments (empty without LICENCE_ISSUE or a department)."""
+    if principal is None or not principal.has(LICENCE_ISSUE):
+        return set()
+    department = principal.department
+    if department is None:
+        return set()
+    cached = getattr(principal, "_licence_departments", None)
+    if cached is not None:
+        return cached
+    tree = {department.pk}
+    frontier = {department.pk}
+    while frontier:
+        frontier = set(Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - tree
+        tree |= frontier
+    object.__setattr__(principal, "_licence_departments", tree)
+    return tree
+
+
+def licences_issued(
+    principal: Principal,
+    *,
+    status: str | None = None,
+    type_code: str | None = None,
+    cursor: str | None = None,
+    limit: int = ISSUED_LIMIT,
+) -> Page[Licence]:
+    """The department tree's licences, newest first (keyset on id over the (issuer, status, -id) index)."""
+    departments = issuer_departments(principal)
+    if not departments:
+        return Page(items=[], next_cursor=None)
+    query = Licence.objects.filter(issuer_id__in=departments).select_related(*_RELATED)
+    if status:
+        if status not in Licence.Status.values:
+            raise ValidationError({"status": _("证照状态无效。")})
+        query = query.filter(status=status)
+    if type_code:
+        query = query.filter(licence_type__code=type_code)
+    return keyset_page(query, key="id", cursor=cursor, limit=limit, descending=True)
+
+
+def licence_issued_get(principal: Principal, public_id) -> Licence:
+    departments = issuer_departments(principal)
+    try:
+        return Licence.objects.select_related(*_RELATED, "supersedes", "case").get(
+            public_id=public_id, issuer_id__in=departments
+        )
+    except (Licence.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404 from exc
+
+
+def licence_history(licence: Licence) -> list[LicenceEvent]:
+    return list(LicenceEvent.objects.filter(licence=licence).order_by("id"))
+
+
+def issuable_types(principal: Principal) -> list[LicenceType]:
+    """Active, non-reference types issued by the principal's department or its ancestors (services.may_issue)."""
+    from .services.core import may_issue
+
+    if principal is None or not principal.has(LICENCE_ISSUE) or principal.department is None:
+        return []
+    types = LicenceType.objects.filter(is_active=True, is_reference=False).select_related(
+        "department__parent__parent"
+    )
+    return [t for t in types if may_issue(principal, t)]
+
+
+def issuable_type_get(principal: Principal, code: str) -> LicenceType:
+    from .services.core import may_issue
+
+    licence_type = (
+        LicenceType.objects.filter(code=code, is_active=True, is_reference=False)
+        .select_related("department")
+        .first()
+    )
+    if licence_type is None or not may_issue(principal, licence_type):
+        raise Http404
+    return licence_type
+
+
+# --- verification (public) ------------------------------------------------------------------------------------
+def licence_by_token(token: str) -> Licence | None:
+    token = (token or "").strip()
+    if not token or len(token) > 64:
+        return None
+    licence = Licence.objects.select_related(*_RELATED).filter(verify_token=token).first()
+    if licence is not None:
+        return licence
+    shown = (
+        LicenceShowToken.objects.select_related(*(f"licence__{r}" for r in _RELATED))
+        .filter(token=token, expires_at__gt=timezone.now())
+        .first()
+    )
+    return shown.licence if shown is not None else None
+
+
+def licence_by_identifier(identifier: str) -> Licence | None:
+    identifier = (identifier or "").strip().upper()
+    if not identifier or len(identifier) > 80:
+        return None
+    return Licence.objects.select_related(*_RELATED).filter(identifier=identifier).first()
+
+
+RESULT_LABELS = {
+    "valid": _("有效"),
+    "invalid": _("无效：签章验证失败，证照数据可能被篡改"),
+    "revoked": _("已注销"),
+    "suspended": _("已暂停"),
+    "expired": _("已过期"),
+    "superseded": _("已被更正版本取代"),
+    "not_found": _("未找到该证照"),
+}
+
+
+@dataclass
+class Verification:
+    """What anyone may learn about a licence: the outcome, issuer, type, identifier, dates and public face."""
+
+    result: str
+    result_label: str
+    identifier: str = ""
+    type_code: str = ""
+    type_name: str = ""
+    issuer_name: str = ""
+    issuer_code: str = ""
+    seal_name: str = ""
+    seal_key_id: str = ""
+    issued_on: date | None = None
+    expires_on: date | None = None
+    version: int = 0
+    status_reason: str = ""
+    face: list[dict] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return self.result != "not_found"
+
+    def as_dict(self) -> dict:
+        return {
+            "result": self.result,
+            "result_label": str(self.result_label),
+            "identifier": self.identifier,
+            "type": {"code": self.type_code, "name": self.type_name},
+            "issuer": {"code": self.issuer_code, "name": self.issuer_name},
+            "seal": {"name": self.seal_name, "key_id": self.seal_key_id},
+            "issued_on": self.issued_on,
+            "expires_on": self.expires_on,
+            "version": self.version,
+            "status_reason": self.status_reason,
+            "face": self.face,
+        }
+
+
+def _outcome(licence: Licence, today: date) -> str:
+    if not licence_verify_signature(licence):
+        return "invalid"
+    if licence.status == Licence.Status.VALID:
+        if licence.expires_on is not None and licence.expires_on < today:
+            return "expired"  # the daily job has not run yet
+        return "valid"
+    return str(licence.status)
+
+
+def public_face(licence: Licence) -> list[dict]:
+    """The face fields the type marks public, in the type's order (label and value)."""
+    out = []
+    for spec in licence.licence_type.face_fields or []:
+        if spec.get("public") and spec.get("name") in (licence.face or {}):
+            out.append(
+                {
+                    "name": spec["name"],
+                    "label": spec.get("label", spec["name"]),
+                    "value": licence.face[spec["name"]],
+                }
+            )
+    return out
+
+
+def licence_verification(licence: Licence | None, *, today: date | None = None) -> Verification:
+    if licence is None:
+        return Verification(result="not_found", result_label=RESULT_LABELS["not_found"])
+    result = _outcome(licence, today or timezone.localdate())
+    public_reason = result in ("revoked", "suspended")
+    return Verification(
+        result=result,
+        result_label=RESULT_LABELS[result],
+        identifier=licence.identifier,
+        type_code=licence.licence_type.code,
+        type_name=licence.licence_type.name,
+        issuer_name=licence.issuer.name,
+        issuer_code=licence.issuer.uscc,
+        seal_name=licence.seal.name,
+        seal_key_id=licence.seal.key_id,
+        issued_on=licence.issued_on,
+        expires_on=licence.expires_on,
+        version=licence.version,
+        status_reason=licence.status_reason if public_reason else "",
+        face=public_face(licence) if result != "invalid" else [],
+    )
+
+
+def verify_token(token: str) -> Verification:
+    return licence_verification(licence_by_token(token))
+
+
+def verify_identifier(identifier: str) -> Verification:
+    return licence_verification(licence_by_identifier(identifier))
+
+
+def seals_published() -> list[Seal]:
+    """Every seal with its public key, for offline verifiers (no key material beyond the public key)."""
+    return list(
+        Seal.objects.select_related("department")
+        .only(
+            "public_id",
+            "key_id",
+            "name",
+            "public_key_hex",
+            "status",
+            "valid_from",
+            "valid_until",
+            "department__name",
+            "department__uscc",
+            "department__code",
+        )
+        .order_by("department__code", "id")
+    )
