@@ -1,10 +1,11 @@
 """电子证照核验: (a) verifications per second through the public API end to end (GET /api/licences/verify/?token=:
-token lookup, SM3 digest + SM2 signature check, live status, public face) with Django's test client in-process
-(full middleware stack, no network); (b) in-process signature checks per second on one core — the platform's
+token lookup, SM3 digest + SM2 signature check, live status, public face) over HTTP — `yiwang serve` (granian, 2
+workers) loaded by wrk on loopback beside the bare /healthz view in the same run, as bench/api_baseline.py does —
+and with Django's test client in-process (full middleware stack, no network, one thread); (b) in-process signature checks per second on one core — the platform's
 check (canonical payload + SM3 + SM2 via `cryptography`/OpenSSL) and the raw SM2 verify — and, in the same run,
 the pure-Python `gmssl` SM2 verify of the same signature, for the ratio.
 
-    .venv/bin/python bench/licence_verify.py [--licences 2000] [--seconds 5]
+    .venv/bin/python bench/licence_verify.py [--licences 2000] [--seconds 5] [--http-seconds 10] (needs wrk)
 
 PostgreSQL: postgres://postgres@127.0.0.1:5432/yiwang_bench_licences unless YIWANG_DATABASE_URL says otherwise
 (created and migrated on first run; the bench department, seal, type and licences are reused). Human lines first;
@@ -159,6 +160,44 @@ def measure_api(tokens: list[str], seconds: float) -> dict:
     }
 
 
+def measure_http(token: str, *, seconds: int, connections: int, workers: int, port: int) -> dict:
+    """The verify API and the bare view under wrk, served by `yiwang serve` against the bench database."""
+    import shutil
+    import signal
+    import subprocess
+
+    from api_baseline import run_wrk, wait_ready
+
+    if not shutil.which("wrk"):
+        return {"skipped": "wrk not installed (apt-get install -y wrk)"}
+    env = {**os.environ}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "yiwang.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    verify = f"{base}/api/licences/verify/?token={token}"
+    try:
+        wait_ready(f"{base}/healthz")
+        run_wrk(verify, 2, connections, 2, {})  # warm-up
+        bare = run_wrk(f"{base}/healthz", seconds, connections, 2, {})
+        api = run_wrk(verify, seconds, connections, 2, {})
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    return {
+        "server": f"granian wsgi, {workers} workers",
+        "load": {"tool": "wrk", "connections": connections, "seconds": seconds},
+        "verify_api": api,
+        "bare_view": bare,
+        "ratio_to_bare": round(api["requests_per_s"] / bare["requests_per_s"], 3),
+    }
+
+
 def measure_signatures(token: str, seconds: float) -> dict:
     from Cryptodome.Util.asn1 import DerSequence
     from gmssl import sm2
@@ -197,12 +236,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--licences", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--http-seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--port", type=int, default=8798)
     args = parser.parse_args()
     url = setup_django()
     from django.db import connection
 
     tokens = ensure_licences(args.licences)
     say(f"{len(tokens)} licences on {connection.vendor}")
+    http = measure_http(
+        tokens[0], seconds=args.http_seconds, connections=args.connections, workers=2, port=args.port
+    )
+    if "verify_api" in http:
+        say(
+            f"HTTP verifications: {http['verify_api']['requests_per_s']:.0f}/s (p50 {http['verify_api']['p50_ms']} ms, "
+            f"p99 {http['verify_api']['p99_ms']} ms) vs bare view {http['bare_view']['requests_per_s']:.0f}/s"
+        )
     api = measure_api(tokens, args.seconds)
     say(f"API verifications: {api['per_second']}/s (p50 {api['p50_ms']} ms, p99 {api['p99_ms']} ms)")
     sig = measure_signatures(tokens[0], args.seconds)
@@ -220,6 +270,7 @@ def main() -> None:
                 "database": connection.vendor,
                 "database_url": url.rsplit("@", 1)[-1],
                 "licences": len(tokens),
+                "api_http": http,
                 "api": api,
                 "signatures_per_core": sig,
                 "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version()},

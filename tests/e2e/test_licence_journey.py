@@ -138,3 +138,48 @@ def test_citizen_downloads_verifies_shows_and_sees_revocation(live_server, page,
     log_in(page, base, "citizen")
     page.goto(detail_url)
     assert "已注销" in page.locator("h1").inner_text()
+
+
+def test_a_concluded_case_puts_the_sealed_licence_in_my_licences(live_server, page, settings, tmp_path):
+    """The whole chain in a browser: the citizen applies for 居住证申领 (an item producing the 居住证 licence); the
+    item has a 秒批 rule, so the case concludes with approval in the submit request; the case listener issues the
+    sealed licence, which the citizen finds in 我的证照 with its PDF."""
+    from yiwang.catalog.models import ServiceItem
+    from yiwang.catalog.rulesets import instant_ruleset_save
+    from yiwang.licences.signing import licence_verify_signature
+
+    from .test_instant_journey import apply_for
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    demo_load(scale=0.02)
+    item = ServiceItem.objects.get(name="居住证申领", status=ServiceItem.Status.PUBLISHED)
+    assert item.produces_licence_type == "jzz"
+    instant_ruleset_save(
+        actor=None,
+        item_code=item.code,
+        rules=[
+            {"code": "alive", "name": "未登记死亡", "expr": "not applicant_deceased", "message": "已登记死亡"}
+        ],
+    )
+    pdf_file = tmp_path / "材料.pdf"
+    pdf_file.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    base = live_server.url
+    log_in(page, base, "citizen")
+    apply_for(page, base, item.code, pdf_file)
+    number = page.locator(".case-number").inner_text().strip()
+    assert "办结（准予）" in page.locator(".case-receipt .kv").inner_text()
+
+    licence = Licence.objects.select_related("licence_type", "issuer", "seal", "case").get(
+        case__number=number
+    )
+    assert licence.licence_type.code == "jzz" and licence_verify_signature(licence)
+    page.goto(f"{base}/licences/mine/")
+    row = page.locator("tr", has_text="居住证").first
+    assert licence.identifier in row.inner_text() or "居住证" in row.inner_text()
+    row.locator("a", has_text="查看").click()
+    page.wait_for_selector("h1")
+    assert licence.identifier in page.content()
+    with page.expect_download() as download:
+        page.locator("a[data-download=pdf]").click()
+    assert download.value.path().read_bytes().startswith(b"%PDF")
