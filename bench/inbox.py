@@ -32,52 +32,21 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
+import benchdb  # shared database set-up (bench/benchdb.py)
+from benchdb import ensure_database  # noqa: F401  (re-exported for older imports)
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/yiwang_bench_inbox"
 VAR = Path(tempfile.gettempdir()) / "yiwang-bench-inbox"
 PORT = 8798
 
 
+def setup_django() -> dict:
+    return benchdb.setup_django(default_url=DEFAULT_URL, var=VAR)
+
+
 def say(text: str) -> None:
     print(text, flush=True)
-
-
-def setup_django() -> dict:
-    VAR.mkdir(parents=True, exist_ok=True)
-    env = {
-        "YIWANG_DATABASE_URL": os.environ.get("YIWANG_DATABASE_URL", DEFAULT_URL),
-        "YIWANG_VAR_DIR": str(VAR),
-        "YIWANG_KEYSTORE": os.environ.get("YIWANG_KEYSTORE", str(VAR / "keystore.json")),
-        "YIWANG_LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    ensure_database(env["YIWANG_DATABASE_URL"])
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("keys", "init", verbosity=0)
-    call_command("migrate", verbosity=0)
-    return env
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-    from dj_database_url import parse
-
-    db = parse(url)
-    with psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"] or "postgres",
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
-            conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 def machine() -> dict:

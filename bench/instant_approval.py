@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from datetime import date
 from pathlib import Path
+
+import benchdb  # shared database set-up (bench/benchdb.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/yiwang_bench_instant"
@@ -36,34 +36,12 @@ EVAL_ITEM = "MZJ-GF-001"
 PREFIX = "bench-instant-"
 
 
+def setup_django() -> dict:
+    return benchdb.setup_django(default_url=DEFAULT_URL, var=VAR)
+
+
 def say(text: str) -> None:
     print(text, flush=True)
-
-
-def setup_django() -> dict:
-    VAR.mkdir(parents=True, exist_ok=True)
-    env = {
-        "YIWANG_DATABASE_URL": os.environ.get("YIWANG_DATABASE_URL", DEFAULT_URL),
-        "YIWANG_VAR_DIR": str(VAR),
-        "YIWANG_KEYSTORE": os.environ.get("YIWANG_KEYSTORE", str(VAR / "keystore.json")),
-        "YIWANG_LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    sys.path.insert(0, str(ROOT / "bench"))
-    from inbox import ensure_database
-
-    if env["YIWANG_DATABASE_URL"].startswith("postgres"):
-        ensure_database(env["YIWANG_DATABASE_URL"])
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("keys", "init", verbosity=0)
-    call_command("migrate", verbosity=0)
-    return env
 
 
 def load_demo() -> None:

@@ -33,31 +33,9 @@ def say(text: str) -> None:
 
 
 def setup_django() -> str:
-    VAR.mkdir(parents=True, exist_ok=True)
-    url = os.environ.get("YIWANG_DATABASE_URL", DEFAULT_URL)
-    os.environ.update(
-        {
-            "YIWANG_DATABASE_URL": url,
-            "YIWANG_VAR_DIR": str(VAR),
-            "YIWANG_KEYSTORE": os.environ.get("YIWANG_KEYSTORE", str(VAR / "keystore.json")),
-            "YIWANG_LOG_LEVEL": "WARNING",
-        }
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
-    for path in (ROOT / "src", ROOT / "bench", ROOT):
-        sys.path.insert(0, str(path))
-    from inbox import ensure_database
+    import benchdb
 
-    if url.startswith("postgres"):
-        ensure_database(url)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("keys", "init", verbosity=0)
-    call_command("migrate", verbosity=0)
-    return url
+    return benchdb.setup_django(default_url=DEFAULT_URL, var=VAR)["YIWANG_DATABASE_URL"]
 
 
 def ensure_licences(count: int) -> list[str]:

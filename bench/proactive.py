@@ -21,12 +21,13 @@ import json
 import os
 import platform
 import random
-import sys
 import tempfile
 import time
 import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
+
+import benchdb  # shared database set-up (bench/benchdb.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/yiwang_bench_proactive"
@@ -36,46 +37,12 @@ POLICY = "bench-gaoling"
 PAST = "2025-01-01 00:00:00+00"
 
 
+def setup_django() -> dict:
+    return benchdb.setup_django(default_url=DEFAULT_URL, var=VAR)
+
+
 def say(text: str) -> None:
     print(text, flush=True)
-
-
-def setup_django() -> dict:
-    VAR.mkdir(parents=True, exist_ok=True)
-    env = {
-        "YIWANG_DATABASE_URL": os.environ.get("YIWANG_DATABASE_URL", DEFAULT_URL),
-        "YIWANG_VAR_DIR": str(VAR),
-        "YIWANG_KEYSTORE": os.environ.get("YIWANG_KEYSTORE", str(VAR / "keystore.json")),
-        "YIWANG_LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    ensure_database(env["YIWANG_DATABASE_URL"])
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("keys", "init", verbosity=0)
-    call_command("migrate", verbosity=0)
-    return env
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-    from dj_database_url import parse
-
-    db = parse(url)
-    with psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"] or "postgres",
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
-            conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 # --- data ----------------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import benchdb  # shared database set-up (bench/benchdb.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/yiwang_bench_submit"
 VAR = Path(tempfile.gettempdir()) / "yiwang-bench-submit"
@@ -51,33 +53,12 @@ SAMPLE_BY_FORMAT = {"phone": "13800138000", "uscc": "91440199MA5D8XQ43L", "date"
 SAMPLE_BY_NAME = {"bank_account": "6222020200112233445"}
 
 
+def setup_django() -> dict:
+    return benchdb.setup_django(default_url=DEFAULT_URL, var=VAR)
+
+
 def say(text: str) -> None:
     print(text, flush=True)
-
-
-def setup_django() -> dict:
-    VAR.mkdir(parents=True, exist_ok=True)
-    env = {
-        "YIWANG_DATABASE_URL": os.environ.get("YIWANG_DATABASE_URL", DEFAULT_URL),
-        "YIWANG_VAR_DIR": str(VAR),
-        "YIWANG_KEYSTORE": os.environ.get("YIWANG_KEYSTORE", str(VAR / "keystore.json")),
-        "YIWANG_LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    sys.path.insert(0, str(ROOT / "bench"))
-    from inbox import ensure_database, machine  # noqa: F401  (shared helpers)
-
-    ensure_database(env["YIWANG_DATABASE_URL"])
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("keys", "init", verbosity=0)
-    call_command("migrate", verbosity=0)
-    return env
 
 
 def application_for(item_code: str, username: str) -> tuple[str, dict]:

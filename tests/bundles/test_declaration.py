@@ -36,7 +36,9 @@ def problems(world, rows, audience="person") -> list[str]:
 
 
 def test_a_valid_declaration_passes(world):
-    bundle_validate(world.bundle, world.bundle.members.all())
+    assert bundle_validate(world.bundle, world.bundle.members.all()) is None
+    # and the same declaration with one item removed is refused: the check looks at the members it is given
+    assert problems(world, list(world.bundle.members.all())[:1]) == ["一件事至少包含两个事项。"]
 
 
 def test_at_least_two_items(world):

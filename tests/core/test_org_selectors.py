@@ -154,3 +154,18 @@ def test_department_list(django_assert_num_queries):
         [(d.parent and d.parent.code, d.division.code) for d in page.items]
     assert len(page.items) == 2
     assert [d.parent for d in selectors.department_list(viewer, parent_code=bureau.code).items] == [bureau]
+
+
+@pytest.mark.django_db
+def test_department_heads_nearest_walks_up_to_the_first_department_with_heads():
+    parent = DepartmentFactory()
+    child = DepartmentFactory(parent=parent, division=parent.division)
+    grandchild = DepartmentFactory(parent=child, division=parent.division)
+    head = staff_with_roles("department_head", department=parent)
+    staff_with_roles("approver", department=child)  # not a head
+    retired = staff_with_roles("department_head", department=child)
+    Staff.objects.filter(pk=retired.pk).update(is_active=False)
+    assert selectors.department_heads_nearest(grandchild.pk) == [head]
+    own = staff_with_roles("department_head", department=grandchild)
+    assert selectors.department_heads_nearest(grandchild.pk) == [own]
+    assert selectors.department_heads_nearest(None) == []

@@ -25,10 +25,11 @@ from django.utils.translation import gettext_lazy
 from yiwang.catalog.models import Material, ServiceItem
 from yiwang.core import crypto
 from yiwang.core.audit import audit_record
-from yiwang.core.models import Department, Staff
+from yiwang.core.models import Department
 from yiwang.core.notify import notify
-from yiwang.core.permissions import PLEDGE_VERIFY, SELF_SERVICE, Role
+from yiwang.core.permissions import PLEDGE_VERIFY, SELF_SERVICE
 from yiwang.core.principal import Principal
+from yiwang.core.selectors.org import department_heads_nearest
 from yiwang.core.workdays import working_calendar
 
 from .. import sla
@@ -241,19 +242,6 @@ def pledge_verify(
     return verification
 
 
-def _heads_of(department_id: int) -> list[Staff]:
-    """The department heads of the department, or of the nearest parent that has any."""
-    for dept in ancestors_or_self(department_id):
-        heads = list(
-            Staff.objects.filter(department_id=dept, is_active=True, roles__role=Role.DEPARTMENT_HEAD)
-            .select_related("account")
-            .distinct()
-        )
-        if heads:
-            return heads
-    return []
-
-
 def pledge_verification_mark_overdue(*, verification: PledgeVerification, today: date | None = None) -> bool:
     """Tells the department head once that a 核查 is past its due date. The row lock plus the audit entry of
     the reminder make it once however many consumers sweep at the same moment. True when it notified."""
@@ -277,7 +265,7 @@ def pledge_verification_mark_overdue(*, verification: PledgeVerification, today:
             "due": row.due_date,
         }
         notified = []
-        for head in _heads_of(row.department_id):
+        for head in department_heads_nearest(row.department_id):
             notify(
                 recipient=head.account,
                 title=_("告知承诺核查超期提醒"),

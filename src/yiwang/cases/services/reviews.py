@@ -44,6 +44,7 @@ from yiwang.core.permissions import (
     Role,
 )
 from yiwang.core.principal import Principal
+from yiwang.core.selectors.org import department_heads_nearest
 from yiwang.core.workdays import working_calendar
 
 from .. import sla
@@ -175,24 +176,10 @@ def _audit_rect(actor, action: str, rect: Rectification, *, before: dict | None 
     )
 
 
-def _heads_of(department_id: int) -> list[Staff]:
-    """The active department heads of the department, or of its nearest parent that has one."""
-    for dept_id in ancestors_or_self(department_id):
-        heads = list(
-            Staff.objects.filter(department_id=dept_id, is_active=True, roles__role=Role.DEPARTMENT_HEAD)
-            .select_related("account")
-            .distinct()
-            .order_by("employee_no")
-        )
-        if heads:
-            return heads
-    return []
-
-
 def _notify_heads(rect: Rectification, *, title: str, body: str) -> list[str]:
     link = _link("cases:rectification", rect.public_id)
     notified = []
-    for head in _heads_of(rect.department_id):
+    for head in department_heads_nearest(rect.department_id):
         notify(
             recipient=head.account,
             title=title,

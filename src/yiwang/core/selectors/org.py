@@ -185,3 +185,22 @@ def division_for_input(code: str | None, *, field: str = "division_code") -> Div
     if division is None:
         raise ValidationError({field: _("行政区划代码 %(code)s 不存在。") % {"code": code}})
     return division
+
+
+def department_heads_nearest(department_id: int | None) -> list[Staff]:
+    """Whom a system reminder goes to: the active heads of the department or, when it has none, of its nearest
+    parent that has any (a few small queries: trees are two or three levels deep). Not a user-facing read."""
+    seen: set[int] = set()
+    current = department_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        heads = list(
+            Staff.objects.filter(department_id=current, is_active=True, roles__role=Role.DEPARTMENT_HEAD)
+            .select_related("account")
+            .distinct()
+            .order_by("employee_no")
+        )
+        if heads:
+            return heads
+        current = Department.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+    return []
