@@ -27,6 +27,10 @@ def _register_routers() -> None:
     from .cases.api_reviews import router as reviews_router
     from .catalog.api import router as catalog_router
     from .core.api import router as core_router
+    from .incidents.api_intake import router as incident_intake_router
+    from .incidents.api_iot import router as iot_router
+    from .incidents.api_ops import router as incident_ops_router
+    from .incidents.api_work import router as incident_work_router
     from .licences.api_grants import router as licence_grants_router
     from .licences.api_holder import router as licence_holder_router
     from .licences.api_imports import router as licence_imports_router
@@ -45,6 +49,10 @@ def _register_routers() -> None:
     api.add_router("/licences/issuer", licence_issuer_router)
     api.add_router("/licences/grants", licence_grants_router)
     api.add_router("/licences/imports", licence_imports_router)
+    api.add_router("/incidents/intake", incident_intake_router)
+    api.add_router("/incidents/ops", incident_ops_router)
+    api.add_router("/incidents/iot", iot_router)
+    api.add_router("/incidents", incident_work_router)
 
 
 _register_routers()

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "yiwang.catalog",
     "yiwang.cases",
     "yiwang.licences",
+    "yiwang.incidents",
     "yiwang.web",
 ]
 

@@ -14,6 +14,8 @@ urlpatterns = [
     path("services/", include("yiwang.catalog.urls")),
     path("cases/", include("yiwang.cases.urls")),
     path("licences/", include("yiwang.licences.urls")),
+    path("incidents/", include("yiwang.incidents.urls")),
+    path("open311/v2/", include("yiwang.incidents.urls_open311")),
     path("", include("yiwang.core.urls")),
     path("", include("yiwang.web.urls")),
 ]

@@ -67,6 +67,9 @@ CASE_SUPERVISE = permission("case.supervise", _("部门负责人：督办、查�
 INCIDENT_INTAKE = permission("incident.intake", _("12345 热线受理与登记"))
 INCIDENT_DISPATCH = permission("incident.dispatch", _("指挥中心分拨、派遣、改派"))
 INCIDENT_HANDLE = permission("incident.handle", _("网格员巡查上报、处置与核查"))
+INCIDENT_WORK = permission("incident.work", _("承办单位处置派给本单位的工单：退回、申请延期、办结"))
+INCIDENT_SUPERVISE = permission("incident.supervise", _("一网统观：运行态势、预警、督办情况"))
+INCIDENT_MANAGE = permission("incident.manage", _("维护事件分类、责任清单、知识库、感知设备与分类模型"))
 POLICY_VIEW = permission("policy.view", _("免申即享：查看政策名单与统计、发起评估"))
 PLEDGE_VERIFY = permission("pledge.verify", _("告知承诺核查：录入核查结果，不实的撤销准予"))
 REVIEW_RECTIFY = permission("review.rectify", _("好差评：本部门差评整改答复"))
@@ -93,7 +96,8 @@ _STAFF_BASE = {SELF_SERVICE, DIVISION_VIEW, DEPARTMENT_VIEW}
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.WINDOW_CLERK: frozenset(_STAFF_BASE | {CASE_INTAKE, PERSON_LOOKUP, ORGANISATION_LOOKUP}),
     Role.APPROVER: frozenset(
-        _STAFF_BASE | {CASE_APPROVE, PERSON_LOOKUP, ORGANISATION_LOOKUP, PLEDGE_VERIFY, LICENCE_ISSUE}
+        _STAFF_BASE
+        | {CASE_APPROVE, PERSON_LOOKUP, ORGANISATION_LOOKUP, PLEDGE_VERIFY, LICENCE_ISSUE, INCIDENT_WORK}
     ),
     Role.DEPARTMENT_HEAD: frozenset(
         _STAFF_BASE
@@ -106,11 +110,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             REVIEW_RECTIFY,
             LICENCE_ISSUE,
             LICENCE_MANAGE,
+            INCIDENT_WORK,
         }
     ),
     Role.HOTLINE_OPERATOR: frozenset(_STAFF_BASE | {INCIDENT_INTAKE, PERSON_LOOKUP}),
     Role.GRID_WORKER: frozenset(_STAFF_BASE | {INCIDENT_HANDLE}),
-    Role.DISPATCHER: frozenset(_STAFF_BASE | {INCIDENT_DISPATCH, INCIDENT_HANDLE}),
+    Role.DISPATCHER: frozenset(
+        _STAFF_BASE | {INCIDENT_DISPATCH, INCIDENT_HANDLE, INCIDENT_WORK, INCIDENT_SUPERVISE, INCIDENT_INTAKE}
+    ),
     Role.DATA_OFFICER: frozenset(
         _STAFF_BASE
         | {DATA_STEWARD, PERSON_LOOKUP, PERSON_MANAGE, ORGANISATION_LOOKUP, ORGANISATION_MANAGE, POLICY_VIEW}
@@ -130,6 +137,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             POLICY_VIEW,
             REVIEW_SUPERVISE,
             LICENCE_MANAGE,
+            INCIDENT_SUPERVISE,
+            INCIDENT_MANAGE,
         }
     ),
     # 政务服务监督员 (at the 政务服务数据管理局): watches ratings across the district and closes rectifications.

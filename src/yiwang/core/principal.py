@@ -74,3 +74,17 @@ class Principal:
                 _("需要权限：%(description)s（%(code)s）")
                 % {"description": perm.description, "code": perm.code}
             )
+
+
+def principal_label(principal: Principal | None) -> str:
+    """The name shown in histories for whoever acted: staff name, real name, system name, or 系统."""
+    if principal is None:
+        return _("系统")
+    if principal.system is not None:
+        return _("接入系统：%(name)s") % {"name": principal.system.name}
+    if principal.staff is not None:
+        return principal.staff.name
+    account = principal.account
+    if account is not None and getattr(account, "person_id", None):
+        return account.person.name
+    return account.get_username() if account is not None else _("接入系统")

@@ -18,7 +18,7 @@ from yiwang.catalog.formschema import form_clean
 from yiwang.catalog.models import Material, ServiceItem
 from yiwang.core.audit import audit_record
 from yiwang.core.notify import notify, notify_sms
-from yiwang.core.principal import Principal
+from yiwang.core.principal import Principal, principal_label
 
 from .. import sla
 from ..models import Case, CaseFile, CaseSequence, CaseStatus
@@ -74,17 +74,7 @@ def _case_link(case: Case, *, work: bool = False) -> str:
         return f"/cases/{case.public_id}/" + ("work/" if work else "")
 
 
-def _actor_label(principal: Principal | None) -> str:
-    if principal is None:
-        return _("系统")
-    if principal.system is not None:
-        return _("接入系统：%(name)s") % {"name": principal.system.name}
-    if principal.staff is not None:
-        return principal.staff.name
-    account = principal.account
-    if account is not None and getattr(account, "person_id", None):
-        return account.person.name
-    return account.get_username() if account is not None else _("接入系统")
+_actor_label = principal_label
 
 
 def _snapshot(case: Case) -> dict:

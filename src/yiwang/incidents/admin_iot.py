@@ -1,0 +1,1 @@
+"""Admin (stub: filled by its feature)."""

@@ -1,0 +1,184 @@
+"""Where an incident belongs: its place in the division tree (locate) and its responsible unit (route).
+
+`incident_locate()` turns a point (STRtree point-in-polygon, core.geo) or, without one, an address (a village or
+town name found in it) into grid / village / town. `route_for()` applies the responsibility rules (责任清单):
+among the active rules of the category whose division contains the incident and whose time window holds,
+the most specific division wins, then the higher priority, then the older rule; with none the incident goes
+to its town's command centre, else the district's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from django.core.cache import cache
+from django.utils.translation import gettext as _
+
+from yiwang.core import geo
+from yiwang.core.models import Department, Division
+
+from ..models import IncidentCategory, ResponsibilityRule
+from ..workflow import LOCAL
+
+_NAMES_CACHE_KEY = "incidents:division-names:v1"
+
+
+@dataclass(frozen=True)
+class Location:
+    grid: Division | None
+    village: Division | None
+    town: Division | None
+    located_by: str  # "point", "address", "device" or ""
+
+    @property
+    def chain_ids(self) -> list[int]:
+        """Division ids from the most specific up (grid, village, town); the district is added by callers."""
+        return [d.pk for d in (self.grid, self.village, self.town) if d is not None]
+
+
+@dataclass(frozen=True)
+class Route:
+    department: Department | None
+    grid: Division | None  # set when the grid itself handles it (小事一格解决)
+    rule: ResponsibilityRule | None  # None: the command-centre fallback
+    reason: str
+
+    @property
+    def label(self) -> str:
+        if self.grid is not None:
+            return _("%(grid)s网格员") % {"grid": self.grid.name}
+        return self.department.name if self.department is not None else ""
+
+
+def _division_chain(division: Division | None) -> tuple[Division | None, Division | None, Division | None]:
+    """(grid, village, town) for a division at any level (parents via select_related where loaded)."""
+    grid = village = town = None
+    current = division
+    while current is not None:
+        if current.level == Division.Level.GRID:
+            grid = current
+        elif current.level == Division.Level.VILLAGE:
+            village = current
+        elif current.level == Division.Level.TOWN:
+            town = current
+        current = current.parent if current.parent_id else None
+    return grid, village, town
+
+
+def _address_names() -> list[tuple[str, int]]:
+    """(name, division pk) of active villages and towns, longest names first (so 桃源社区 beats 桃源)."""
+    names = cache.get(_NAMES_CACHE_KEY)
+    if names is None:
+        rows = Division.objects.filter(
+            level__in=(Division.Level.VILLAGE, Division.Level.TOWN), is_active=True
+        ).values_list("name", "pk")
+        names = sorted(((name, pk) for name, pk in rows if name), key=lambda row: -len(row[0]))
+        cache.set(_NAMES_CACHE_KEY, names, 300)
+    return names
+
+
+def incident_locate(*, lon: float | None, lat: float | None, address: str = "") -> Location:
+    """Grid/village/town of a report: by point when given (outside every grid: by address), else by address."""
+    if lon is not None and lat is not None:
+        grid = geo.grid_for_point(lon, lat)
+        if grid is not None:
+            grid = Division.objects.select_related("parent__parent").get(pk=grid.pk)
+            g, v, t = _division_chain(grid)
+            return Location(g, v, t, "point")
+    address = (address or "").strip()
+    if address:
+        for name, pk in _address_names():
+            if name in address:
+                division = Division.objects.select_related("parent").get(pk=pk)
+                g, v, t = _division_chain(division)
+                return Location(g, v, t, "address")
+    return Location(None, None, None, "")
+
+
+def location_of_grid(grid: Division) -> Location:
+    """The location of a known grid (a device's, a grid worker's own)."""
+    grid = Division.objects.select_related("parent__parent").get(pk=grid.pk)
+    g, v, t = _division_chain(grid)
+    return Location(g, v, t, "device")
+
+
+def _in_window(rule: ResponsibilityRule, moment: time) -> bool:
+    if rule.starts_at is None or rule.ends_at is None:
+        return True
+    if rule.starts_at <= rule.ends_at:
+        return rule.starts_at <= moment < rule.ends_at
+    return moment >= rule.starts_at or moment < rule.ends_at  # across midnight
+
+
+def _district_id(location: Location) -> int | None:
+    town = location.town
+    if town is not None:
+        return town.parent_id
+    return (
+        Division.objects.filter(level=Division.Level.DISTRICT)
+        .order_by("code")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _command_centre(division_id: int | None) -> Department | None:
+    if division_id is None:
+        return None
+    return (
+        Department.objects.filter(division_id=division_id, is_command_centre=True, is_active=True)
+        .order_by("code")
+        .first()
+    )
+
+
+def fallback_centre(location: Location) -> Department | None:
+    """The town's command centre, or the district's when the town has none or the place is unknown."""
+    centre = _command_centre(location.town.pk if location.town else None)
+    return centre or _command_centre(_district_id(location))
+
+
+def route_for(category: IncidentCategory, location: Location, *, at: datetime) -> Route:
+    """The responsible unit for an incident of `category` at `location`, reported at `at`."""
+    chain = location.chain_ids
+    district_id = _district_id(location)
+    if district_id is not None:
+        chain.append(district_id)
+    specificity = {pk: n for n, pk in enumerate(chain)}  # 0 = most specific
+    moment = at.astimezone(LOCAL).time()
+    rules = [
+        rule
+        for rule in ResponsibilityRule.objects.filter(
+            category=category, is_active=True, division_id__in=chain
+        )
+        .select_related("department", "division")
+        .order_by("-priority", "id")
+        if _in_window(rule, moment) and (rule.department is None or rule.department.is_active)
+    ]
+    rules.sort(key=lambda rule: (specificity[rule.division_id], -rule.priority, rule.pk))
+    for rule in rules:
+        if rule.to_grid:
+            if location.grid is None:
+                continue  # a grid rule cannot hold without a grid: try the next one
+            return Route(
+                None,
+                location.grid,
+                rule,
+                _("责任清单：%(division)s 由所在网格处置") % {"division": rule.division.name},
+            )
+        return Route(
+            rule.department,
+            None,
+            rule,
+            _("责任清单：%(division)s → %(department)s")
+            % {"division": rule.division.name, "department": rule.department.name},
+        )
+    centre = fallback_centre(location)
+    return Route(centre, None, None, _("无匹配的责任清单，交指挥中心分拨"))
+
+
+def categories_without_route() -> list[IncidentCategory]:
+    """Active leaf categories with no active rule at all (the admin and `yiwang` checks list them)."""
+    leaves = IncidentCategory.objects.filter(is_active=True, children__isnull=True)
+    return list(leaves.exclude(rules__is_active=True).order_by("code"))

@@ -1,0 +1,1 @@
+"""Huey jobs (stub: filled by its feature)."""

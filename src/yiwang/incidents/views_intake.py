@@ -1,0 +1,3 @@
+"""Pages (stub: filled by its feature)."""
+
+urlpatterns: list = []
