@@ -175,6 +175,7 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
     ),
     Role.APPROVER: (
         (_("待审查办件"), _("审查、决定与办结"), "cases:inbox"),
+        (_("事件工单"), _("派给本部门的 12345 与网格事件"), "incidents:work"),
         (_("电子证照"), _("本部门签发的证照：签发、暂停、注销与质量异议"), "licences:issued"),
         (_("告知承诺核查"), _("以承诺代替材料准予的办件，按期核查"), "cases:pledge_checks"),
         (_("自然人查询"), _("按身份证号查询，须说明用途"), "core:person_lookup"),
@@ -187,16 +188,18 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
         (_("组织架构"), _("本部门人员与角色"), "core:org"),
     ),
     Role.HOTLINE_OPERATOR: (
-        (_("来电登记"), _("受理市民诉求并生成工单"), "incidents:intake"),
+        (_("来电登记"), _("受理市民诉求并生成工单，一网通答直接答复"), "incidents:hotline"),
+        (_("回访"), _("结案工单回访满意度"), "incidents:callbacks"),
         (_("自然人查询"), _("按身份证号查询，须说明用途"), "core:person_lookup"),
     ),
     Role.GRID_WORKER: (
-        (_("巡查上报"), _("在网格内发现问题，拍照上报"), "incidents:report"),
-        (_("我的工单"), _("处置、核查派给我的事件"), "incidents:mine"),
+        (_("巡查上报"), _("在网格内发现问题，拍照上报"), "incidents:patrol"),
+        (_("我的工单"), _("处置、核查派给我的事件"), "incidents:work"),
     ),
     Role.DISPATCHER: (
-        (_("待分拨工单"), _("分拨、派遣、改派与督办"), "incidents:dispatch"),
-        (_("运行态势"), _("事件、办件与网格运行大屏"), "incidents:dashboard"),
+        (_("待分拨工单"), _("分拨、派遣、改派与督办"), "incidents:dispatch_queue"),
+        (_("运行态势"), _("事件、办件与网格运行大屏"), "incidents:ops"),
+        (_("预警"), _("重复投诉、区域聚集与类别激增"), "incidents:warnings"),
     ),
     Role.SERVICE_SUPERVISOR: (
         (_("差评整改"), _("跟踪各部门差评整改，审核办结"), "cases:rectifications"),
