@@ -39,6 +39,17 @@ def _fresh_working_calendar():
     working_calendar_invalidate()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_incident_routing():
+    """Responsibility rules and grid ancestry are memoised per process for a few seconds; test databases roll
+    back (and SQLite reuses ids), so forget them around each test."""
+    from yiwang.incidents.services.routing import routing_invalidate
+
+    routing_invalidate()
+    yield
+    routing_invalidate()
+
+
 # --- shared by the case-handling test packages (cases, bundles, instant, pledge, proactive, reviews) ---------
 class Clock:
     """A settable clock patched over django.utils.timezone.now (and so localdate(), auto_now, services)."""

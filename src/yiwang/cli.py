@@ -21,6 +21,10 @@ OPERATOR_COMMANDS = [
     ("backup PATH", "Consistent online snapshot of the database and keystore with an SM3 manifest"),
     ("restore PATH", "Restore a backup into an empty database, then verify checksums and the audit chain"),
     ("worker", "Run the Huey consumer (background jobs) on its own"),
+    (
+        "mqtt-consume [--seconds S]",
+        "Consume sensor readings from the MQTT broker (YIWANG_MQTT_URL) into IoT alarm incidents",
+    ),
 ]
 
 HELP = "\n".join(
@@ -36,7 +40,7 @@ HELP = "\n".join(
     ]
 )
 
-_ALIASES = {"worker": "run_huey"}
+_ALIASES = {"worker": "run_huey", "mqtt-consume": "mqtt_consume"}
 
 
 def main(argv: list[str] | None = None) -> None:

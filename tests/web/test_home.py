@@ -80,7 +80,7 @@ def test_citizen_home_shows_masked_profile_and_upcoming_services(client):
     assert person.id_number not in html, "the full ID number must never reach the page"
     assert person.phone not in html
     assert f"{person.name}，您好" in html
-    assert "即将上线" in html and "layout-public" in html
+    assert "/incidents/report/" in html and "layout-public" in html  # the 12345 card links to reporting
 
 
 def test_enterprise_home_shows_the_represented_organisation(client):

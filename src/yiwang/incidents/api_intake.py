@@ -1,5 +1,317 @@
-"""API router (stub: filled by its feature)."""
+"""Intake API (/api/incidents/intake): file an incident through the one intake pipeline, and the helpers an intake
+form needs — category suggestions, the 一网通答 knowledge base, the category tree, address/point → grid, and
+possible duplicates.
 
-from ninja import Router
+Who files, and under which channel:
+- staff with INCIDENT_INTAKE (12345 operators, dispatchers) → channel "hotline";
+- grid workers (INCIDENT_HANDLE without INCIDENT_INTAKE) → "patrol", their own grid when no point is given;
+- department staff (INCIDENT_WORK only) → "referral", from their department;
+- registered systems with the scope incident.intake → "open311" (接入系统: the channel of third-party systems;
+  "web" stays the citizens' own reports).
+
+(No `from __future__ import annotations` here: django-ninja reads the parameter annotations at import time.)
+"""
+
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+
+from yiwang.cases.schemas import ProblemOut
+from yiwang.core.apiutils import principal_of, requires
+from yiwang.core.permissions import (
+    INCIDENT_DISPATCH,
+    INCIDENT_HANDLE,
+    INCIDENT_INTAKE,
+    INCIDENT_MANAGE,
+    INCIDENT_WORK,
+    SELF_SERVICE,
+)
+from yiwang.core.principal import Principal
+
+from .models import Incident, IncidentCategory
+from .scope import incident_scope_q
+from .services.catalogue import category_tree
+from .services.classify import classify_text
+from .services.common import incident_settings, now
+from .services.dedup import duplicates_find
+from .services.intake import IntakeReport, incident_intake
+from .services.knowledge import knowledge_search
+from .services.routing import incident_locate
 
 router = Router(tags=["一网统管"])
+
+_ERRORS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
+
+
+# --- schemas ---------------------------------------------------------------------------------------------------
+class IntakeIn(Schema):
+    kind: Incident.Kind = Field(Incident.Kind.COMPLAINT, description="诉求类型：咨询、求助、投诉、举报、建议")
+    description: str = Field(max_length=2000, description="诉求内容")
+    title: str = Field("", max_length=120)
+    category_code: str = Field("", max_length=20, description="已知的末级分类编码；不填则由模型分类")
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    address: str = Field("", max_length=200)
+    reporter_name: str = Field("", max_length=50)
+    reporter_phone: str = Field("", max_length=20)
+    confidential: bool = False
+
+
+class SuggestionOut(Schema):
+    code: str
+    name: str
+    score: float
+
+
+class DuplicateOut(Schema):
+    number: str
+    score: float
+    distance_m: float | None = None
+    state: str = ""
+
+
+class IntakeOut(Schema):
+    number: str
+    public_id: UUID
+    state: str
+    category: str | None = Field(None, description="分类编码；待人工分拨时为空")
+    confidence: float | None = None
+    unit: str = Field("", description="承办单位或网格；待分拨时为空")
+    auto_dispatched: bool
+    duplicate_of: str | None = Field(None, description="已自动合并到的工单号")
+    duplicates: list[DuplicateOut]
+    suggestions: list[SuggestionOut]
+
+
+class KnowledgeOut(Schema):
+    id: int
+    question: str
+    answer: str
+    keywords: str
+    category: str | None = None
+    use_count: int
+
+
+class DivisionRef(Schema):
+    code: str
+    name: str
+
+
+class LocateOut(Schema):
+    located_by: str = Field(description="point 坐标落网格、address 地址匹配；空为未定位")
+    grid: DivisionRef | None = None
+    village: DivisionRef | None = None
+    town: DivisionRef | None = None
+
+
+class ClassifyQuery(Schema):
+    text: str = Field(min_length=1, max_length=2000)
+    top: int = Field(3, ge=1, le=10)
+
+
+class KnowledgeQuery(Schema):
+    q: str = Field(min_length=1, max_length=200)
+    category: str | None = Field(None, max_length=20)
+    limit: int = Field(8, ge=1, le=30)
+
+
+class LocateQuery(Schema):
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    address: str = Field("", max_length=200)
+
+
+class DuplicatesQuery(Schema):
+    category: str = Field(min_length=1, max_length=20)
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    address: str = Field("", max_length=200)
+    text: str = Field("", max_length=2000)
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+def _channel(principal: Principal) -> str:
+    if principal.is_system:
+        return Incident.Channel.OPEN311
+    if principal.has(INCIDENT_INTAKE):
+        return Incident.Channel.HOTLINE
+    if principal.has(INCIDENT_HANDLE):
+        return Incident.Channel.PATROL
+    return Incident.Channel.REFERRAL
+
+
+def _ref(division) -> dict | None:
+    return {"code": division.code, "name": division.name} if division is not None else None
+
+
+def _point(lon, lat) -> tuple[float | None, float | None]:
+    if (lon is None) != (lat is None):
+        raise ValidationError({"location": [_("经度和纬度需同时填写。")]})
+    return lon, lat
+
+
+def _suggestions(suggestions) -> list[dict]:
+    return [
+        {"code": s.category.code, "name": s.category.name, "score": round(s.score, 3)} for s in suggestions
+    ]
+
+
+# --- operations ------------------------------------------------------------------------------------------------
+@router.post(
+    "/",
+    response={201: IntakeOut, **_ERRORS},
+    summary="登记一件诉求：分类、定位、查重、按责任清单自动派遣",
+)
+@requires(INCIDENT_INTAKE, INCIDENT_HANDLE, INCIDENT_WORK)
+def intake(request: HttpRequest, payload: IntakeIn):
+    principal = principal_of(request)
+    channel = _channel(principal)
+    staff = principal.staff
+    report = IntakeReport(
+        channel=channel,
+        description=payload.description,
+        kind=payload.kind,
+        title=payload.title,
+        category_code=payload.category_code.strip().upper(),
+        lon=payload.lon,
+        lat=payload.lat,
+        address=payload.address,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
+        confidential=payload.confidential,
+        grid=staff.grid if channel == Incident.Channel.PATROL and staff is not None else None,
+        referred_from=staff.department
+        if channel == Incident.Channel.REFERRAL and staff is not None
+        else None,
+    )
+    result = incident_intake(actor=principal, report=report)
+    incident = result.incident
+    unit = ""
+    if incident.assigned_grid_id:
+        unit = incident.assigned_grid.name
+    elif incident.assigned_department_id:
+        unit = incident.assigned_department.name
+    body = {
+        "number": incident.number,
+        "public_id": incident.public_id,
+        "state": incident.state,
+        "category": incident.category.code if incident.category_id else None,
+        "confidence": incident.confidence,
+        "unit": unit,
+        "auto_dispatched": result.auto_dispatched,
+        "duplicate_of": result.attached_to.number if result.attached_to else None,
+        "duplicates": [
+            {"number": c.incident.number, "score": round(c.score, 3), "distance_m": c.distance_m}
+            for c in result.duplicates
+        ],
+        "suggestions": _suggestions(result.suggestions),
+    }
+    return Status(201, body)
+
+
+@router.get(
+    "/classify",
+    response={200: list[SuggestionOut], **_ERRORS},
+    summary="诉求文本的分类建议（最可能的末级分类及概率）",
+)
+@requires(SELF_SERVICE, INCIDENT_INTAKE)
+def classify(request: HttpRequest, q: Query[ClassifyQuery]):
+    return _suggestions(classify_text(q.text, top=q.top))
+
+
+@router.get(
+    "/knowledge",
+    response={200: list[KnowledgeOut], **_ERRORS},
+    summary="一网通答：按中文检索知识库答复口径",
+)
+@requires(INCIDENT_INTAKE, INCIDENT_DISPATCH, INCIDENT_WORK, INCIDENT_MANAGE)
+def knowledge(request: HttpRequest, q: Query[KnowledgeQuery]):
+    rows = knowledge_search(q.q, limit=q.limit, category=(q.category or "").upper() or None)
+    return [
+        {
+            "id": row.pk,
+            "question": row.question,
+            "answer": row.answer,
+            "keywords": row.keywords,
+            "category": row.category.code if row.category_id else None,
+            "use_count": row.use_count,
+        }
+        for row in rows
+    ]
+
+
+@router.get(
+    "/categories",
+    response={200: list[dict[str, Any]], **_ERRORS},
+    summary="事件分类树（大类 → 小类），末级带处置方式与时限",
+)
+@requires(SELF_SERVICE, INCIDENT_INTAKE)
+def categories(request: HttpRequest):
+    return category_tree()
+
+
+@router.get(
+    "/locate",
+    response={200: LocateOut, **_ERRORS},
+    summary="坐标或地址 → 网格、村社区、镇街",
+)
+@requires(SELF_SERVICE, INCIDENT_INTAKE)
+def locate(request: HttpRequest, q: Query[LocateQuery]):
+    lon, lat = _point(q.lon, q.lat)
+    if lon is None and not q.address.strip():
+        raise ValidationError({"location": [_("请提供经纬度或地址。")]})
+    location = incident_locate(lon=lon, lat=lat, address=q.address)
+    return {
+        "located_by": location.located_by,
+        "grid": _ref(location.grid),
+        "village": _ref(location.village),
+        "town": _ref(location.town),
+    }
+
+
+@router.get(
+    "/duplicates",
+    response={200: list[DuplicateOut], **_ERRORS},
+    summary="可能重复的在办工单（同类、半径与时间窗内），按相似度排序",
+)
+@requires(INCIDENT_INTAKE, INCIDENT_DISPATCH, INCIDENT_HANDLE, INCIDENT_WORK)
+def duplicates(request: HttpRequest, q: Query[DuplicatesQuery]):
+    principal = principal_of(request)
+    lon, lat = _point(q.lon, q.lat)
+    category = IncidentCategory.objects.filter(code=q.category.strip().upper(), is_active=True).first()
+    if category is None:
+        raise ValidationError({"category": [_("事件分类 %(code)s 不存在或已停用。") % {"code": q.category}]})
+    if lon is None and not q.address.strip():
+        raise ValidationError({"location": [_("请提供经纬度或地址。")]})
+    location = incident_locate(lon=lon, lat=lat, address=q.address)
+    found = duplicates_find(
+        category=category,
+        lon=lon,
+        lat=lat,
+        text=q.text,
+        at=now(),
+        grid_id=location.grid.pk if location.grid else None,
+    )
+    threshold = incident_settings().dedup_suggest_score
+    found = [c for c in found if c.score >= threshold]
+    if not found:
+        return []
+    visible = set(
+        Incident.objects.filter(
+            incident_scope_q(principal), pk__in=[c.incident.pk for c in found]
+        ).values_list("pk", flat=True)
+    )
+    return [
+        {
+            "number": c.incident.number,
+            "score": round(c.score, 3),
+            "distance_m": round(c.distance_m, 1) if c.distance_m is not None else None,
+            "state": c.incident.state,
+        }
+        for c in found
+        if c.incident.pk in visible
+    ]

@@ -5,3 +5,8 @@ class IncidentsConfig(AppConfig):
     name = "yiwang.incidents"
     label = "incidents"
     verbose_name = "一网统管"
+
+    def ready(self) -> None:
+        # Incident listeners (warnings after intake) must be registered in every process that files incidents:
+        # web, Huey, the MQTT consumer, commands.
+        from .services import warnings  # noqa: F401

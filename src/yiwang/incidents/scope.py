@@ -1,9 +1,11 @@
 """Who sees which incidents: the one scoping rule every incident selector, page and API applies.
 
 - District administrators and staff of a district-level command centre: every incident.
-- Staff of a town command centre: incidents located in their town, plus those assigned to their unit.
+- Staff of a town command centre (other than grid workers): incidents located in their town, plus those assigned
+  to their unit.
 - Staff of any other department: incidents assigned to their department or a department below it.
-- Grid workers additionally: incidents located in or assigned to their grid, and those they reported.
+- Grid workers: incidents located in or assigned to their grid, and those they reported (plus, as anyone, what is
+  assigned to their department).
 - A registered system: the incidents it filed.
 - Citizens and enterprises: their own reports only (selectors.incident_mine_*), never through this rule.
 """
@@ -33,7 +35,9 @@ def incident_scope_q(principal: Principal) -> Q:
     if Role.DISTRICT_ADMIN in roles:
         return Q()
     department = staff.department
-    if department.is_command_centre:
+    # A grid worker sits in the town's command centre but works one grid: the centre's wide view is for its
+    # dispatchers, heads and operators, not for someone who holds no other role.
+    if department.is_command_centre and roles - {Role.GRID_WORKER}:
         level = department.division.level if department.division_id else None
         if level == Division.Level.DISTRICT:
             return Q()

@@ -125,6 +125,9 @@ def demo_load(*, scale: float = 1.0, stdout=None) -> dict[str, int]:
         say, _("一件事、秒批、免申即享、告知承诺与好差评"), _load_service_extras
     )
     counts["licences"] = _step(say, _("电子印章、证照类型与演示证照"), _load_licences)
+    counts["incidents"] = _step(
+        say, _("一网统管：事件分类、责任清单、知识库、感知设备与近 30 天工单"), lambda: _load_incidents(plan)
+    )
     elapsed = time.perf_counter() - started
     if any(counts.values()):
         say(_("演示数据载入完成，用时 %(seconds).1f 秒。") % {"seconds": elapsed})
@@ -672,6 +675,12 @@ def _load_licences() -> int:
     from .demo_licences import demo_load_licences
 
     return demo_load_licences()
+
+
+def _load_incidents(plan: DemoPlan) -> int:
+    from .demo_incidents import demo_load_incidents
+
+    return demo_load_incidents(scale=plan.scale)
 
 
 # --- calendar -----------------------------------------------------------------------------------------

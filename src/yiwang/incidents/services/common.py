@@ -140,7 +140,12 @@ def event_append(
     public: bool = True,
     data: dict | None = None,
 ) -> IncidentEvent:
-    last = incident.events.aggregate(last=Max("seq"))["last"] or 0
+    # The seq of the last event this in-memory incident wrote saves a MAX() query for the next one (the row is
+    # locked by the caller, so nobody else appends meanwhile).
+    last = getattr(incident, "_last_event_seq", None)
+    if last is None:
+        last = incident.events.aggregate(last=Max("seq"))["last"] or 0
+    incident._last_event_seq = last + 1
     return IncidentEvent.objects.create(
         incident=incident,
         seq=last + 1,

@@ -28,6 +28,7 @@ from .assign import incident_assign
 from .common import (
     attachments_store,
     event_append,
+    incident_changed,
     incident_settings,
     incident_transition,
     next_number,
@@ -62,6 +63,7 @@ class IntakeReport:
     referred_from: Department | None = None
     target_department: Department | None = None  # a referral names the unit it hands over to
     note: str = ""  # history note (e.g. the referral reason)
+    auto_dispatch: bool = True  # False: stays 待分拨 (a consultation the operator answers at once, 一网通答)
 
 
 @dataclass
@@ -227,6 +229,7 @@ def incident_intake(*, actor: Principal | None, report: IntakeReport) -> IntakeR
             referred_from=report.referred_from,
             **_reporter_fields(actor, report, cleaned["phone"]),
         )
+        incident._last_event_seq = 0  # a new incident has no history yet
         event = event_append(
             incident,
             action="intake",
@@ -248,6 +251,7 @@ def incident_intake(*, actor: Principal | None, report: IntakeReport) -> IntakeR
             object_id=str(incident.public_id),
             after={**snapshot(incident), "channel": incident.channel, "photos": len(photos)},
         )
+        incident_changed(incident, "intake")
         route, dispatched = None, False
         if attach_to is not None:
             incident_transition(
@@ -272,7 +276,7 @@ def incident_intake(*, actor: Principal | None, report: IntakeReport) -> IntakeR
             dispatched = True
         elif category is not None:
             route = route_for(category, location, at=moment)
-            if route.rule is not None:
+            if route.rule is not None and report.auto_dispatch:
                 incident_assign(
                     incident,
                     action="dispatch",

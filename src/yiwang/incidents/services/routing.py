@@ -9,6 +9,8 @@ to its town's command centre, else the district's.
 
 from __future__ import annotations
 
+import threading
+import time as monotonic_time
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -22,6 +24,29 @@ from ..models import IncidentCategory, ResponsibilityRule
 from ..workflow import LOCAL
 
 _NAMES_CACHE_KEY = "incidents:division-names:v1"
+# Rules and grid ancestry are read on every intake and change rarely: each process keeps them for a few seconds
+# (like core.geo's grid index); `routing_invalidate()` drops them at once after an edit in this process.
+MEMO_SECONDS = 5.0
+_memo: dict[tuple, tuple[float, object]] = {}
+_memo_lock = threading.Lock()
+
+
+def _memoised(key: tuple, load):
+    now = monotonic_time.monotonic()
+    with _memo_lock:
+        hit = _memo.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    value = load()
+    with _memo_lock:
+        _memo[key] = (now + MEMO_SECONDS, value)
+    return value
+
+
+def routing_invalidate() -> None:
+    """Forget the memoised rules and grid ancestry (after a catalogue or division edit; tests)."""
+    with _memo_lock:
+        _memo.clear()
 
 
 @dataclass(frozen=True)
@@ -81,26 +106,36 @@ def _address_names() -> list[tuple[str, int]]:
 def incident_locate(*, lon: float | None, lat: float | None, address: str = "") -> Location:
     """Grid/village/town of a report: by point when given (outside every grid: by address), else by address."""
     if lon is not None and lat is not None:
-        grid = geo.grid_for_point(lon, lat)
-        if grid is not None:
-            grid = Division.objects.select_related("parent__parent").get(pk=grid.pk)
-            g, v, t = _division_chain(grid)
-            return Location(g, v, t, "point")
+        ref = geo.grid_ref_for_point(lon, lat)
+        if ref is not None:
+            location = _grid_location(ref.id, "point")
+            if location is not None:
+                return location
     address = (address or "").strip()
     if address:
         for name, pk in _address_names():
             if name in address:
-                division = Division.objects.select_related("parent").get(pk=pk)
+                division = Division.objects.select_related("parent").filter(pk=pk, is_active=True).first()
+                if division is None:  # renamed or removed since the names were cached
+                    cache.delete(_NAMES_CACHE_KEY)
+                    continue
                 g, v, t = _division_chain(division)
                 return Location(g, v, t, "address")
     return Location(None, None, None, "")
 
 
+def _grid_location(grid_id: int, located_by: str) -> Location | None:
+    def load():
+        grid = Division.objects.select_related("parent__parent").filter(pk=grid_id, is_active=True).first()
+        return _division_chain(grid) if grid is not None else None
+
+    chain = _memoised(("grid", grid_id), load)
+    return Location(*chain, located_by) if chain is not None else None
+
+
 def location_of_grid(grid: Division) -> Location:
     """The location of a known grid (a device's, a grid worker's own)."""
-    grid = Division.objects.select_related("parent__parent").get(pk=grid.pk)
-    g, v, t = _division_chain(grid)
-    return Location(g, v, t, "device")
+    return _grid_location(grid.pk, "device") or Location(grid, None, None, "device")
 
 
 def _in_window(rule: ResponsibilityRule, moment: time) -> bool:
@@ -115,11 +150,14 @@ def _district_id(location: Location) -> int | None:
     town = location.town
     if town is not None:
         return town.parent_id
-    return (
-        Division.objects.filter(level=Division.Level.DISTRICT)
-        .order_by("code")
-        .values_list("pk", flat=True)
-        .first()
+    return _memoised(
+        ("district",),
+        lambda: (
+            Division.objects.filter(level=Division.Level.DISTRICT)
+            .order_by("code")
+            .values_list("pk", flat=True)
+            .first()
+        ),
     )
 
 
@@ -139,6 +177,17 @@ def fallback_centre(location: Location) -> Department | None:
     return centre or _command_centre(_district_id(location))
 
 
+def _category_rules(category_id: int) -> list[ResponsibilityRule]:
+    return _memoised(
+        ("rules", category_id),
+        lambda: list(
+            ResponsibilityRule.objects.filter(category_id=category_id, is_active=True)
+            .select_related("department", "division")
+            .order_by("-priority", "id")
+        ),
+    )
+
+
 def route_for(category: IncidentCategory, location: Location, *, at: datetime) -> Route:
     """The responsible unit for an incident of `category` at `location`, reported at `at`."""
     chain = location.chain_ids
@@ -149,12 +198,10 @@ def route_for(category: IncidentCategory, location: Location, *, at: datetime) -
     moment = at.astimezone(LOCAL).time()
     rules = [
         rule
-        for rule in ResponsibilityRule.objects.filter(
-            category=category, is_active=True, division_id__in=chain
-        )
-        .select_related("department", "division")
-        .order_by("-priority", "id")
-        if _in_window(rule, moment) and (rule.department is None or rule.department.is_active)
+        for rule in _category_rules(category.pk)
+        if rule.division_id in specificity
+        and _in_window(rule, moment)
+        and (rule.department is None or rule.department.is_active)
     ]
     rules.sort(key=lambda rule: (specificity[rule.division_id], -rule.priority, rule.pk))
     for rule in rules:

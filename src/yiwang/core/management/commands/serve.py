@@ -1,16 +1,39 @@
-"""`yiwang serve`: granian (WSGI workers) plus, with --with-worker, a Huey consumer beside it."""
+"""`yiwang serve`: granian (WSGI workers) plus, with --with-worker, a Huey consumer beside it and, when a broker
+accepts connections at MQTT_URL, the MQTT consumer (`yiwang mqtt-consume`) for IoT alarms."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+
+def _broker_reachable(url: str) -> bool:
+    """Whether an MQTT broker accepts a TCP connection at `url` (one second at most)."""
+    if not url:
+        return False
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 1883), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _broker_label(url: str) -> str:
+    """host:port of the broker for the banner (never the credentials in the URL)."""
+    if not url:
+        return "(YIWANG_MQTT_URL unset)"
+    parsed = urlparse(url)
+    return f"{parsed.hostname or '127.0.0.1'}:{parsed.port or 1883}"
 
 
 class Command(BaseCommand):
@@ -21,7 +44,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("YIWANG_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("YIWANG_WEB_WORKERS", "2")))
         parser.add_argument("--threads", type=int, default=int(os.environ.get("YIWANG_WEB_THREADS", "4")))
-        parser.add_argument("--with-worker", action="store_true", help="also run the Huey consumer")
+        parser.add_argument(
+            "--with-worker",
+            action="store_true",
+            help="also run the Huey consumer, and the MQTT consumer when the broker is reachable",
+        )
 
     def handle(self, *args, host, port, workers, threads, with_worker, **options):
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -45,12 +72,21 @@ class Command(BaseCommand):
             "yiwang.wsgi:application",
         ]
         children.append(subprocess.Popen(web, env=env))
+        extras: list[subprocess.Popen] = []  # optional helpers: their exit does not stop the server
         if with_worker:
             children.append(subprocess.Popen([sys.executable, "-m", "yiwang.cli", "run_huey"], env=env))
+            if _broker_reachable(settings.MQTT_URL):
+                extras.append(subprocess.Popen([sys.executable, "-m", "yiwang.cli", "mqtt-consume"], env=env))
         self.stdout.write(
             f"Yiwang serving on http://{host}:{port} ({workers} workers"
-            f"{', Huey consumer' if with_worker else ''}; database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})"
+            f"{', Huey consumer' if with_worker else ''}"
+            f"{', MQTT consumer on ' + _broker_label(settings.MQTT_URL) if extras else ''}"
+            f"; database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})"
         )
+        if with_worker and not extras:
+            self.stdout.write(
+                f"IoT intake is off: no MQTT broker accepts connections at {_broker_label(settings.MQTT_URL)}"
+            )
 
         stopping = False
 
@@ -64,10 +100,10 @@ class Command(BaseCommand):
             while not stopping and all(child.poll() is None for child in children):
                 time.sleep(0.5)
         finally:
-            for child in children:
+            for child in children + extras:
                 if child.poll() is None:
                     child.terminate()
-            for child in children:
+            for child in children + extras:
                 try:
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
