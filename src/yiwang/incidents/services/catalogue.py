@@ -45,8 +45,9 @@ RULE_FIELDS = ("division", "department", "to_grid", "starts_at", "ends_at", "pri
 
 # --- reading ---------------------------------------------------------------------------------------------------
 def _deadline_label(category: IncidentCategory) -> str:
-    unit = _("小时") if category.deadline_unit == IncidentCategory.DeadlineUnit.HOURS else _("个工作日")
-    return f"{category.deadline_value}{unit}"
+    if category.deadline_unit == IncidentCategory.DeadlineUnit.HOURS:
+        return _("%(n)s小时") % {"n": category.deadline_value}
+    return _("%(n)s个工作日") % {"n": category.deadline_value}
 
 
 def category_tree() -> list[dict]:
