@@ -364,6 +364,9 @@ class Incident(models.Model):
             models.Index(fields=["reporter_account", "-id"], name="incident_mine_idx"),
             # de-duplication: open incidents of a category near a point (coarse lat band, then distance)
             models.Index(fields=["category", "state", "lat"], name="incident_dedup_idx"),
+            # warnings after intake: clusters per village and category, surges and address repeats per category
+            models.Index(fields=["village", "category", "created_at"], name="incident_cluster_idx"),
+            models.Index(fields=["category", "created_at"], name="incident_cat_time_idx"),
         ]
 
     def __str__(self) -> str:

@@ -101,8 +101,15 @@ def _raise(subject: _Subject, *, at: datetime, incident_ids: list[int], count: i
     """Creates the warning of `subject` (notifying the centre) or, while one is open within its window, adds the
     incidents to it. Returns (warning, created)."""
     prefix = f"{subject.subject}:"
+    # Keys end in the day they were raised: naming the window's days lets the (kind, key) unique index answer.
+    first_day = (at - subject.window).astimezone(LOCAL).date()
+    days = [first_day + timedelta(days=n) for n in range((at.astimezone(LOCAL).date() - first_day).days + 1)]
     existing = (
-        W.objects.filter(kind=subject.kind, key__startswith=prefix, created_at__gte=at - subject.window)
+        W.objects.filter(
+            kind=subject.kind,
+            key__in=[f"{prefix}{day:%Y-%m-%d}"[:120] for day in days],
+            created_at__gte=at - subject.window,
+        )
         .order_by("-id")
         .first()
     )
