@@ -4,30 +4,14 @@ so the back office can look but not edit, add or delete; opening a case here is 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db import transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yiwang.core.admin.org import admin_principal
-from yiwang.core.audit import audit_record
+from yiwang.core.admin.mixins import AuditedReadMixin, ReadOnlyAdminMixin
 
 from .models import Case, CaseFile, CaseStatus, SupplementRequest
 
 
-class _ReadOnly:
-    """No add, change or delete, anywhere (admin models and inlines alike)."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class CaseStatusInline(_ReadOnly, admin.TabularInline):
+class CaseStatusInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CaseStatus
     extra = 0
     can_delete = False
@@ -47,7 +31,7 @@ class CaseStatusInline(_ReadOnly, admin.TabularInline):
     verbose_name_plural = gettext_lazy("流转记录")
 
 
-class CaseFileInline(_ReadOnly, admin.TabularInline):
+class CaseFileInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CaseFile
     extra = 0
     can_delete = False
@@ -55,7 +39,7 @@ class CaseFileInline(_ReadOnly, admin.TabularInline):
     readonly_fields = fields
 
 
-class SupplementInline(_ReadOnly, admin.TabularInline):
+class SupplementInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = SupplementRequest
     extra = 0
     can_delete = False
@@ -64,7 +48,9 @@ class SupplementInline(_ReadOnly, admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(_ReadOnly, admin.ModelAdmin):
+class CaseAdmin(AuditedReadMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    audit_object_type = "case"
+    audit_purpose = gettext_lazy("后台查看办件")
     actions = None
     show_full_result_count = False
     list_display = (
@@ -99,28 +85,9 @@ class CaseAdmin(_ReadOnly, admin.ModelAdmin):
     )
     readonly_fields = tuple(name for row in fields for name in (row if isinstance(row, tuple) else (row,)))
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            case = (
-                Case.objects.filter(pk=object_id).only("public_id").first()
-                if str(object_id).isdigit()
-                else None
-            )
-            with transaction.atomic():
-                audit_record(
-                    actor=admin_principal(request),
-                    action="case.read",
-                    object_type="case",
-                    object_id=str(case.public_id) if case else str(object_id),
-                    after={"via": "admin"},
-                    purpose=_("后台查看办件"),
-                )
-        return response
-
 
 @admin.register(SupplementRequest)
-class SupplementRequestAdmin(_ReadOnly, admin.ModelAdmin):
+class SupplementRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = None
     list_display = ("case", "requested_by", "requested_at", "deadline", "supplied_at")
     list_select_related = ("case", "requested_by")

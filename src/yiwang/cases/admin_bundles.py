@@ -4,28 +4,14 @@ own services); opening one is audited like any staff read of an application."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db import transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yiwang.core.admin.org import admin_principal
-from yiwang.core.audit import audit_record
+from yiwang.core.admin.mixins import AuditedReadMixin, ReadOnlyAdminMixin
 
 from .models import BundleCase, BundlePart
 
 
-class _ReadOnly:
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class BundlePartInline(_ReadOnly, admin.TabularInline):
+class BundlePartInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = BundlePart
     extra = 0
     can_delete = False
@@ -35,7 +21,9 @@ class BundlePartInline(_ReadOnly, admin.TabularInline):
 
 
 @admin.register(BundleCase)
-class BundleCaseAdmin(_ReadOnly, admin.ModelAdmin):
+class BundleCaseAdmin(AuditedReadMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    audit_object_type = "bundle_case"
+    audit_purpose = gettext_lazy("后台查看一件事办件")
     actions = None
     show_full_result_count = False
     list_display = ("number", "bundle", "state", "outcome", "due_date", "submitted_at", "concluded_at")
@@ -56,22 +44,3 @@ class BundleCaseAdmin(_ReadOnly, admin.ModelAdmin):
         "lock_version",
     )
     readonly_fields = tuple(name for row in fields for name in (row if isinstance(row, tuple) else (row,)))
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            row = (
-                BundleCase.objects.filter(pk=object_id).only("public_id").first()
-                if str(object_id).isdigit()
-                else None
-            )
-            with transaction.atomic():
-                audit_record(
-                    actor=admin_principal(request),
-                    action="bundle_case.read",
-                    object_type="bundle_case",
-                    object_id=str(row.public_id) if row else str(object_id),
-                    after={"via": "admin"},
-                    purpose=_("后台查看一件事办件"),
-                )
-        return response

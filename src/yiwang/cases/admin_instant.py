@@ -6,12 +6,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
-from .admin import _ReadOnly
+from yiwang.core.admin.mixins import ReadOnlyAdminMixin
+
 from .models import InstantDecision
 
 
 @admin.register(InstantDecision)
-class InstantDecisionAdmin(_ReadOnly, admin.ModelAdmin):
+class InstantDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = None
     show_full_result_count = False
     list_display = ("case", "item_code", "ruleset_version", "outcome", "evaluated_at")

@@ -8,12 +8,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
-from .admin import _ReadOnly
+from yiwang.core.admin.mixins import ReadOnlyAdminMixin
+
 from .models import Pledge, PledgeVerification
 
 
 @admin.register(Pledge)
-class PledgeAdmin(_ReadOnly, admin.ModelAdmin):
+class PledgeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = None
     show_full_result_count = False
     list_display = ("case", "materials", "pledged_at", "text_sm3")
@@ -26,7 +27,7 @@ class PledgeAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(PledgeVerification)
-class PledgeVerificationAdmin(_ReadOnly, admin.ModelAdmin):
+class PledgeVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = None
     show_full_result_count = False
     list_display = ("case", "department", "due_date", "status", "verified_by", "verified_at")

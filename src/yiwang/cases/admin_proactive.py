@@ -5,28 +5,20 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from yiwang.core.admin.mixins import ReadOnlyAdminMixin
 from yiwang.core.admin.org import admin_principal
 from yiwang.core.permissions import CATALOG_MANAGE, POLICY_VIEW
 
 from .models import Entitlement, PolicyRun
 
 
-class _ReadOnly:
+class _ReadOnly(ReadOnlyAdminMixin):
     def has_module_permission(self, request):
         actor = admin_principal(request)
         return actor.has(POLICY_VIEW) or actor.has(CATALOG_MANAGE)
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Entitlement)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
-from .admin import _ReadOnly
+from yiwang.core.admin.mixins import ReadOnlyAdminMixin
+
 from .models import Rectification, Review
 
 
-class RectificationInline(_ReadOnly, admin.StackedInline):
+class RectificationInline(ReadOnlyAdminMixin, admin.StackedInline):
     model = Rectification
     extra = 0
     can_delete = False
@@ -38,7 +39,7 @@ class RectificationInline(_ReadOnly, admin.StackedInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(_ReadOnly, admin.ModelAdmin):
+class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = None
     show_full_result_count = False
     list_display = (
@@ -72,7 +73,7 @@ class ReviewAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Rectification)
-class RectificationAdmin(_ReadOnly, admin.ModelAdmin):
+class RectificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = None
     show_full_result_count = False
     list_display = ("deadline", "status", "department", "review", "rounds", "replied_at", "closed_at")

@@ -5,28 +5,14 @@ here is audited like any staff read of personal data."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db import transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yiwang.core.admin.org import admin_principal
-from yiwang.core.audit import audit_record
+from yiwang.core.admin.mixins import AuditedReadMixin, ReadOnlyAdminMixin
 
 from .models import Callback, Escalation, ExtensionRequest, Incident, IncidentAttachment, IncidentEvent
 
 
-class _ReadOnly:
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class EventInline(_ReadOnly, admin.TabularInline):
+class EventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = IncidentEvent
     extra = 0
     can_delete = False
@@ -46,7 +32,7 @@ class EventInline(_ReadOnly, admin.TabularInline):
     verbose_name_plural = gettext_lazy("流转记录")
 
 
-class AttachmentInline(_ReadOnly, admin.TabularInline):
+class AttachmentInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = IncidentAttachment
     extra = 0
     can_delete = False
@@ -54,7 +40,7 @@ class AttachmentInline(_ReadOnly, admin.TabularInline):
     readonly_fields = fields
 
 
-class EscalationInline(_ReadOnly, admin.TabularInline):
+class EscalationInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Escalation
     extra = 0
     can_delete = False
@@ -62,7 +48,7 @@ class EscalationInline(_ReadOnly, admin.TabularInline):
     readonly_fields = fields
 
 
-class CallbackInline(_ReadOnly, admin.TabularInline):
+class CallbackInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Callback
     extra = 0
     can_delete = False
@@ -71,7 +57,9 @@ class CallbackInline(_ReadOnly, admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(_ReadOnly, admin.ModelAdmin):
+class IncidentAdmin(AuditedReadMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    audit_object_type = "incident"
+    audit_purpose = gettext_lazy("后台查看事件工单")
     actions = None
     show_full_result_count = False
     list_display = (
@@ -109,28 +97,9 @@ class IncidentAdmin(_ReadOnly, admin.ModelAdmin):
     )
     readonly_fields = tuple(name for row in fields for name in (row if isinstance(row, tuple) else (row,)))
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            incident = (
-                Incident.objects.filter(pk=object_id).only("public_id").first()
-                if str(object_id).isdigit()
-                else None
-            )
-            with transaction.atomic():
-                audit_record(
-                    actor=admin_principal(request),
-                    action="incident.read",
-                    object_type="incident",
-                    object_id=str(incident.public_id) if incident else str(object_id),
-                    after={"via": "admin"},
-                    purpose=_("后台查看事件工单"),
-                )
-        return response
-
 
 @admin.register(ExtensionRequest)
-class ExtensionRequestAdmin(_ReadOnly, admin.ModelAdmin):
+class ExtensionRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = None
     list_display = (
         "incident",

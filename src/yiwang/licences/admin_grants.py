@@ -5,18 +5,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from yiwang.core.admin.mixins import ReadOnlyAdminMixin
+
 from .models import LicenceGrant, LicenceUse
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+class _ReadOnly(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Grants and their use logs change only through licences.services (holders grant and revoke)."""
 
 
 @admin.register(LicenceGrant)

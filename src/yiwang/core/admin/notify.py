@@ -8,20 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import Notification, OutboxMessage
 from ..selectors.people import mask_phone
+from .mixins import ReadOnlyAdminMixin
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class _ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = None
     show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Notification)
