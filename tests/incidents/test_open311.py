@@ -176,3 +176,11 @@ def test_staff_token_with_intake_may_post_too(client, iworld):
         },
     )
     assert response.status_code == 200, response.content
+
+
+def test_public_feed_masks_numbers_typed_into_the_text():
+    from yiwang.incidents.open311 import public_text
+
+    masked = public_text("请联系我 13800138000，身份证 44019919900101123X，门牌 12 号")
+    assert "13800138000" not in masked and "44019919900101123X" not in masked
+    assert masked.startswith("请联系我 138") and "门牌 12 号" in masked

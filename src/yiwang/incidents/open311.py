@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
@@ -130,7 +131,7 @@ def _status_notes(incident: Incident) -> str:
     if incident.state != Incident.State.CLOSED:
         return incident.get_state_display()
     notes = incident.get_closure_display() if incident.closure else _("已结案")
-    return f"{notes}：{incident.resolution}" if incident.resolution else notes
+    return f"{notes}：{public_text(incident.resolution)}" if incident.resolution else notes
 
 
 def _notice(incident: Incident) -> str:
@@ -146,6 +147,17 @@ def _notice(incident: Incident) -> str:
     }
 
 
+# Long digit runs in free text are phone numbers, 身份证号 or bank cards a reporter typed in: never published.
+_DIGIT_RUN = re.compile(r"\d[\d\- ]{5,}\d[Xx]?")
+
+
+def public_text(text: str) -> str:
+    """Free text for the public feed, with phone/ID-like digit runs masked (keeps the first 3 and last 2)."""
+    return _DIGIT_RUN.sub(
+        lambda m: m.group(0)[:3] + "*" * max(len(m.group(0)) - 5, 1) + m.group(0)[-2:], text or ""
+    )
+
+
 def request_row(incident: Incident) -> dict:
     """One incident as an Open311 service request: public fields only, never the reporter."""
     return {
@@ -154,7 +166,7 @@ def request_row(incident: Incident) -> dict:
         "status_notes": _status_notes(incident),
         "service_name": incident.category.name if incident.category_id else "",
         "service_code": incident.category.code if incident.category_id else "",
-        "description": incident.description,
+        "description": public_text(incident.description),
         "agency_responsible": _agency(incident),
         "service_notice": "",
         "requested_datetime": _iso(incident.created_at),
