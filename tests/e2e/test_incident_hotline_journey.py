@@ -1,7 +1,8 @@
-"""The 12345 hotline journey in a browser: a complaint taken by the operator is filed through the pipeline
-(hotline channel, a point in a grid, 占道经营 routed to 城管 by the responsibility list), the 城管 handler opens
-it from the work list and handles it with a note and a photo, the grid worker verifies it on site, and the
-operator records the caller's satisfaction on the callbacks page; the timeline shows every step."""
+"""The 12345 hotline journey in a browser: the operator takes a complaint on the hotline desk (caller's phone,
+description, 占道经营, the place clicked on the grid map), the pipeline routes it to 城管 by the responsibility list
+and location, the 城管 handler opens it from the work list and handles it with a note and a photo, the grid
+worker verifies it on site, and the operator records the caller's satisfaction on the callbacks page; the
+timeline shows every step."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from tests.cases.factories import PNG_BYTES
 from tests.factories import PASSWORD
 from tests.incidents.factories import build_incident_world, point_in
 from yiwang.incidents.models import Callback, Incident
-from yiwang.incidents.services.intake import IntakeReport, incident_intake
+
+from .test_incident_report_journey import click_on_map
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -38,20 +40,24 @@ def log_in(page, base: str, username: str) -> None:
 def test_hotline_complaint_is_handled_verified_and_called_back(page, live_server, world, tmp_path):
     base = live_server.url
     lon, lat = point_in(GRID)
-    incident = incident_intake(
-        actor=world.p(world.operator),
-        report=IntakeReport(
-            channel="hotline",
-            description="市场路口有流动摊贩占道卖水果，行人只能走机动车道",
-            category_code="SRHJ01",
-            lon=lon,
-            lat=lat,
-            reporter_name="王先生",
-            reporter_phone="13800001111",
-        ),
-    ).incident
-    incident = Incident.objects.get(pk=incident.pk)
-    assert incident.state == "dispatched" and incident.assigned_department == world.cgj
+
+    # --- the operator takes the call on the hotline desk ---------------------------------------------------------
+    log_in(page, base, world.operator.account.username)
+    page.goto(f"{base}/incidents/hotline/")
+    page.fill("#id_reporter_phone", "13800001111")
+    page.fill("input[name=reporter_name]", "王先生")
+    page.check("input[name=kind][value=complaint]")
+    page.fill("#id_description", "市场路口有流动摊贩占道卖水果，行人只能走机动车道")
+    page.select_option("#id_category", "SRHJ01")
+    click_on_map(page, lon, lat)
+    page.click("[data-testid=submit]")
+    page.wait_for_selector("[data-testid=result]")
+    assert page.locator("[data-testid=result-state]").inner_text() == "处置中"
+    assert world.cgj.name in page.locator("[data-testid=result-unit]").inner_text()
+    number = page.locator("[data-testid=result] .number").inner_text().strip()
+    incident = Incident.objects.get(number=number)
+    assert incident.channel == "hotline" and incident.assigned_department == world.cgj
+    assert incident.grid.code == GRID and incident.reporter_staff == world.operator
 
     # --- the 城管 handler finds it in the work list and handles it with a note and a photo ------------------------
     log_in(page, base, world.cgj_handler.account.username)
