@@ -41,6 +41,12 @@ SEED = 6
 DAYS = 30
 PER_SCALE = 600
 SKIPPED = (ValidationError, PermissionDenied, Http404)
+VAGUE_CALLS = (
+    "想反映一个情况，具体的麻烦回电话跟我确认一下",
+    "上次说的那个问题到现在还没人来管，希望尽快派人看看",
+    "我们这边有点事情需要政府协调一下",
+    "有件事想投诉，之前也打过电话，一直没有结果",
+)
 
 
 # --- catalogue, rules, settings, knowledge --------------------------------------------------------------
@@ -548,6 +554,7 @@ def _file(
     phone: str = "",
     channel=None,
     address="",
+    vague: bool = False,
 ):
     from yiwang.incidents.services.intake import IntakeReport, incident_intake
 
@@ -564,7 +571,7 @@ def _file(
     if channel == "hotline":
         actor = cast.operator
         phone = phone or _phone(rng)
-        if rng.random() < 0.3:
+        if vague or rng.random() < 0.3:
             category_code = ""  # left to the classifier (below its threshold: the dispatcher decides)
     elif channel == "patrol":
         workers = cast.town_workers.get(grid.parent.parent_id) or [cast.dispatcher]
@@ -685,6 +692,19 @@ def demo_load_incident_history(*, scale: float = 1.0, now: datetime | None = Non
             text=rng.choice(parking[2]),
             grid=g,
             shape_=s,
+        )
+    # the last hour's calls the classifier cannot place wait in the dispatchers' queue (待分拨)
+    for n, text in enumerate(VAGUE_CALLS):
+        g, s = rng.choice(shapes)
+        plan(
+            end - timedelta(minutes=15 + 20 * n),
+            leaf="SRHJ02",
+            top="SRHJ",
+            text=text,
+            grid=g,
+            shape_=s,
+            channel="hotline",
+            vague=True,
         )
     # the overdue sweep runs every morning, as the Huey job would
     try:
