@@ -39,15 +39,23 @@ def _fresh_working_calendar():
     working_calendar_invalidate()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_incident_routing():
-    """Responsibility rules and grid ancestry are memoised per process for a few seconds; test databases roll
-    back (and SQLite reuses ids), so forget them around each test."""
+def _forget_process_memos() -> None:
+    from yiwang.core.geo import grid_index_invalidate
+    from yiwang.incidents.services.classify import classifier_reset
     from yiwang.incidents.services.routing import routing_invalidate
 
     routing_invalidate()
+    classifier_reset()
+    grid_index_invalidate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_memos():
+    """Responsibility rules, grid ancestry, the grid index and the trained classifier are kept per process for a
+    few seconds; test databases roll back (and SQLite reuses ids), so forget them around each test."""
+    _forget_process_memos()
     yield
-    routing_invalidate()
+    _forget_process_memos()
 
 
 # --- shared by the case-handling test packages (cases, bundles, instant, pledge, proactive, reviews) ---------

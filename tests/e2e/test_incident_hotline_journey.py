@@ -49,7 +49,13 @@ def test_hotline_complaint_is_handled_verified_and_called_back(page, live_server
     page.check("input[name=kind][value=complaint]")
     page.fill("#id_description", "市场路口有流动摊贩占道卖水果，行人只能走机动车道")
     page.select_option("#id_category", "SRHJ01")
+    # the caller lookup and the category suggestions arrive by HTMX and move the map down: let them settle first
+    page.wait_for_selector("[data-testid=caller]")
+    page.wait_for_selector("#suggestions > *")
+    page.wait_for_load_state("networkidle")
     click_on_map(page, lon, lat)
+    located = page.wait_for_selector("[data-testid=located]")
+    assert GRID in located.inner_text()
     page.click("[data-testid=submit]")
     page.wait_for_selector("[data-testid=result]")
     assert page.locator("[data-testid=result-state]").inner_text() == "处置中"

@@ -8,7 +8,7 @@ import pytest
 from yiwang.incidents.models import Incident
 from yiwang.incidents.services.intake import IntakeReport, incident_intake
 
-from .factories import point_in
+from .factories import add_night_noise_rule, point_in
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +42,20 @@ def test_more_specific_division_and_night_window_win(iworld, clock):
         report=IntakeReport(channel="web", description="井盖没了", category_code="AQYH01", lon=lon, lat=lat),
     )
     assert r.incident.assigned_department == iworld.town_centres["440199002"]
+    add_night_noise_rule(iworld)
+    day = incident_intake(
+        actor=None,
+        report=IntakeReport(
+            channel="web", description="白天工地很吵", category_code="HJWR01", lon=lon, lat=lat
+        ),
+    )
+    assert day.incident.assigned_department == iworld.sthj
     clock.moment = datetime(2026, 3, 2, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    lon, lat = point_in("440199001001001")  # elsewhere: not a duplicate of the daytime report
     r = incident_intake(
         actor=None,
         report=IntakeReport(
-            channel="web", description="夜里工地很吵", category_code="HJWR01", lon=lon, lat=lat
+            channel="web", description="夜里酒吧音乐声音太吵", category_code="HJWR01", lon=lon, lat=lat
         ),
     )
     assert r.incident.assigned_department == iworld.gaj
