@@ -9,35 +9,18 @@ from __future__ import annotations
 import pytest
 
 from tests.cases.factories import PNG_BYTES
-from tests.factories import PASSWORD
-from tests.incidents.factories import build_incident_world, point_in
+from tests.incidents.factories import point_in
 from yiwang.incidents.models import Callback, Incident
 
-from .test_incident_report_journey import click_on_map
+# the incident world (fixture), the password login and the map click are shared with the report journeys
+from .test_incident_report_journey import click_on_map, log_in, world  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 GRID = "440199001002001"
 
 
-@pytest.fixture
-def world(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return build_incident_world()
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_selector("h1")
-    assert "/login" not in page.url, username
-
-
-def test_hotline_complaint_is_handled_verified_and_called_back(page, live_server, world, tmp_path):
+def test_hotline_complaint_is_handled_verified_and_called_back(page, live_server, world, tmp_path):  # noqa: F811
     base = live_server.url
     lon, lat = point_in(GRID)
 

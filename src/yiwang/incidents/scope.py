@@ -52,6 +52,16 @@ def incident_scope_q(principal: Principal) -> Q:
     return scope
 
 
+def overseen_town_id(principal: Principal) -> int | None:
+    """The town whose command centre the caller works in: town-wide views (the map, devices) narrow to it.
+    None for everyone else (the district centre and admins see the district; selectors scope the rest)."""
+    staff = principal.staff
+    department = staff.department if staff is not None else None
+    if department is None or not department.is_command_centre or not department.division_id:
+        return None
+    return department.division_id if department.division.level == Division.Level.TOWN else None
+
+
 def incident_visible(principal: Principal, incident: Incident) -> bool:
     """Whether `principal` may see this one incident (one query)."""
     return Incident.objects.filter(incident_scope_q(principal), pk=incident.pk).exists()

@@ -36,10 +36,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from yiwang.core.audit import audit_record
+from yiwang.core.pagination import keyset_page
 from yiwang.core.permissions import INCIDENT_MANAGE
 from yiwang.core.principal import Principal
 
 from ..models import Device, DeviceType, Incident, IncidentCategory
+from ..scope import overseen_town_id
 from .common import incident_lock, incident_transition, now
 from .intake import IntakeReport, incident_intake
 from .routing import incident_locate
@@ -529,19 +531,11 @@ def devices_visible(
     """The devices list (page and API): staff of a town command centre see the devices in their town's grids,
     everyone else with the permission the whole district. `state="alarm"` keeps devices whose alarm incident
     is open. Keyset-paginated by id; type, grid and alarm incident come in the same query."""
-    from yiwang.core.models import Division
-    from yiwang.core.pagination import keyset_page
 
     qs = Device.objects.select_related("device_type", "grid", "alarm_incident")
-    staff = principal.staff
-    department = staff.department if staff is not None else None
-    if (
-        department is not None
-        and department.is_command_centre
-        and department.division_id
-        and department.division.level == Division.Level.TOWN
-    ):
-        qs = qs.filter(grid__parent__parent_id=department.division_id)
+    town_id = overseen_town_id(principal)
+    if town_id is not None:
+        qs = qs.filter(grid__parent__parent_id=town_id)
     if type_code:
         qs = qs.filter(device_type__code=type_code)
     if state == "alarm":

@@ -30,7 +30,7 @@ from yiwang.core.permissions import INCIDENT_SUPERVISE
 from yiwang.core.principal import Principal
 
 from ..models import Callback, Incident
-from ..scope import incident_scope_q
+from ..scope import incident_scope_q, overseen_town_id
 from ..workflow import LOCAL
 
 S = Incident.State
@@ -125,15 +125,9 @@ def _map_grids(principal: Principal, town_code: str | None):
     grids = Division.objects.filter(level=Division.Level.GRID, is_active=True, geometry__isnull=False)
     if town_code:
         grids = grids.filter(parent__parent__code=town_code)
-    staff = principal.staff
-    department = staff.department if staff is not None else None
-    if (
-        department is not None
-        and department.is_command_centre
-        and department.division_id
-        and department.division.level == Division.Level.TOWN
-    ):
-        grids = grids.filter(parent__parent_id=department.division_id)
+    town_id = overseen_town_id(principal)
+    if town_id is not None:
+        grids = grids.filter(parent__parent_id=town_id)
     return grids
 
 
