@@ -139,19 +139,7 @@ class CategoryForm(forms.ModelForm):
 
     class Meta:
         model = IncidentCategory
-        fields = (
-            "code",
-            "name",
-            "parent",
-            "deadline_value",
-            "deadline_unit",
-            "handling",
-            "evidence_required",
-            "needs_verification",
-            "examples",
-            "is_active",
-            "sort",
-        )
+        fields = catalogue_services.CATEGORY_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
