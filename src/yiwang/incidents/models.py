@@ -483,7 +483,7 @@ class Escalation(models.Model):
     class Outcome(models.TextChoices):
         OPEN = "", _("督办中")
         HANDLED = "handled", _("督办后办结")
-        HANDLED_LATE = "escalated", _("已升级督办")
+        ESCALATED = "escalated", _("已升级督办")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="escalations")
     level = models.PositiveSmallIntegerField(

@@ -66,7 +66,8 @@ def incident_assign(
 ) -> None:
     """Assigns a locked incident (dispatch, reassign, reopen) to a department or a grid, starting a fresh
     deadline from the category, then notifies the unit. Call inside `transaction.atomic()`."""
-    assert (department is None) != (grid is None), "exactly one of department and grid"
+    if (department is None) == (grid is None):
+        raise ValueError("incident_assign needs exactly one of department and grid")
     moment = now()
     category = incident.category
     due = (

@@ -141,7 +141,7 @@ def _escalate_one(pk: int, *, moment: datetime, cal: WorkingCalendar) -> bool:
         except IntegrityError:
             return False  # another consumer recorded this level first
         Escalation.objects.filter(incident=incident, level__gt=level, outcome=Escalation.Outcome.OPEN).update(
-            outcome=Escalation.Outcome.HANDLED_LATE, resolved_at=moment
+            outcome=Escalation.Outcome.ESCALATED, resolved_at=moment
         )
         incident_transition(
             incident,
