@@ -5,6 +5,7 @@ caller, files a consultation and answers it from the knowledge base at once (一
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.factories import PASSWORD
 from tests.incidents.factories import build_incident_world, point_in
@@ -32,14 +33,29 @@ def log_in(page, base: str, username: str) -> None:
 
 
 def click_on_map(page, lon: float, lat: float) -> None:
-    """Clicks the grid map where (lon, lat) is drawn (ECharts converts the coordinate to a pixel)."""
+    """Clicks the grid map where (lon, lat) is drawn (ECharts converts the coordinate to a pixel) and waits until
+    the form holds that point. The page may still be settling (HTMX panels, the chart's first layout) and move
+    the map under the pointer, so a click that missed is retried with a fresh pixel."""
     page.wait_for_selector("#grid-map canvas")
-    x, y = page.evaluate(
-        "([lon, lat]) => echarts.getInstanceByDom(document.getElementById('grid-map'))"
-        ".convertToPixel({geoIndex: 0}, [lon, lat])",
-        [lon, lat],
-    )
-    page.click("#grid-map", position={"x": x, "y": y})
+    page.wait_for_load_state("networkidle")
+    for _attempt in range(4):
+        x, y = page.evaluate(
+            "([lon, lat]) => echarts.getInstanceByDom(document.getElementById('grid-map'))"
+            ".convertToPixel({geoIndex: 0}, [lon, lat])",
+            [lon, lat],
+        )
+        page.click("#grid-map", position={"x": x, "y": y})
+        try:
+            page.wait_for_function(
+                "([lon, lat]) => Math.abs(parseFloat(document.getElementById('id_lon').value) - lon) < 0.002"
+                " && Math.abs(parseFloat(document.getElementById('id_lat').value) - lat) < 0.002",
+                arg=[lon, lat],
+                timeout=3_000,
+            )
+            return
+        except PlaywrightTimeoutError:
+            page.wait_for_timeout(500)
+    raise AssertionError(f"clicking the map did not set the point {lon}, {lat}")
 
 
 def test_citizen_reports_with_a_photo_and_a_map_point(page, live_server, world):
