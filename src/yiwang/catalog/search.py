@@ -21,9 +21,6 @@ because every search joins the published items.
 
 from __future__ import annotations
 
-import logging
-import re
-import threading
 from collections.abc import Iterable
 
 from django.db import connection as default_connection
@@ -31,6 +28,8 @@ from django.db import connections
 from django.db.models import FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import translation
+
+from yiwang.core.text import add_domain_words, search_words, words
 
 FTS_TABLE = "catalog_item_fts"
 PG_TABLE = "catalog_item_search"
@@ -75,46 +74,18 @@ DOMAIN_WORDS = (
     "人才引进",
 )
 
-_WORD = re.compile(r"\w+")
-_tokenizer = None
-_tokenizer_lock = threading.Lock()
-
-
-def _jieba():
-    """The jieba tokenizer, built on first use (loading its dictionary takes about a second)."""
-    global _tokenizer
-    if _tokenizer is None:
-        with _tokenizer_lock:
-            if _tokenizer is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                for word in DOMAIN_WORDS:
-                    tokenizer.add_word(word, freq=2000)
-                tokenizer.initialize()
-                _tokenizer = tokenizer
-    return _tokenizer
-
-
-def _clean(tokens: Iterable[str]) -> list[str]:
-    out = []
-    for token in tokens:
-        word = "".join(_WORD.findall(token)).lower()
-        if word:
-            out.append(word)
-    return out
+add_domain_words(DOMAIN_WORDS)
 
 
 def tokens_for_index(text: str) -> list[str]:
     """Search-mode segmentation: whole words and their dictionary sub-words (食品经营许可 → 食品, 经营, 许可, …)."""
-    return _clean(_jieba().cut_for_search(text or ""))
+    return search_words(text)
 
 
 def tokens_for_query(q: str) -> list[str]:
     """Words of a query (accurate mode), de-duplicated, at most MAX_QUERY_TOKENS."""
     seen: list[str] = []
-    for token in _clean(_jieba().cut(q or "")):
+    for token in words(q):
         if token not in seen:
             seen.append(token)
     return seen[:MAX_QUERY_TOKENS]

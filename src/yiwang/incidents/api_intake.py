@@ -32,12 +32,10 @@ from yiwang.core.permissions import (
 )
 from yiwang.core.principal import Principal
 
-from .models import Incident, IncidentCategory
-from .scope import incident_scope_q
+from . import selectors
+from .models import Incident
 from .services.catalogue import category_tree
 from .services.classify import classify_text
-from .services.common import incident_settings, now
-from .services.dedup import duplicates_find
 from .services.intake import IntakeReport, incident_intake
 from .services.knowledge import knowledge_search
 from .services.routing import incident_locate
@@ -280,30 +278,9 @@ def locate(request: HttpRequest, q: Query[LocateQuery]):
 )
 @requires(INCIDENT_INTAKE, INCIDENT_DISPATCH, INCIDENT_HANDLE, INCIDENT_WORK)
 def duplicates(request: HttpRequest, q: Query[DuplicatesQuery]):
-    principal = principal_of(request)
     lon, lat = _point(q.lon, q.lat)
-    category = IncidentCategory.objects.filter(code=q.category.strip().upper(), is_active=True).first()
-    if category is None:
-        raise ValidationError({"category": [_("事件分类 %(code)s 不存在或已停用。") % {"code": q.category}]})
-    if lon is None and not q.address.strip():
-        raise ValidationError({"location": [_("请提供经纬度或地址。")]})
-    location = incident_locate(lon=lon, lat=lat, address=q.address)
-    found = duplicates_find(
-        category=category,
-        lon=lon,
-        lat=lat,
-        text=q.text,
-        at=now(),
-        grid_id=location.grid.pk if location.grid else None,
-    )
-    threshold = incident_settings().dedup_suggest_score
-    found = [c for c in found if c.score >= threshold]
-    if not found:
-        return []
-    visible = set(
-        Incident.objects.filter(
-            incident_scope_q(principal), pk__in=[c.incident.pk for c in found]
-        ).values_list("pk", flat=True)
+    found = selectors.duplicate_suggestions_visible_to(
+        principal_of(request), category_code=q.category, lon=lon, lat=lat, address=q.address, text=q.text
     )
     return [
         {
@@ -313,5 +290,4 @@ def duplicates(request: HttpRequest, q: Query[DuplicatesQuery]):
             "state": c.incident.state,
         }
         for c in found
-        if c.incident.pk in visible
     ]

@@ -34,9 +34,19 @@ from yiwang.core.permissions import (
 )
 from yiwang.core.principal import Principal
 
-from .models import Callback, Escalation, ExtensionRequest, Incident, IncidentAttachment, IncidentEvent
+from .models import (
+    Callback,
+    Escalation,
+    ExtensionRequest,
+    Incident,
+    IncidentAttachment,
+    IncidentCategory,
+    IncidentEvent,
+)
 from .scope import NOTHING, incident_scope_q, is_assigned_unit, is_dispatch_centre_for
 from .services.common import incident_settings
+from .services.dedup import duplicates_find
+from .services.routing import incident_locate
 from .workflow import GREEN, RED, YELLOW
 
 S = Incident.State
@@ -389,3 +399,37 @@ def reporter_hidden_from(principal: Principal, incident: Incident) -> bool:
     if may_dispatch(principal, incident) or principal.has(INCIDENT_INTAKE):
         return False
     return not (principal.staff is not None and incident.reporter_staff_id == principal.staff.pk)
+
+
+def duplicate_suggestions_visible_to(
+    principal: Principal, *, category_code: str, lon: float | None, lat: float | None, address: str, text: str
+) -> list:
+    """Open incidents that a new report would duplicate (above the suggestion score), best first, limited to
+    those the caller may see: the same search the intake pipeline runs (`dedup.duplicates_find`)."""
+    category = IncidentCategory.objects.filter(code=category_code.strip().upper(), is_active=True).first()
+    if category is None:
+        raise ValidationError(
+            {"category": [_("事件分类 %(code)s 不存在或已停用。") % {"code": category_code}]}
+        )
+    if lon is None and not address.strip():
+        raise ValidationError({"location": [_("请提供经纬度或地址。")]})
+    location = incident_locate(lon=lon, lat=lat, address=address)
+    threshold = incident_settings().dedup_suggest_score
+    found = [
+        candidate
+        for candidate in duplicates_find(
+            category=category,
+            lon=lon,
+            lat=lat,
+            text=text,
+            at=timezone.now(),
+            grid_id=location.grid.pk if location.grid else None,
+        )
+        if candidate.score >= threshold
+    ]
+    if not found:
+        return []
+    visible = set(
+        _visible(principal).filter(pk__in=[c.incident.pk for c in found]).values_list("pk", flat=True)
+    )
+    return [c for c in found if c.incident.pk in visible]

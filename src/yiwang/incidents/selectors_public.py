@@ -24,7 +24,7 @@ from yiwang.core.principal import Principal
 from yiwang.core.validators import normalise_phone, validate_phone
 from yiwang.web.selectors import mask_id_number, mask_phone
 
-from .models import Incident, IncidentAttachment, IncidentEvent
+from .models import Callback, Incident, IncidentAttachment, IncidentEvent
 from .scope import incident_scope_q
 from .workflow import TRANSITIONS
 
@@ -70,6 +70,14 @@ def incident_mine_get(principal: Principal, public_id) -> Incident:
         )
     except (Incident.DoesNotExist, ValidationError, ValueError):
         raise Http404(_("没有找到该诉求。")) from None
+
+
+def incident_mine_rated(principal: Principal, incident: Incident) -> bool:
+    """Whether the reporter has already rated this (own) incident: the rating form is offered once."""
+    account = principal.account
+    return (
+        account is not None and Callback.objects.filter(incident=incident, by_account_id=account.pk).exists()
+    )
 
 
 def incident_mine_events(incident: Incident) -> list[IncidentEvent]:

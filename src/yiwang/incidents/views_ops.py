@@ -71,13 +71,9 @@ def ops_dashboard(request: HttpRequest) -> HttpResponse:
     grid_map = stats.ops_map(principal, since=since)
     rows = stats.unit_performance(principal, since=since)
     work = _work_url()
-    open_warnings = list(
-        IncidentWarning.objects.filter(
-            warning_services.warnings_scope_q(principal), state=IncidentWarning.State.OPEN
-        )
-        .order_by("-id")
-        .only("id", "kind", "title", "count", "created_at")[:6]
-    )
+    open_warnings = warning_services.warning_list_visible_to(
+        principal, state=IncidentWarning.State.OPEN, limit=6
+    ).items
     chart = {
         "channels": [{"name": c["name"], "value": c["count"]} for c in summary["by_channel"]],
         "categories": {

@@ -49,8 +49,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request, incident: Incident, *, form=None, errors=None) -> dict:
     principal = request.principal
-    account = principal.account
-    evaluated = Callback.objects.filter(incident=incident, by_account_id=account.pk).exists()
+    evaluated = selectors_public.incident_mine_rated(principal, incident)
     merged_into = incident.duplicate_of if incident.state == Incident.State.MERGED else None
     return {
         "incident": incident,

@@ -32,6 +32,7 @@ from yiwang.core.audit import audit_record
 from yiwang.core.crypto import sm3_hex
 from yiwang.core.permissions import INCIDENT_MANAGE
 from yiwang.core.principal import Principal
+from yiwang.core.text import add_domain_words, search_words, words
 
 from ..models import ClassifierModel, Incident, IncidentCategory
 
@@ -48,7 +49,6 @@ STOP_WORDS = frozenset(
     "着 被 把 给 还 又 要 会 能 到 说 去 来 没 不 想 问 麻烦 谢谢 你好 您好 反映 反映一下 希望 尽快 处理 情况 问题 "
     "现在 已经 一直 非常 太 好 个 们 上 下 里 对 从 让 该 其 此 等 怎么 什么 哪里 如何 怎样 需要".split()
 )
-_WORD = re.compile(r"\w+")
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 # Domain words jieba's dictionary splits; added once to the default tokenizer.
 DOMAIN_WORDS = (
@@ -68,43 +68,17 @@ DOMAIN_WORDS = (
     "摊贩",
 )
 
-_jieba_lock = threading.Lock()
-_jieba_ready = False
-
-
-def _jieba():
-    global _jieba_ready
-    import jieba
-
-    if not _jieba_ready:
-        with _jieba_lock:
-            if not _jieba_ready:
-                jieba.setLogLevel(logging.WARNING)
-                for word in DOMAIN_WORDS:
-                    jieba.add_word(word, freq=2000)
-                jieba.initialize()
-                _jieba_ready = True
-    return jieba
+add_domain_words(DOMAIN_WORDS)
 
 
 def text_tokens(text: str) -> list[str]:
     """jieba words of `text`, lower-cased, punctuation and stop words dropped (order kept, repeats kept)."""
-    out = []
-    for token in _jieba().lcut(text or ""):
-        word = "".join(_WORD.findall(token)).lower()
-        if word and word not in STOP_WORDS:
-            out.append(word)
-    return out
+    return [word for word in words(text) if word not in STOP_WORDS]
 
 
 def search_tokens(text: str) -> list[str]:
     """Search-mode words (whole words and their dictionary sub-words), de-duplicated, stop words dropped."""
-    seen: dict[str, None] = {}
-    for token in _jieba().lcut_for_search(text or ""):
-        word = "".join(_WORD.findall(token)).lower()
-        if word and word not in STOP_WORDS:
-            seen.setdefault(word, None)
-    return list(seen)
+    return list(dict.fromkeys(word for word in search_words(text) if word not in STOP_WORDS))
 
 
 def features(text: str) -> list[str]:
