@@ -119,7 +119,7 @@ def test_apply_page_offers_licences_and_submits_without_upload(client, gw):
     data = {
         "idempotency_key": "exempt-page-0001",
         "f_shop_name": GOOD_FORM["shop_name"],
-        "f_applicant_name": "x",
+        "f_applicant_name": gw.world.citizen.person.name,  # as the page shows it (registry, read-only)
         "f_staff_count": "3",
         "lic_id_card": str(gw.id_licence.public_id),
         "m_premises": pdf(),

@@ -270,20 +270,28 @@ def test_oversize_file_is_refused(w, monkeypatch):
 
 
 # --- API --------------------------------------------------------------------------------------------------
-def test_api_dry_run_then_import_then_report(w, client):
+def test_api_dry_run_then_import_then_report(w, client, django_capture_on_commit_callbacks):
+    """The upload answers 202 at once (queued); the job (Huey, immediate in tests) runs after commit; the status
+    endpoint then reports the outcome (test_import_jobs.py covers the job itself)."""
     client.force_login(w.approver.account)
-    response = client.post(
-        "/api/licences/imports",
-        {"licence_type": "spjyxkz", "dry_run": "true", "file": csv_file(HEADER + good_rows(w.orgs))},
-    )
-    assert response.status_code == 201, response.content
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/licences/imports",
+            {"licence_type": "spjyxkz", "dry_run": "true", "file": csv_file(HEADER + good_rows(w.orgs))},
+        )
+    assert response.status_code == 202, response.content
     body = response.json()
-    assert body["status"] == "checked" and body["ok_rows"] == 4 and body["dry_run"] is True
-    response = client.post(
-        "/api/licences/imports",
-        {"licence_type": "spjyxkz", "dry_run": "false", "file": csv_file(HEADER + good_rows(w.orgs))},
-    )
-    assert response.status_code == 201 and response.json()["status"] == "imported"
+    assert body["status"] == "queued" and body["running"] is True and body["dry_run"] is True
+    assert response["Location"].endswith(f"/api/licences/imports/{body['id']}")
+    checked = client.get(response["Location"]).json()
+    assert checked["status"] == "checked" and checked["ok_rows"] == 4 and checked["progress"] == 100
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/licences/imports",
+            {"licence_type": "spjyxkz", "dry_run": "false", "file": csv_file(HEADER + good_rows(w.orgs))},
+        )
+    assert response.status_code == 202 and response.json()["status"] == "queued"
+    assert client.get(response["Location"]).json()["status"] == "imported"
     assert Licence.objects.count() == 4
     listing = client.get("/api/licences/imports").json()
     assert [r["status"] for r in listing["items"]] == ["imported", "checked"]
@@ -305,7 +313,7 @@ def test_api_refusals(w, client, monkeypatch):
     )
     assert big.status_code == 422
     mine = client.post("/api/licences/imports", {"licence_type": "spjyxkz", "file": csv_file(HEADER)})
-    assert mine.status_code == 201
+    assert mine.status_code == 202
     # Another department: the type and the report are not found; a citizen is forbidden.
     client.force_login(w.mzj_approver.account)
     other = client.post(
@@ -326,16 +334,19 @@ def test_api_refusals(w, client, monkeypatch):
 
 
 # --- pages ------------------------------------------------------------------------------------------------
-def test_import_page_upload_and_report(w, client, django_assert_max_num_queries):
+def test_import_page_upload_and_report(
+    w, client, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
     client.force_login(w.approver.account)
     page = client.get("/licences/imports/")
     assert (
         page.status_code == 200 and "spjyxkz" in page.content.decode() and "knzm" not in page.content.decode()
     )
     text = HEADER + good_rows(w.orgs[:2]) + f"{w.orgs[2].uscc},别的名字,2026-01-02,x,y,,,\n"
-    response = client.post(
-        "/licences/imports/", {"licence_type": "spjyxkz", "dry_run": "1", "file": csv_file(text)}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/licences/imports/", {"licence_type": "spjyxkz", "dry_run": "1", "file": csv_file(text)}
+        )
     record = LicenceImport.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(
         f"/licences/imports/{record.public_id}/"
@@ -344,9 +355,11 @@ def test_import_page_upload_and_report(w, client, django_assert_max_num_queries)
         report = client.get(response["Location"])
     html = report.content.decode()
     assert report.status_code == 200 and "姓名与" not in html and "名称与法人基础库不一致" in html
-    response = client.post(
-        "/licences/imports/", {"licence_type": "spjyxkz", "file": csv_file(HEADER + good_rows(w.orgs[:2]))}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/licences/imports/",
+            {"licence_type": "spjyxkz", "file": csv_file(HEADER + good_rows(w.orgs[:2]))},
+        )
     assert response.status_code == 302 and Licence.objects.count() == 2
     refused = client.post(
         "/licences/imports/", {"licence_type": "spjyxkz", "file": SimpleUploadedFile("x.xlsx", b"PK\x03\x04")}

@@ -50,7 +50,10 @@ def test_person_licence_public_view_hides_holder(client, lworld):
     html = client.get(reverse("licences:verify", args=[licence.verify_token])).content.decode()
     assert 'data-result="valid"' in html and "2026-03-02" in html
     assert lworld.person.name not in html and lworld.person.id_number not in html and "李四" not in html
+    # by identifier alone: nothing of the face (test_verify_disclosure.py); with the printed code: the public face
     body = _api(client, identifier=licence.identifier).json()
+    assert body["face"] == [] and body["face_withheld"] is True
+    body = _api(client, identifier=licence.identifier, code=licence.verify_code).json()
     assert body["face"] == [{"name": "registered_on", "label": "登记日期", "value": "2026-03-02"}]
     assert lworld.person.id_number not in json.dumps(body)
 

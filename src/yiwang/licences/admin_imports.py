@@ -25,19 +25,23 @@ class LicenceImportAdmin(admin.ModelAdmin):
     list_filter = ("status", "dry_run", "licence_type")
     list_select_related = ("licence_type",)
     show_full_result_count = False
-    fields = (
+    fields = (  # not `upload`: the queued file is encrypted and deleted when the job ends
         "public_id",
         "licence_type",
         "uploaded_by",
+        "uploaded_by_system",
         "file_name",
         "file_sm3",
         "dry_run",
         "status",
         "total_rows",
+        "processed_rows",
         "ok_rows",
         "error_rows",
         "errors",
         "created_at",
+        "started_at",
+        "finished_at",
     )
     readonly_fields = fields
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
 from yiwang.cases.schemas import ProblemOut
@@ -35,6 +36,7 @@ from .services.grants import grant_create, grant_revoke, licence_by_identifier_v
 from .signing import licence_verify_signature
 
 router = Router(tags=["licences"])
+router.add_decorator(never_cache, mode="view")  # grants, uses and licence data: personal, never cached
 
 
 _READ_ERRORS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}

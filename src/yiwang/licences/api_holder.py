@@ -3,37 +3,34 @@
 A citizen reads their own licences, an enterprise account its organisation's; anybody else gets 404 for a licence
 (issuer staff use /api/licences/issuer, grantees /api/licences/grants). Downloads (PDF, offline file) and 亮证
 are audited; 质量异议 are raised here and resolved by the issuing department (LICENCE_ISSUE) under /disputes.
+Every answer of this router carries `Cache-Control: no-store` (personal data).
 
 (No `from __future__ import annotations` here: django-ninja reads the parameter annotations at import time.)
 """
 
 import json
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
+from yiwang.cases.schemas import ProblemOut
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.permissions import LICENCE_ISSUE, SELF_SERVICE
 
 from . import selectors_holder as sel
+from .codes import verify_code_display
 from .pdf import ordered_face
+from .schemas import LicenceEventOut
 from .services import disputes as dispute_services
 from .services import holder as holder_services
 from .signing import licence_file
 
 router = Router(tags=["licences"])
-
-
-class ProblemOut(Schema):
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    request_id: str | None = None
-
+router.add_decorator(never_cache, mode="view")  # every answer here is personal: never stored by any cache
 
 _ERRORS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
 
@@ -44,7 +41,7 @@ class FaceFieldOut(Schema):
     value: str
 
 
-class LicenceOut(Schema):
+class HolderLicenceOut(Schema):
     id: UUID
     identifier: str
     type_code: str
@@ -84,21 +81,17 @@ class LicenceOut(Schema):
         return str(obj.get_status_display())
 
 
-class EventOut(Schema):
-    action: str
-    reason: str
-    actor_label: str
-    created_at: datetime
-
-
-class LicenceDetailOut(LicenceOut):
+class HolderLicenceDetailOut(HolderLicenceOut):
     face: dict = Field(description="照面要素（名称 → 值）")
     face_fields: list[FaceFieldOut] = Field(description="照面要素，按版式顺序（标签、值）")
     seal_name: str
     verify_url: str = Field(description="公开核验页面地址（二维码内容）")
+    verify_code: str = Field(
+        description="核验码（印在证照上）：他人凭证照标识和核验码可在核验页面查看公开的照面信息"
+    )
     supersedes: str | None = Field(None, description="本版本更正自的证照标识")
     superseded_by: str | None = Field(None, description="取代本版本的更正证照标识")
-    history: list[EventOut]
+    history: list[LicenceEventOut]
 
     @staticmethod
     def resolve_face_fields(obj) -> list[dict]:
@@ -113,6 +106,10 @@ class LicenceDetailOut(LicenceOut):
         return _verify_url(context["request"], obj.verify_token)
 
     @staticmethod
+    def resolve_verify_code(obj) -> str:
+        return verify_code_display(obj.verify_code)
+
+    @staticmethod
     def resolve_supersedes(obj) -> str | None:
         return obj.versions["older"].identifier if obj.versions["older"] else None
 
@@ -125,9 +122,36 @@ class LicenceDetailOut(LicenceOut):
         return sel.licence_history(obj)
 
 
-class LicencePage(Schema):
-    items: list[LicenceOut]
+class HolderLicencePage(Schema):
+    items: list[HolderLicenceOut]
     next_cursor: str | None = None
+
+
+class LicenceFileSeal(Schema):
+    key_id: str
+    name: str
+    department: str
+    public_key_hex: str = Field(description="SM2 公钥，未压缩点（04‖x‖y），十六进制")
+
+
+class LicenceFileOut(Schema):
+    """The offline verification file (format yiwang-licence/1, licences.signing.licence_file)."""
+
+    payload: dict[str, Any] = Field(
+        description="签名数据：format、identifier、type、issuer、holder（含证件号码）、face（全部照面要素）、"
+        "issued_on、expires_on、version、seal"
+    )
+    digest_sm3: str
+    signature_sm2: str = Field(description="SM2 签名（DER，十六进制）")
+    seal: LicenceFileSeal
+
+
+PDF_RESPONSE = {
+    200: {
+        "description": "证照 PDF（附件下载）",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 
 
 class MineQuery(Schema):
@@ -206,7 +230,9 @@ def _detail(licence):
 
 
 # --- holder --------------------------------------------------------------------------------------------------
-@router.get("/", response={200: LicencePage, **_ERRORS}, summary="我的证照（本人或本单位），按签发先后倒序")
+@router.get(
+    "/", response={200: HolderLicencePage, **_ERRORS}, summary="我的证照（本人或本单位），按签发先后倒序"
+)
 @requires(SELF_SERVICE)
 def licence_mine_list(request: HttpRequest, query: Query[MineQuery]):
     page = sel.licences_mine(
@@ -251,7 +277,9 @@ def dispute_resolve(request: HttpRequest, dispute_id: UUID, payload: ResolveIn):
 
 
 @router.get(
-    "/{uuid:licence_id}", response={200: LicenceDetailOut, **_ERRORS}, summary="我的一张证照：照面、记录"
+    "/{uuid:licence_id}",
+    response={200: HolderLicenceDetailOut, **_ERRORS},
+    summary="我的一张证照：照面、核验码、记录",
 )
 @requires(SELF_SERVICE)
 def licence_mine_get(request: HttpRequest, licence_id: UUID):
@@ -262,7 +290,8 @@ def licence_mine_get(request: HttpRequest, licence_id: UUID):
 @router.get(
     "/{uuid:licence_id}/pdf",
     response=_ERRORS,
-    summary="下载证照 PDF（含电子印章与核验二维码）",
+    openapi_extra={"responses": PDF_RESPONSE},
+    summary="下载证照 PDF（含电子印章、核验码与核验二维码）",
 )
 @requires(SELF_SERVICE)
 def licence_mine_pdf(request: HttpRequest, licence_id: UUID):
@@ -280,7 +309,7 @@ def licence_mine_pdf(request: HttpRequest, licence_id: UUID):
 
 @router.get(
     "/{uuid:licence_id}/file",
-    response=_ERRORS,
+    response={200: LicenceFileOut, **_ERRORS},
     summary="下载离线核验文件（yiwang-licence/1：签名数据、SM3 摘要、SM2 签名、印章公钥）",
 )
 @requires(SELF_SERVICE)

@@ -6,11 +6,12 @@ department's licence is a 404; without the permission a 403; invalid input a 422
 (No `from __future__ import annotations` here: django-ninja reads the parameter annotations at import time.)
 """
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
+from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
 from yiwang.cases.schemas import ProblemOut
@@ -18,23 +19,18 @@ from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.permissions import LICENCE_ISSUE
 
 from .models import Licence, LicenceType
+from .schemas import LicenceEventOut
 from .selectors import issuable_type_get, licence_history, licence_issued_get, licences_issued
 from .services.core import holder_lookup, licence_issue, licence_set_status
 from .signing import licence_verify_signature
 
 router = Router(tags=["licences"])
+router.add_decorator(never_cache, mode="view")  # holders' names, ID numbers and face fields: never cached
 
 _ERRORS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
 
 
-class EventOut(Schema):
-    action: str
-    reason: str
-    actor_label: str
-    created_at: datetime
-
-
-class LicenceOut(Schema):
+class IssuerLicenceOut(Schema):
     id: UUID = Field(description="证照记录标识")
     identifier: str
     verify_token: str = Field(description="核验令牌（/licences/verify/<token>/）")
@@ -81,17 +77,17 @@ class LicenceOut(Schema):
         return obj.digest
 
 
-class LicenceDetailOut(LicenceOut):
+class IssuerLicenceDetailOut(IssuerLicenceOut):
     signature_ok: bool
-    history: list[EventOut]
+    history: list[LicenceEventOut]
 
 
-class LicencePage(Schema):
-    items: list[LicenceOut]
+class IssuerLicencePage(Schema):
+    items: list[IssuerLicenceOut]
     next_cursor: str | None = None
 
 
-class ListQuery(Schema):
+class IssuerListQuery(Schema):
     status: Licence.Status | None = None
     type_code: str | None = Field(None, max_length=40)
     cursor: str | None = None
@@ -117,7 +113,7 @@ def _detail(licence: Licence) -> Licence:
     return licence
 
 
-@router.post("/", response={201: LicenceDetailOut, **_ERRORS}, summary="签发一张电子证照")
+@router.post("/", response={201: IssuerLicenceDetailOut, **_ERRORS}, summary="签发一张电子证照")
 @requires(LICENCE_ISSUE)
 def issue(request: HttpRequest, payload: IssueIn):
     principal = principal_of(request)
@@ -136,16 +132,20 @@ def issue(request: HttpRequest, payload: IssueIn):
     return Status(201, _detail(licence_issued_get(principal, licence.public_id)))
 
 
-@router.get("/", response={200: LicencePage, **_ERRORS}, summary="本部门（含下级部门）签发的证照，最新的在前")
+@router.get(
+    "/", response={200: IssuerLicencePage, **_ERRORS}, summary="本部门（含下级部门）签发的证照，最新的在前"
+)
 @requires(LICENCE_ISSUE)
-def issued(request: HttpRequest, q: Query[ListQuery]):
+def issued(request: HttpRequest, q: Query[IssuerListQuery]):
     page = licences_issued(
         principal_of(request), status=q.status, type_code=q.type_code, cursor=q.cursor, limit=q.limit
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@router.get("/{uuid:licence_id}", response={200: LicenceDetailOut, **_ERRORS}, summary="一张证照、签章与记录")
+@router.get(
+    "/{uuid:licence_id}", response={200: IssuerLicenceDetailOut, **_ERRORS}, summary="一张证照、签章与记录"
+)
 @requires(LICENCE_ISSUE)
 def detail(request: HttpRequest, licence_id: UUID):
     return _detail(licence_issued_get(principal_of(request), licence_id))
@@ -153,7 +153,7 @@ def detail(request: HttpRequest, licence_id: UUID):
 
 @router.post(
     "/{uuid:licence_id}/status",
-    response={200: LicenceDetailOut, **_ERRORS},
+    response={200: IssuerLicenceDetailOut, **_ERRORS},
     summary="暂停（suspend）、恢复（resume）或注销（revoke）证照，须填写原因",
 )
 @requires(LICENCE_ISSUE)

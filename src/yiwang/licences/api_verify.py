@@ -1,9 +1,13 @@
 """Public verification API (/api/licences/verify, no login).
 
-`GET /?token=` (QR token or live 亮证 token) or `GET /?identifier=` → the outcome (valid / invalid / revoked /
-suspended / expired / superseded), issuer, type, identifier, dates and only the face fields the type marks public;
-404 when there is no such licence, 422 without a token or identifier. `GET /seals` publishes every seal's SM2
-public key for offline verification.
+`GET /?token=` (QR token or live 亮证 token), `GET /?identifier=&code=` (证照标识 with the 核验码 printed on the
+document) → the outcome (valid / invalid / revoked / suspended / expired / superseded), issuer, type, identifier,
+dates and the face fields the type marks public. `GET /?identifier=` alone reveals nothing personal: for a
+person's licence no face field at all (`face_withheld` true), for an organisation's its public face without
+personal identifiers (selectors.licence_verification). 404 when there is no such licence, 422 without a token or
+identifier, 429 over the `licence_verify` rate limit (per client) or after too many wrong codes for one licence.
+`GET /seals` publishes every seal's SM2 public key for offline verification. Answers are never cached
+(`Cache-Control: no-store`).
 
 (No `from __future__ import annotations` here: django-ninja reads the parameter annotations at import time.)
 """
@@ -14,11 +18,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema
+from ninja.decorators import decorate_view
 
 from yiwang.cases.schemas import ProblemOut
 from yiwang.core.apiutils import requires
 from yiwang.core.permissions import PUBLIC
+from yiwang.core.ratelimit import rate_limit
 
 from .selectors import seals_published, verify_identifier, verify_token
 
@@ -54,12 +61,19 @@ class VerificationOut(Schema):
     expires_on: date | None = None
     version: int
     status_reason: str = Field("", description="注销、暂停的原因")
-    face: list[FaceOut] = Field(description="证照类型标为公开的照面要素")
+    face: list[FaceOut] = Field(
+        description="证照类型标为公开的照面要素；仅凭证照标识核验时：自然人证照为空，法人证照不含个人证件号码与手机号"
+    )
+    face_withheld: bool = Field(
+        False, description="true：自然人证照仅凭证照标识核验，照面信息不予显示（需核验码或扫码核验）"
+    )
+    code_ok: bool | None = Field(None, description="提供了核验码时：是否正确；未提供为 null")
 
 
 class VerifyQuery(Schema):
     token: str | None = Field(None, max_length=64, description="核验二维码中的令牌或亮证令牌")
     identifier: str | None = Field(None, max_length=80, description="证照标识")
+    code: str | None = Field(None, max_length=20, description="证照上印的核验码（与证照标识一起使用）")
 
 
 class SealOut(Schema):
@@ -75,16 +89,18 @@ class SealOut(Schema):
 
 @router.get(
     "/",
-    response={200: VerificationOut, 404: ProblemOut, 422: ProblemOut},
+    response={200: VerificationOut, 404: ProblemOut, 422: ProblemOut, 429: ProblemOut},
     auth=None,
-    summary="核验电子证照（按二维码令牌或证照标识）",
+    summary="核验电子证照（按二维码令牌，或证照标识及核验码）",
 )
+@decorate_view(never_cache)
 @requires(PUBLIC)
 def verify(request: HttpRequest, q: Query[VerifyQuery]):
+    rate_limit(request, scope="licence_verify")
     if q.token:
         result = verify_token(q.token)
     elif q.identifier:
-        result = verify_identifier(q.identifier)
+        result = verify_identifier(q.identifier, q.code)
     else:
         raise ValidationError({"token": _("请提供核验令牌或证照标识。")})
     if not result.found:

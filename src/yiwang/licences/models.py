@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.fields import EncryptedTextField
 
+from .codes import verify_code_new
+
 
 class Seal(models.Model):
     """电子印章: an SM2 key pair held in the keystore (`seal_key_create(key_id)`), never leaving it; the public key
@@ -114,6 +116,12 @@ class Licence(models.Model):
     identifier = models.CharField(_("证照标识"), max_length=80, unique=True)
     verify_token = models.CharField(
         max_length=43, unique=True, editable=False, help_text=_("核验二维码中的随机令牌")
+    )
+    verify_code = EncryptedTextField(
+        _("核验码"),
+        default=verify_code_new,
+        editable=False,
+        help_text=_("印在证照上的 8 位随机核验码，SM4 加密；凭证照标识和核验码可公开核验照面信息"),
     )
     licence_type = models.ForeignKey(LicenceType, on_delete=models.PROTECT, related_name="licences")
     issuer = models.ForeignKey("core.Department", on_delete=models.PROTECT, related_name="issued_licences")
@@ -312,32 +320,71 @@ class LicenceDispute(models.Model):
 
 
 class LicenceImport(models.Model):
-    """A CSV batch of licences of one type: a dry run reports row errors; a real run issues every valid row."""
+    """A CSV batch of licences of one type, run as a background job (services.imports): the request stores the
+    file (SM4-encrypted) and queues it; the job checks every row (a dry run stops there and reports the row
+    errors) and, for a real run without errors, issues every row. Progress: `processed_rows` of `total_rows`."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        CHECKING = "checking", _("检查中")
+        ISSUING = "issuing", _("签发中")
         CHECKED = "checked", _("已预检")
         IMPORTED = "imported", _("已导入")
         FAILED = "failed", _("导入失败")
+        ERROR = "error", _("处理出错")
+
+    RUNNING = (Status.QUEUED, Status.CHECKING, Status.ISSUING)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     licence_type = models.ForeignKey(LicenceType, on_delete=models.PROTECT, related_name="imports")
     uploaded_by = models.ForeignKey(
         "core.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    uploaded_by_system = models.ForeignKey(
+        "core.RegisteredSystem",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("经接口上传的接入系统"),
+    )
     file_name = models.CharField(max_length=200)
     file_sm3 = models.CharField(max_length=64)
+    upload = models.FileField(
+        upload_to="licence_imports/",
+        blank=True,
+        help_text=_("待处理的文件（SM4 加密），任务结束后删除"),
+    )
     dry_run = models.BooleanField(default=True)
-    status = models.CharField(max_length=16, choices=Status.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0, help_text=_("已检查的数据行数（进度）"))
     ok_rows = models.PositiveIntegerField(default=0)
     error_rows = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, help_text=_("[{row, field, message}]，最多 500 条"))
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("证照批量导入")
         verbose_name_plural = _("证照批量导入")
         ordering = ["-id"]
+
+    @property
+    def running(self) -> bool:
+        return self.status in self.RUNNING
+
+    @property
+    def progress(self) -> int:
+        """Percent done (0–100)."""
+        if not self.running:
+            return 100
+        if self.status == self.Status.ISSUING:
+            return 99
+        if not self.total_rows:
+            return 0
+        return min(98, self.processed_rows * 100 // self.total_rows)
 
 
 class LicenceSequence(models.Model):

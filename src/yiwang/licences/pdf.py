@@ -1,5 +1,6 @@
-"""The printable PDF of a licence (reportlab): title, face fields in the type's layout order, holder, identifier,
-dates, the seal in red and a QR code pointing to the public verification page.
+"""The printable PDF of a licence (reportlab): title, face fields in the type's layout order, holder, identifier
+and 核验码 (codes.py: with the identifier it lets a verifier see the public face), dates, the seal in red and a
+QR code pointing to the public verification page.
 
 The seal is drawn by `licences.seal_image.draw_seal(canvas, seal, x, y, radius)` when that module provides it;
 otherwise by the simple fallback here (a red ring, a star and the department name on an arc).
@@ -20,6 +21,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas as pdfcanvas
+
+from .codes import verify_code_display
 
 FONT = "STSong-Light"
 SEAL_RED = colors.HexColor("#d0021b")
@@ -145,6 +148,16 @@ def licence_pdf(licence, verify_url: str, *, compress: bool = True) -> bytes:
     c.drawString(left, height - 54 * mm, label)
     c.setFont("Courier", 10)  # Latin font: the identifier stays plain text in the PDF (copyable, searchable)
     c.drawString(left + label_w, height - 54 * mm, licence.identifier)
+    code = verify_code_display(licence.verify_code)
+    if code:
+        label = _("核验码：")
+        c.setFont(font, 10)
+        label_w = pdfmetrics.stringWidth(label, font, 10)
+        code_w = pdfmetrics.stringWidth(code, "Courier", 10)
+        left = (width - label_w - code_w) / 2
+        c.drawString(left, height - 60 * mm, label)
+        c.setFont("Courier", 10)
+        c.drawString(left + label_w, height - 60 * mm, code)
 
     # holder, face fields, dates
     rows = [
@@ -179,6 +192,7 @@ def licence_pdf(licence, verify_url: str, *, compress: bool = True) -> bytes:
     c.setFont(font, 8)
     c.setFillColor(colors.HexColor("#555555"))
     c.drawString(25 * mm, 21 * mm, _("扫码核验真伪"))
+    c.drawString(65 * mm, 29 * mm, _("也可在核验页面输入证照标识和核验码核验。"))
     c.drawString(65 * mm, 25 * mm, _("本证照由电子印章签章（SM2），核验地址："))
     c.setFont("Helvetica", 7)
     c.drawString(65 * mm, 21 * mm, verify_url[:110])

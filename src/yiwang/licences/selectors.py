@@ -2,12 +2,22 @@
 
 Issuers (LICENCE_ISSUE, staff or registered systems) see the licences issued by their department and its
 sub-departments (the same tree `services.core.may_issue` lets them issue for); another department's licence is a
-404, never a 403. Verification is public: it finds a licence by its QR token (Licence.verify_token or a live
-亮证 LicenceShowToken) or by its identifier and reports the outcome and ONLY the face fields the type marks public.
+404, never a 403.
+
+Verification is public. What it reveals depends on what the asker holds (docs/security.md, "Public licence
+verification"):
+- the QR token (Licence.verify_token, printed on the document), a live 亮证 token, or the 证照标识 together with
+  the 核验码 printed on the document: the outcome, issuer, type, identifier, dates and the face fields the type
+  marks public;
+- the 证照标识 alone (predictable: anyone can compute valid identifiers): for a licence held by a person only the
+  outcome, type, issuer and dates — no face field, no status reason; for an organisation's licence also the
+  organisation's public face (the public face fields), except any field sourced from the person registry or whose
+  value carries a 身份证号 or mobile number.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -20,7 +30,10 @@ from yiwang.core.models import Department
 from yiwang.core.pagination import Page, keyset_page
 from yiwang.core.permissions import LICENCE_ISSUE
 from yiwang.core.principal import Principal
+from yiwang.core.ratelimit import rate_check, rate_hit
+from yiwang.core.validators import validate_id_number
 
+from .codes import verify_code_matches
 from .models import Licence, LicenceEvent, LicenceShowToken, LicenceType, Seal
 from .signing import licence_verify_signature
 
@@ -161,7 +174,8 @@ RESULT_LABELS = {
 
 @dataclass
 class Verification:
-    """What anyone may learn about a licence: the outcome, issuer, type, identifier, dates and public face."""
+    """What anyone may learn about a licence: the outcome, issuer, type, identifier, dates and — depending on the
+    proof the asker holds — the public face (see the module docstring)."""
 
     result: str
     result_label: str
@@ -177,6 +191,8 @@ class Verification:
     version: int = 0
     status_reason: str = ""
     face: list[dict] = field(default_factory=list)
+    face_withheld: bool = False
+    code_ok: bool | None = None
 
     @property
     def found(self) -> bool:
@@ -195,6 +211,8 @@ class Verification:
             "version": self.version,
             "status_reason": self.status_reason,
             "face": self.face,
+            "face_withheld": self.face_withheld,
+            "code_ok": self.code_ok,
         }
 
 
@@ -223,11 +241,61 @@ def public_face(licence: Licence) -> list[dict]:
     return out
 
 
-def licence_verification(licence: Licence | None, *, today: date | None = None) -> Verification:
+# 18-character runs (ID numbers: checked below with their checksum and birth date) and mainland mobile numbers,
+# however they are written (13912345678, 139-1234-5678, 139 1234 5678, 139.1234.5678, 139/1234/5678)
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d[\s./-]?\d{4}[\s./-]?\d{4}(?!\d)")
+
+
+def _carries_personal_identifier(value, organisation_code: str) -> bool:
+    text = str(value)
+    if _MOBILE.search(text):
+        return True
+    for match in _ID_LIKE.finditer(text):
+        candidate = match.group(0).upper()
+        if candidate == organisation_code:
+            continue  # the holder's own 统一社会信用代码
+        try:
+            validate_id_number(candidate)
+        except ValidationError:
+            continue
+        return True
+    return False
+
+
+def organisation_public_face(licence: Licence) -> list[dict]:
+    """An organisation's public face by identifier alone: the public face fields, except a field sourced from the
+    person registry or whose value carries a 身份证号 or mobile number (a legal representative's ID, a contact
+    phone) — even when the type marks it public."""
+    source_of = {
+        spec.get("name"): str(spec.get("source") or "") for spec in licence.licence_type.face_fields or []
+    }
+    uscc = (licence.holder_id or "").upper()
+    return [
+        item
+        for item in public_face(licence)
+        if not source_of.get(item["name"], "").startswith("registry:person.")
+        and not _carries_personal_identifier(item["value"], uscc)
+    ]
+
+
+def licence_verification(
+    licence: Licence | None, *, today: date | None = None, proven: bool = False, code_ok: bool | None = None
+) -> Verification:
+    """The verification of `licence`. `proven`: the asker holds the QR token, a live 亮证 token or the 核验码;
+    False (the default: the safe answer) for the 证照标识 alone — then nothing personal (module docstring)."""
     if licence is None:
         return Verification(result="not_found", result_label=RESULT_LABELS["not_found"])
     result = _outcome(licence, today or timezone.localdate())
-    public_reason = result in ("revoked", "suspended")
+    personal = licence.holder_person_id is not None
+    withheld = not proven and personal
+    public_reason = result in ("revoked", "suspended") and not withheld
+    if result == "invalid" or withheld:
+        face: list[dict] = []
+    elif proven:
+        face = public_face(licence)
+    else:
+        face = organisation_public_face(licence)
     return Verification(
         result=result,
         result_label=RESULT_LABELS[result],
@@ -242,16 +310,33 @@ def licence_verification(licence: Licence | None, *, today: date | None = None) 
         expires_on=licence.expires_on,
         version=licence.version,
         status_reason=licence.status_reason if public_reason else "",
-        face=public_face(licence) if result != "invalid" else [],
+        face=face,
+        face_withheld=withheld and result != "invalid",
+        code_ok=code_ok,
     )
 
 
 def verify_token(token: str) -> Verification:
-    return licence_verification(licence_by_token(token))
+    return licence_verification(licence_by_token(token), proven=True)
 
 
-def verify_identifier(identifier: str) -> Verification:
-    return licence_verification(licence_by_identifier(identifier))
+CODE_SCOPE = "licence_verify_code"
+
+
+def verify_identifier(identifier: str, code: str | None = None) -> Verification:
+    """By 证照标识, with or without the 核验码. Wrong codes are counted per licence (rate limit
+    `licence_verify_code`, on top of the per-client `licence_verify` the page and API apply): past the limit a
+    code is not checked at all for a while (RateLimited), so the 40-bit code cannot be guessed from many
+    addresses either."""
+    licence = licence_by_identifier(identifier)
+    code = (code or "").strip()
+    if licence is None or not code:
+        return licence_verification(licence, proven=False)
+    rate_check(scope=CODE_SCOPE, key=licence.identifier)
+    matches = verify_code_matches(licence.verify_code, code)
+    if not matches:
+        rate_hit(scope=CODE_SCOPE, key=licence.identifier)
+    return licence_verification(licence, proven=matches, code_ok=matches)
 
 
 def seals_published() -> list[Seal]:

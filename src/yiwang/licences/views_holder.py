@@ -21,6 +21,7 @@ from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import LICENCE_ISSUE, SELF_SERVICE
 
 from . import selectors_holder as sel
+from .codes import verify_code_display
 from .models import Licence, LicenceDispute
 from .pdf import licence_pdf, ordered_face
 from .services import disputes as dispute_services
@@ -124,6 +125,7 @@ def _detail_context(request, licence: Licence, **extra) -> dict:
         "disputes": sel.licence_disputes(licence),
         "grants_template": _grants_template(),
         "verify_url": verify_url(request, licence.verify_token),
+        "verify_code": verify_code_display(licence.verify_code),
         "dispute_fields": dispute_services.dispute_field_choices(licence),
         **extra,
     }

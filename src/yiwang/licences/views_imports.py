@@ -1,5 +1,8 @@
 """批量导入 pages (/licences/imports/): the upload form (type, CSV file, dry-run switch), the department's import
-history and one import's report (row errors). Views parse and render; rules live in services.imports."""
+history and one import's report (row errors). An upload is queued as a background job (services.imports) and the
+page goes straight to the report, which shows the job's progress and refreshes itself by HTMX polling (the
+report fragment, `licences/_import_report.html`) until the job ends. Views parse and render; rules live in
+services.imports."""
 
 from __future__ import annotations
 
@@ -15,11 +18,11 @@ from yiwang.core.pageutils import page_requires
 from yiwang.core.pagination import keyset_page
 from yiwang.core.permissions import LICENCE_ISSUE
 
-from .models import LicenceImport
 from .selectors_imports import import_get, import_type_get, import_types, imports_visible
-from .services.imports import BASE_COLUMNS, MAX_BYTES, licence_import
+from .services.imports import BASE_COLUMNS, MAX_BYTES, licence_import_submit
 
 PAGE_SIZE = 20
+POLL_SECONDS = 2
 
 
 @page_requires(LICENCE_ISSUE)
@@ -33,21 +36,13 @@ def imports(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             licence_type = import_type_get(principal, chosen)
-            record = licence_import(
+            record = licence_import_submit(
                 actor=principal, licence_type=licence_type, file=request.FILES.get("file"), dry_run=dry_run
             )
         except ValidationError as exc:
             errors = exc.messages
         else:
-            if record.status == LicenceImport.Status.IMPORTED:
-                messages.success(request, _("已签发 %(n)d 张电子证照。") % {"n": record.ok_rows})
-            elif record.status == LicenceImport.Status.CHECKED:
-                messages.success(request, _("预检通过：%(n)d 行均可导入。") % {"n": record.ok_rows})
-            else:
-                messages.error(
-                    request,
-                    _("有 %(n)d 行存在错误，未签发任何证照，请修改后重新上传。") % {"n": record.error_rows},
-                )
+            messages.info(request, _("文件已上传，正在后台处理，本页会显示进度。"))
             return redirect("licences:import_detail", import_id=record.public_id)
     page = keyset_page(
         imports_visible(principal), cursor=request.GET.get("cursor"), limit=PAGE_SIZE, descending=True
@@ -79,8 +74,10 @@ def imports(request: HttpRequest) -> HttpResponse:
 @page_requires(LICENCE_ISSUE)
 @require_GET
 def import_detail(request: HttpRequest, import_id) -> HttpResponse:
+    """The report; while the job runs, its progress (the HTMX poll asks for the fragment only)."""
     record = import_get(request.principal, import_id)
-    return render(request, "licences/import_detail.html", {"record": record})
+    template = "licences/_import_report.html" if request.htmx else "licences/import_detail.html"
+    return render(request, template, {"record": record, "poll_seconds": POLL_SECONDS})
 
 
 urlpatterns = [

@@ -54,7 +54,9 @@ def issue_form_class(licence_type: LicenceType) -> type[forms.Form]:
     )
     attrs: dict = {"holder_id": forms.CharField(label=holder_label, max_length=30)}
     for spec in licence_type.face_fields or []:
-        required = bool(spec.get("required"))
+        # A registry face field (the holder's identity) is filled from the holder's registry record.
+        from_registry = str(spec.get("source") or "").startswith("registry:")
+        required = bool(spec.get("required")) and not from_registry
         label = spec.get("label") or spec["name"]
         kind = spec.get("type", "string")
         if kind == "date":
@@ -67,6 +69,8 @@ def issue_form_class(licence_type: LicenceType) -> type[forms.Form]:
             field = forms.BooleanField(label=label, required=False)
         else:
             field = forms.CharField(label=label, required=required, max_length=500)
+        if from_registry:
+            field.help_text = gettext_lazy("可留空：按持证主体在基础库中的登记填写")
         attrs[f"face_{spec['name']}"] = field
     if licence_type.validity == LicenceType.Validity.UNTIL:
         attrs["expires_on"] = forms.DateField(

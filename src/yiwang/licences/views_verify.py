@@ -1,6 +1,8 @@
 """Public verification pages (no login): a licence by its QR token (/licences/verify/<token>/) or by its
-identifier (/licences/verify/?identifier=...), and the published seal keys for offline verification
-(/licences/seals/). Only the outcome, issuer, type, identifier, dates and the public face fields are shown."""
+identifier and 核验码 (/licences/verify/?identifier=...&code=...), and the published seal keys for offline
+verification (/licences/seals/). What is shown is decided in selectors.licence_verification (by identifier alone
+nothing personal). Verification answers are rate-limited per client (`licence_verify`) and never cached
+(urls.py)."""
 
 from __future__ import annotations
 
@@ -12,18 +14,19 @@ from django.views.decorators.http import require_GET
 
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import PUBLIC
+from yiwang.core.ratelimit import rate_limit
 
 from .seal_image import seal_svg
 from .selectors import seals_published, verify_identifier, verify_token
 
 
 def _render(
-    request: HttpRequest, verification, *, identifier: str = "", searched: bool = True
+    request: HttpRequest, verification, *, identifier: str = "", code: str = "", searched: bool = True
 ) -> HttpResponse:
     return render(
         request,
         "licences/verify.html",
-        {"v": verification, "identifier": identifier, "searched": searched},
+        {"v": verification, "identifier": identifier, "code": code, "searched": searched},
         status=404 if searched and not verification.found else 200,
     )
 
@@ -31,6 +34,7 @@ def _render(
 @page_requires(PUBLIC)
 @require_GET
 def verify(request: HttpRequest, token: str) -> HttpResponse:
+    rate_limit(request, scope="licence_verify")
     return _render(request, verify_token(token))
 
 
@@ -38,9 +42,11 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def verify_lookup(request: HttpRequest) -> HttpResponse:
     identifier = (request.GET.get("identifier") or "").strip()[:80]
+    code = (request.GET.get("code") or "").strip()[:20]
     if not identifier:
         return render(request, "licences/verify.html", {"v": None, "identifier": "", "searched": False})
-    return _render(request, verify_identifier(identifier), identifier=identifier)
+    rate_limit(request, scope="licence_verify")
+    return _render(request, verify_identifier(identifier, code), identifier=identifier, code=code)
 
 
 @page_requires(PUBLIC)

@@ -154,6 +154,41 @@ def face_clean(licence_type: LicenceType, face: Mapping) -> dict:
     return cleaned
 
 
+def face_registry_apply(
+    licence_type: LicenceType,
+    face: Mapping,
+    *,
+    person: Person | None,
+    organisation: Organisation | None,
+    refuse: bool = True,
+) -> tuple[dict, dict[str, str]]:
+    """Face fields declared "registry:<key>" (the holder's name, ID number, USCC, legal representative…) carry
+    the registry's value of the holder (`person` / `organisation`), never one supplied with the request: a
+    supplied value that differs (compared as catalog.formschema.registry_comparable) is refused as a
+    "face.<name>" error (`refuse=True`) or replaced (`refuse=False`); a missing one is filled. Where the registry
+    holds nothing the supplied value stays (the issuing department vouches for it). Returns (face, errors)."""
+    from yiwang.catalog.formschema import registry_comparable, registry_name, registry_read
+
+    out = dict(face or {})
+    errors: dict[str, str] = {}
+    for spec in licence_type.face_fields or []:
+        kind, _sep, key = str(spec.get("source") or "").partition(":")
+        if kind != "registry":
+            continue
+        expected = registry_read(key, person=person, organisation=organisation)
+        if expected is None:
+            continue
+        name = spec["name"]
+        given = out.get(name)
+        if given not in (None, "") and not (isinstance(given, str) and not given.strip()):
+            if registry_comparable(key, given) != registry_comparable(key, expected) and refuse:
+                errors[f"face.{name}"] = _(
+                    "照面要素“%(label)s”以%(registry)s的登记为准，提交的内容与登记信息不一致。"
+                ) % {"label": spec.get("label", name), "registry": registry_name(key)}
+        out[name] = expected
+    return out, errors
+
+
 def _holder(licence_type: LicenceType, person: Person | None, organisation: Organisation | None):
     if licence_type.holder_kind == LicenceType.HolderKind.PERSON:
         if person is None or organisation is not None:
@@ -180,8 +215,17 @@ def licence_build(
     identifier: str | None = None,
     store=None,
 ) -> Licence:
-    """An unsaved, signed Licence (cleaned inputs; shared by single issuing and batch imports)."""
+    """An unsaved, signed Licence (cleaned inputs; shared by single issuing and batch imports). The registry
+    face fields are the holder's registry values whatever `face` says (face_registry_apply), so nothing signed
+    names anyone but the holder the registry knows."""
     holder_name, holder_id = _holder(licence_type, holder_person, holder_organisation)
+    face, _errors = face_registry_apply(
+        licence_type,
+        face,
+        person=holder_person or getattr(case, "applicant_person", None),
+        organisation=holder_organisation,
+        refuse=False,
+    )
     issuer = seal.department
     identifier = identifier or identifier_for(licence_type, issuer, issued_on.year, serial)
     payload = licence_payload(
@@ -291,6 +335,18 @@ def licence_issue(
         raise PermissionDenied(_("只有签发部门可以签发该类证照。"))
     if not licence_type.is_active:
         raise ValidationError({"licence_type": _("该证照类型已停用。")})
+    # The registry face fields (the holder's identity) are the holder's registry record: filled when omitted;
+    # a different value from an issuer (staff or a registered system) is refused; the platform's own issuing
+    # (actor None: a concluded case, the demo) simply gets the registry's value.
+    face, registry_errors = face_registry_apply(
+        licence_type,
+        face,
+        person=holder_person or getattr(case, "applicant_person", None),
+        organisation=holder_organisation,
+        refuse=actor is not None,
+    )
+    if registry_errors:
+        raise ValidationError(registry_errors)
     cleaned = face_clean(licence_type, face)
     issued_on = issued_on or timezone.localdate()
     expires = expiry_for(licence_type, issued_on, expires_on)

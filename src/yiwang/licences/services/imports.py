@@ -1,5 +1,14 @@
 """Batch import of licences from CSV (批量导入): a dry run reports every row error; a real run issues every row.
 
+It runs as a background job: `licence_import_submit` (the page and the API) checks the file itself (size, type,
+UTF-8), stores it SM4-encrypted (it holds ID numbers) beside a QUEUED LicenceImport and queues
+`tasks.licence_import_task` once the transaction commits, so the request returns at once with the import's id
+and state. The job, `licence_import_run`, claims the import (QUEUED → CHECKING, a conditional update: several
+consumers run it once), checks the rows while publishing its progress (`processed_rows` of `total_rows`),
+issues (ISSUING) and ends CHECKED / IMPORTED / FAILED, or ERROR when it breaks; the stored file is deleted at the
+end. `licence_imports_stale_sweep` (periodic) ends imports whose consumer died and re-queues lost ones.
+`licence_import` does submit + run in the calling process (scripts, tests).
+
 File: UTF-8 CSV (with or without BOM), at most `MAX_BYTES`; columns `holder_id` (身份证号 or 统一社会信用代码),
 `holder_name`, `issued_on` (YYYY-MM-DD; empty = today), `expires_on` (only for types whose validity is "until a
 date"; ignored otherwise) and one column per face field of the type (named as the face field). Unknown columns
@@ -19,11 +28,14 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,7 +43,7 @@ from django.utils.translation import gettext as _
 from yiwang.core import crypto
 from yiwang.core.audit import audit_record
 from yiwang.core.keystore import keystore
-from yiwang.core.models import Organisation, Person
+from yiwang.core.models import Account, Organisation, Person, RegisteredSystem
 from yiwang.core.principal import Principal
 from yiwang.core.validators import normalise_id_number, normalise_uscc, validate_id_number, validate_uscc
 
@@ -44,6 +56,10 @@ CHUNK = 1000
 LOOKUP_CHUNK = 2000
 BASE_COLUMNS = ("holder_id", "holder_name", "issued_on", "expires_on")
 _BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
+PROGRESS_EVERY = 500  # rows between two progress updates
+STALE_AFTER = timedelta(hours=2)  # a job running this long has lost its consumer
+REQUEUE_AFTER = timedelta(minutes=30)  # a job queued this long has lost its queue entry
+log = logging.getLogger("yiwang.licences.imports")
 _TRUE = {"是", "true", "1", "yes", "y"}
 _FALSE = {"否", "false", "0", "no", "n"}
 
@@ -165,12 +181,21 @@ def _header_check(licence_type: LicenceType, header: list[str], report: _Report)
     return [f for f in declared if f["name"] in seen]
 
 
-def _rows_parse(licence_type, reader, columns: list[dict], today: date, report: _Report) -> list[_Row]:
+def _rows_parse(
+    licence_type,
+    reader,
+    columns: list[dict],
+    today: date,
+    report: _Report,
+    progress: Callable[[int], None] | None = None,
+) -> list[_Row]:
     person_kind = licence_type.holder_kind == LicenceType.HolderKind.PERSON
     first_seen: dict[str, int] = {}
     rows: list[_Row] = []
     declared = {f["name"]: f for f in licence_type.face_fields or []}
     for number, record in enumerate(reader, start=2):
+        if progress is not None and number % PROGRESS_EVERY == 0:
+            progress(number - 1)
         if None in record:  # more cells than header columns
             report.add(number, "", _("该行的列数多于表头。"))
             continue
@@ -319,14 +344,141 @@ def _seals_attach(licence_type, rows: list[_Row], report: _Report) -> dict:
 
 
 # --- the use case ------------------------------------------------------------------------------------------
-def licence_import(*, actor: Principal, licence_type: LicenceType, file, dry_run: bool) -> LicenceImport:
-    """预检 (dry_run) or 导入 a CSV batch of licences of one type; returns the saved LicenceImport report."""
+def licence_import_submit(
+    *, actor: Principal, licence_type: LicenceType, file, dry_run: bool, enqueue: bool = True
+) -> LicenceImport:
+    """预检 (dry_run) or 导入 a CSV batch of licences of one type: checks the file, stores it encrypted and queues
+    the job (after commit). Returns the QUEUED LicenceImport; file refusals are 422 field errors on "file"."""
     if actor is None or not may_issue(actor, licence_type):
         raise PermissionDenied(_("只有签发部门可以批量导入该类证照。"))
     if not licence_type.is_active:
         raise ValidationError({"licence_type": _("该证照类型已停用。")})
     name, content = _read(file)
     text = _decode(content)
+    sealed = keystore().field_encrypt(text).encode("ascii")
+    with transaction.atomic():
+        record = LicenceImport.objects.create(
+            licence_type=licence_type,
+            uploaded_by=actor.account,
+            uploaded_by_system=actor.system,
+            file_name=name,
+            file_sm3=crypto.sm3_hex(content),
+            dry_run=dry_run,
+            status=LicenceImport.Status.QUEUED,
+            total_rows=_row_estimate(text),
+        )
+        record.upload.save(f"{record.public_id}.sm4", ContentFile(sealed), save=False)
+        LicenceImport.objects.filter(pk=record.pk).update(upload=record.upload.name)
+        audit_record(
+            actor=actor,
+            action="licence_import.submit",
+            object_type="licence_import",
+            object_id=str(record.public_id),
+            after={"type": licence_type.code, "file": name, "file_sm3": record.file_sm3, "dry_run": dry_run},
+        )
+        if enqueue:
+            pk = record.pk
+            transaction.on_commit(lambda: _enqueue(pk))
+    return record
+
+
+def _enqueue(import_id: int) -> None:
+    from ..tasks import licence_import_task
+
+    licence_import_task(import_id)
+
+
+def _row_estimate(text: str) -> int:
+    """Data lines of the file (a first total for the progress bar; the job counts the real rows)."""
+    return max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
+
+
+def licence_import(*, actor: Principal, licence_type: LicenceType, file, dry_run: bool) -> LicenceImport:
+    """Submit and run in this process (scripts, tests); the page and the API queue the job instead."""
+    record = licence_import_submit(
+        actor=actor, licence_type=licence_type, file=file, dry_run=dry_run, enqueue=False
+    )
+    return licence_import_run(import_id=record.pk) or record
+
+
+def _actor_of(record: LicenceImport) -> Principal | None:
+    """Who submitted the import, with their permissions now (a lost role stops the job)."""
+    if record.uploaded_by_system_id is not None:
+        system = RegisteredSystem.objects.select_related("department").filter(
+            pk=record.uploaded_by_system_id, is_active=True
+        )
+        system = system.first()
+        return Principal.for_system(system, system.scopes) if system is not None else None
+    if record.uploaded_by_id is None:
+        return None
+    account = (
+        Account.objects.select_related("staff__department")
+        .prefetch_related("staff__roles")
+        .filter(pk=record.uploaded_by_id, is_active=True)
+        .first()
+    )
+    return Principal.for_account(account) if account is not None else None
+
+
+def _load(record: LicenceImport) -> str:
+    with record.upload.open("rb") as handle:
+        sealed = handle.read().decode("ascii")
+    return keystore().field_decrypt(sealed)
+
+
+def _discard_upload(record: LicenceImport) -> None:
+    name = record.upload.name
+    if not name:
+        return
+    try:
+        record.upload.storage.delete(name)
+    except OSError:  # pragma: no cover - a storage hiccup must not hide the import's outcome
+        log.warning("import file not deleted", extra={"import": str(record.public_id)})
+    LicenceImport.objects.filter(pk=record.pk).update(upload="")
+    record.upload.name = ""
+
+
+def _finish(record: LicenceImport, status: str, message: str) -> None:
+    """Ends an import that could not run (no file, permission lost, a crash), with one report line."""
+    record.status = status
+    record.errors = [{"row": 0, "field": "", "message": str(message)}]
+    record.finished_at = timezone.now()
+    LicenceImport.objects.filter(pk=record.pk).update(
+        status=record.status, errors=record.errors, finished_at=record.finished_at
+    )
+
+
+def licence_import_run(*, import_id: int) -> LicenceImport | None:
+    """The job: runs one queued import to its end. None when it is not queued (another consumer has it)."""
+    now = timezone.now()
+    claimed = LicenceImport.objects.filter(pk=import_id, status=LicenceImport.Status.QUEUED).update(
+        status=LicenceImport.Status.CHECKING, started_at=now, processed_rows=0
+    )
+    if not claimed:
+        return None
+    record = LicenceImport.objects.select_related("licence_type__department").get(pk=import_id)
+    try:
+        actor = _actor_of(record)
+        if actor is None or not may_issue(actor, record.licence_type) or not record.licence_type.is_active:
+            _finish(record, LicenceImport.Status.FAILED, _("上传人已无权签发该类证照，或该证照类型已停用。"))
+            return record
+        try:
+            text = _load(record)
+        except (OSError, ValueError) as exc:
+            log.warning("import file unreadable", extra={"import": str(record.public_id), "error": str(exc)})
+            _finish(record, LicenceImport.Status.ERROR, _("导入文件已丢失或无法读取，请重新上传。"))
+            return record
+        _run(actor, record, text)
+    except Exception:
+        log.exception("licence import failed", extra={"import": str(record.public_id)})
+        _finish(record, LicenceImport.Status.ERROR, _("导入任务出错，未签发任何证照，请稍后重新上传。"))
+    finally:
+        _discard_upload(record)
+    return record
+
+
+def _run(actor: Principal, record: LicenceImport, text: str) -> None:
+    licence_type = record.licence_type
     report = _Report()
     today = timezone.localdate()
     reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -335,14 +487,19 @@ def licence_import(*, actor: Principal, licence_type: LicenceType, file, dry_run
     columns = _header_check(licence_type, header, report)
     rows: list[_Row] = []
     seals: dict = {}
+
+    def progress(done: int) -> None:
+        LicenceImport.objects.filter(pk=record.pk).update(processed_rows=done)
+
     if not report.errors:
-        rows = _rows_parse(licence_type, reader, columns, today, report)
+        rows = _rows_parse(licence_type, reader, columns, today, report, progress)
         _holders_attach(licence_type, rows, report)
         seals = _seals_attach(licence_type, rows, report)
         if not rows and not report.errors:
             report.add(2, "", _("文件中没有数据行。"))
     valid = [r for r in rows if r.number not in report.bad_rows]
     failed = bool(report.bad_rows)
+    dry_run = record.dry_run
     status = (
         LicenceImport.Status.CHECKED
         if dry_run and not failed
@@ -350,18 +507,28 @@ def licence_import(*, actor: Principal, licence_type: LicenceType, file, dry_run
         if failed
         else LicenceImport.Status.IMPORTED
     )
+    record.total_rows = record.processed_rows = len(rows)
+    record.ok_rows = len(valid)
+    record.error_rows = len({n for n in report.bad_rows if n > 1})
+    record.errors = sorted(report.errors, key=lambda e: (e["row"], e["field"]))
+    if status == LicenceImport.Status.IMPORTED:
+        record.status = LicenceImport.Status.ISSUING
+        LicenceImport.objects.filter(pk=record.pk).update(
+            status=record.status, total_rows=record.total_rows, processed_rows=record.processed_rows
+        )
     with transaction.atomic():
-        record = LicenceImport.objects.create(
-            licence_type=licence_type,
-            uploaded_by=actor.account,
-            file_name=name,
-            file_sm3=crypto.sm3_hex(content),
-            dry_run=dry_run,
-            status=status,
-            total_rows=len(rows),
-            ok_rows=len(valid),
-            error_rows=len({n for n in report.bad_rows if n > 1}),
-            errors=sorted(report.errors, key=lambda e: (e["row"], e["field"])),
+        record.status = status
+        record.finished_at = timezone.now()
+        record.save(
+            update_fields=[
+                "status",
+                "total_rows",
+                "processed_rows",
+                "ok_rows",
+                "error_rows",
+                "errors",
+                "finished_at",
+            ]
         )
         audit_record(
             actor=actor,
@@ -370,7 +537,7 @@ def licence_import(*, actor: Principal, licence_type: LicenceType, file, dry_run
             object_id=str(record.public_id),
             after={
                 "type": licence_type.code,
-                "file": name,
+                "file": record.file_name,
                 "file_sm3": record.file_sm3,
                 "status": status,
                 "total": record.total_rows,
@@ -380,7 +547,35 @@ def licence_import(*, actor: Principal, licence_type: LicenceType, file, dry_run
         )
         if status == LicenceImport.Status.IMPORTED:
             _issue(actor, licence_type, record, valid, seals)
-    return record
+
+
+def licence_imports_stale_sweep(*, now=None) -> dict:
+    """Imports whose consumer died (running longer than STALE_AFTER) end as ERROR, their file deleted; imports
+    queued longer than REQUEUE_AFTER are queued again (the claim in licence_import_run makes a duplicate
+    harmless). Returns the counts."""
+    now = now or timezone.now()
+    stale = list(
+        LicenceImport.objects.filter(
+            status__in=(LicenceImport.Status.CHECKING, LicenceImport.Status.ISSUING),
+            started_at__lt=now - STALE_AFTER,
+        )
+    )
+    for record in stale:
+        ended = LicenceImport.objects.filter(pk=record.pk, status=record.status).update(
+            status=LicenceImport.Status.ERROR,
+            errors=[{"row": 0, "field": "", "message": str(_("导入任务中断，未签发任何证照，请重新上传。"))}],
+            finished_at=now,
+        )
+        if ended:
+            _discard_upload(record)
+    lost = list(
+        LicenceImport.objects.filter(
+            status=LicenceImport.Status.QUEUED, created_at__lt=now - REQUEUE_AFTER
+        ).values_list("pk", flat=True)
+    )
+    for pk in lost:
+        _enqueue(pk)
+    return {"ended": len(stale), "requeued": len(lost)}
 
 
 def _issue(

@@ -2,8 +2,13 @@
 免申即享) and its item produces an active, non-reference licence type, the licence is issued for the applicant
 with face values taken from each face field's `source`:
 
-- "form:<field>"      the case's form data
+- "form:<field>"      the case's form data — except a field the item's form sources from a registry (prefill):
+                      that face value is the registry's value of the applicant, like "registry:<key>"
 - "registry:<key>"    a base-registry value (catalog.formschema PREFILL_SOURCES) of the applicant
+
+So an identity on a licence (holder name, ID number, USCC, legal representative…) never comes from what a form
+holds, even for a case filed with someone else's data; licence_issue/licence_build check the same again
+against the holder's records.
 - "case:number", "case:concluded_on", "item:name", "const:<text>"
 
 A value that cannot be found for a required field does not fail the case: the failure is audited
@@ -20,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.cases.models import Case
 from yiwang.cases.services.common import case_listener
+from yiwang.catalog.formschema import form_fields, registry_read
 from yiwang.core.audit import audit_record
 from yiwang.core.notify import notify
 
@@ -30,29 +36,22 @@ ISSUE_EVENTS = ("transition", "instant", "proactive_grant")
 
 
 def _registry_value(key: str, case: Case):
-    from yiwang.catalog.formschema import PREFILL_SOURCES
-
-    source = PREFILL_SOURCES.get(key)
-    if source is None:
-        return None
-    person, organisation = case.applicant_person, case.applicant_organisation
-    if organisation is not None and key == "organisation.legal_representative":
-        from yiwang.core.models import Representation
-
-        rep = (
-            Representation.objects.filter(
-                organisation=organisation, kind=Representation.Kind.LEGAL_REPRESENTATIVE
-            )
-            .select_related("person")
-            .first()
-        )
-        organisation._prefill_legal_representative = rep.person.name if rep else None
-    return source.read(person, organisation)
+    return registry_read(key, person=case.applicant_person, organisation=case.applicant_organisation)
 
 
-def face_value(source: str, case: Case):
-    """One face value from its declared source (None when the source has nothing)."""
+def registry_fields(case: Case) -> dict[str, str]:
+    """{form field: registry key} of the case's item: the fields its form sources from a registry (prefill)."""
+    return {spec.name: spec.prefill for spec in form_fields(case.item) if spec.prefill}
+
+
+def face_value(source: str, case: Case, *, from_registry: dict[str, str] | None = None):
+    """One face value from its declared source (None when the source has nothing). A "form:<field>" source
+    whose field the item sources from a registry (`from_registry`, default: the item's) reads the registry."""
     kind, _sep, arg = (source or "").partition(":")
+    if kind == "form":
+        from_registry = registry_fields(case) if from_registry is None else from_registry
+        if arg in from_registry:
+            kind, arg = "registry", from_registry[arg]
     if kind == "form":
         value = (case.form_data or {}).get(arg)
     elif kind == "registry":
@@ -76,8 +75,9 @@ def face_from_case(licence_type: LicenceType, case: Case) -> tuple[dict, list[st
     """(face values, labels of required fields without a value)."""
     face: dict = {}
     missing: list[str] = []
+    from_registry = registry_fields(case)
     for spec in licence_type.face_fields or []:
-        value = face_value(spec.get("source", ""), case)
+        value = face_value(spec.get("source", ""), case, from_registry=from_registry)
         if value is None:
             if spec.get("required"):
                 missing.append(str(spec.get("label") or spec.get("name")))
