@@ -37,7 +37,7 @@ def test_a_bad_rating_is_rectified_end_to_end(page, live_server, demo):
             applicant_account__username="citizen",
             item__code="SCJ-QR-005",
             state=Case.State.APPROVED,
-            review__isnull=True,
+            reviews__isnull=True,
         )
         .order_by("-id")
         .first()

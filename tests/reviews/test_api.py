@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
 
 from yiwang.cases.models import Rectification, Review
 from yiwang.cases.services import reviews as svc
+from yiwang.cases.services import reviews_window as window_svc
 from yiwang.core.apiutils import PROBLEM_CONTENT_TYPE
+from yiwang.core.models import Notification
 
 from .conftest import BAD_SCORES, SCORES, P, bundle_case, concluded
 
@@ -86,7 +89,10 @@ def test_errors(client, rw):
     problem(post(client, f"{BASE}/", body), 404)  # another applicant's case is not disclosed
     problem(client.get(f"{BASE}/rectifications"), 403)
     problem(client.get(f"{BASE}/report"), 403)
-    problem(post(client, f"{BASE}/window", {"case_number": case.number, "overall": 4, "scores": SCORES}), 403)
+    window_body = {"case_id": str(case.public_id), "code": "123456", "overall": 4, "scores": SCORES}
+    problem(post(client, f"{BASE}/window", window_body), 403)
+    problem(post(client, f"{BASE}/window/code", {"case_id": str(case.public_id)}), 403)
+    problem(client.get(f"{BASE}/window/subject", {"number": case.number}), 403)
     as_user(client, rw.citizen)
     bad = problem(post(client, f"{BASE}/", {**body, "scores": {**SCORES, "guide": 7}}), 422)
     assert bad["errors"][0]["field"] == "scores.guide"
@@ -98,14 +104,30 @@ def test_errors(client, rw):
 
 
 def test_window_rating(client, rw):
+    """The two steps over the API; who may and the code's rules: test_window_entitlement.py."""
     case = concluded(rw)
     as_user(client, rw.clerk)
-    response = post(client, f"{BASE}/window", {"case_number": case.number, "overall": 5, "scores": SCORES})
+    found = client.get(f"{BASE}/window/subject", {"number": case.number})
+    assert found.status_code == 200, found.content
+    assert found.json()["id"] == str(case.public_id) and found.json()["rateable"] is True
+    assert found.json()["kind"] == "case" and found.json()["code_expires_at"] is None
+    sent = post(client, f"{BASE}/window/code", {"case_id": found.json()["id"]})
+    assert sent.status_code == 201, sent.content
+    assert sent.json()["tries"] == window_svc.WINDOW_CODE_TRIES and "138" in sent.json()["sent_to"]
+    assert client.get(f"{BASE}/window/subject", {"number": case.number}).json()["code_expires_at"]
+    again = problem(post(client, f"{BASE}/window/code", {"case_id": found.json()["id"]}), 429)
+    assert again["status"] == 429
+    code = re.search(r"\b(\d{6})\b", Notification.objects.filter(recipient=rw.citizen).latest("id").body)[1]
+    body = {"case_id": str(case.public_id), "code": code, "overall": 5, "scores": SCORES}
+    response = post(client, f"{BASE}/window", body)
     assert response.status_code == 201, response.content
     assert response.json()["assisted"] is True and response.json()["channel"] == "window"
-    problem(post(client, f"{BASE}/window", {"case_number": "NOPE", "overall": 5, "scores": SCORES}), 404)
+    problem(client.get(f"{BASE}/window/subject", {"number": "NOPE"}), 404)
+    problem(post(client, f"{BASE}/window/code", {"case_id": str(uuid.uuid4())}), 404)
+    problem(post(client, f"{BASE}/window/code", {}), 422)
     as_user(client, rw.far_clerk)
-    problem(post(client, f"{BASE}/window", {"case_number": case.number, "overall": 5, "scores": SCORES}), 404)
+    problem(client.get(f"{BASE}/window/subject", {"number": case.number}), 404)
+    problem(post(client, f"{BASE}/window", body), 404)
 
 
 def test_rectification_steps_over_the_api(client, rw, django_assert_max_num_queries):

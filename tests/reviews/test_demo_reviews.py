@@ -53,7 +53,7 @@ def test_history_is_meaningful(loaded, db):
     assert statuses >= {"open", "replied", "confirmed", "rejected", "closed"}
     assert created == cases.count() + reviews.count() + Rectification.objects.count()
     unrated = Case.objects.filter(
-        applicant_account__username="citizen", item__code="SCJ-QR-005", state="approved", review__isnull=True
+        applicant_account__username="citizen", item__code="SCJ-QR-005", state="approved", reviews__isnull=True
     )
     assert unrated.exists()
 

@@ -3,11 +3,14 @@ the window rating, the report with its charts and the supervisor's counts; staff
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from yiwang.cases.models import Rectification, Review
 from yiwang.cases.services import reviews as svc
+from yiwang.core.models import Notification
 
 from .conftest import BAD_SCORES, SCORES, P, concluded
 
@@ -107,13 +110,27 @@ def test_rectification_pages_end_to_end(client, rw, django_assert_max_num_querie
 
 
 def test_window_rating_page(client, rw):
+    """The page's steps; who may and the code's rules: test_window_entitlement.py."""
     case = concluded(rw)
     login(client, rw.clerk)
     url = reverse("cases:review_window")
     found = client.get(url, {"number": case.number}).content.decode()
-    assert 'data-testid="window-review-form"' in found and case.item.name in found
+    assert 'data-testid="window-code-form"' in found and case.item.name in found
     assert client.get(url, {"number": "NOPE"}).status_code == 404
-    response = client.post(url, {"number": case.number, **form(overall=5)})
+    sent = client.post(url, {"step": "send", "subject": str(case.public_id)})
+    assert sent.status_code == 302
+    page = client.get(sent.url).content.decode()
+    assert 'data-testid="window-review-form"' in page and "验证码已发送至申请人" in page
+    resend = client.post(url, {"step": "send", "subject": str(case.public_id)})
+    assert resend.status_code == 429 and resend["Retry-After"] and "请求过于频繁" in resend.content.decode()
+    code = re.search(r"\b(\d{6})\b", Notification.objects.filter(recipient=rw.citizen).latest("id").body)[1]
+    invalid = client.post(
+        url, {"step": "rate", "subject": str(case.public_id), "code": code, **form(), "score_guide": ""}
+    )
+    assert invalid.status_code == 422 and "请为“办事指南清晰”选择 1—5 分。" in invalid.content.decode()
+    response = client.post(
+        url, {"step": "rate", "subject": str(case.public_id), "code": code, **form(overall=5)}
+    )
     assert response.status_code == 302
     review = Review.objects.get()
     assert review.channel == "window" and review.assisted_by == rw.clerk

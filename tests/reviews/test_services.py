@@ -9,10 +9,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from yiwang.cases.models import Case, Rectification, Review
+from yiwang.cases.models import BundleCase, Case, Rectification, Review
 from yiwang.cases.services import reviews as svc
+from yiwang.cases.services import reviews_window as window_svc
 from yiwang.cases.tasks_reviews import rectifications_overdue_sweep
-from yiwang.core.models import AuditEntry, Notification
+from yiwang.core.models import AuditEntry, Notification, OutboxMessage
 
 from .conftest import BAD_SCORES, SCORES, P, bundle_case, concluded
 
@@ -67,7 +68,7 @@ def test_a_racing_second_rating_gets_a_message_not_a_500(rw, monkeypatch):
     """The check after the lock is bypassed, as if two requests had both passed it: the OneToOne decides."""
     case = concluded(rw)
     rate(rw, case)
-    monkeypatch.setattr(svc, "_check_case_rateable", lambda case: None)
+    monkeypatch.setattr(svc, "_check_case_rateable", lambda case, **kw: None)
     with pytest.raises(ValidationError) as exc:
         rate(rw, case, overall=2, scores=BAD_SCORES)
     assert exc.value.message_dict["case"] == ["该事项已评价过，每件只能评价一次。"]
@@ -137,15 +138,30 @@ def test_a_bundle_is_rated_once_for_its_lead_department_and_its_sub_case_not_alo
 
 
 # --- the window ----------------------------------------------------------------------------------------------------
-def window(rw, number, who=None, overall=4, scores=None):
-    return svc.review_submit_at_window(
-        actor=P(who or rw.clerk), case_number=number, overall=overall, scores=scores or SCORES, comment="窗口"
+def window(rw, subject, who=None, overall=4, scores=None):
+    """A rating at the window: the clerk has the code sent, the applicant reads it out, the clerk records it.
+    (tests/reviews/test_window_entitlement.py covers who may and the code itself.)"""
+    clerk = P(who or rw.clerk)
+    kw = {"bundle_case": subject} if isinstance(subject, BundleCase) else {"case": subject}
+    sent = window_svc.review_window_code_send(actor=clerk, **kw)
+    return window_svc.review_submit_at_window(
+        actor=clerk, code=_code(sent), overall=overall, scores=scores or SCORES, comment="窗口", **kw
     )
+
+
+def _code(sent) -> str:
+    import re
+
+    note = Notification.objects.filter(object_id=str(sent.public_id)).first()
+    body = (
+        note.body if note is not None else OutboxMessage.objects.filter(body__contains="验证码").last().body
+    )
+    return re.search(r"\b(\d{6})\b", body).group(1)
 
 
 def test_window_rating_is_marked_as_assisted(rw):
     case = concluded(rw)
-    review = window(rw, case.number)
+    review = window(rw, case)
     assert review.channel == Review.Channel.WINDOW and review.assisted_by == rw.clerk
     assert review.account == rw.citizen  # the applicant still sees it (and answers a rectification)
     assert review.staff == rw.head
@@ -155,32 +171,27 @@ def test_window_rating_is_marked_as_assisted(rw):
         and entry.after["assisted_by"] == rw.clerk.employee_no
     )
     with pytest.raises(ValidationError):
-        window(rw, case.number, who=rw.clerk2)  # once, whoever records it
-    with pytest.raises(ValidationError):
-        rate(rw, case)
+        window(rw, case, who=rw.clerk2)  # once at the window, whoever records it
 
 
-def test_window_rating_of_a_bundle_by_its_number(rw):
+def test_window_rating_of_a_bundle(rw):
     bc = bundle_case(rw)
-    review = window(rw, bc.number)
+    review = window(rw, bc)
     assert review.bundle_case == bc and review.channel == Review.Channel.WINDOW
 
 
 def test_window_rating_refusals(rw):
     case = concluded(rw)
     with pytest.raises(Http404):
-        window(rw, case.number, who=rw.far_clerk)  # another district's case is not found
-    with pytest.raises(Http404):
-        window(rw, "NO-SUCH-NUMBER")
+        window(rw, case, who=rw.far_clerk)  # another district's case is not found
     with pytest.raises(PermissionDenied):
-        window(rw, case.number, who=rw.approver)  # not a window clerk
-    with pytest.raises(ValidationError) as exc:
-        window(rw, "")
-    assert "case_number" in exc.value.message_dict
+        window(rw, case, who=rw.approver)  # not a window clerk
     with pytest.raises(ValidationError):
-        window(rw, concluded(rw, "in_review").number)
+        window(rw, concluded(rw, "in_review"))
     with pytest.raises(ValidationError):
-        window(rw, bundle_case(rw).sub_case.number)
+        window(rw, bundle_case(rw).sub_case)
+    with pytest.raises(ValidationError):  # neither subject
+        window_svc.review_submit_at_window(actor=P(rw.clerk), code="123456", overall=4, scores=SCORES)
     assert not Review.objects.exists()
 
 
@@ -287,7 +298,7 @@ def test_close_without_confirmation_needs_a_note(rw):
 def test_a_window_rating_without_an_online_account_is_closed_with_a_note(rw):
     case = concluded(rw)
     Case.objects.filter(pk=case.pk).update(applicant_account=None)  # a walk-in applicant
-    review = window(rw, case.number, overall=1, scores=BAD_SCORES)
+    review = window(rw, case, overall=1, scores=BAD_SCORES)
     assert review.account is None
     rect = svc.rectification_reply(actor=P(rw.head), rectification=review.rectification, reply="已整改")
     with pytest.raises(PermissionDenied):

@@ -1,5 +1,6 @@
-"""Admin of 好差评: ratings and rectifications, read-only. Both change only through cases.services.reviews
-(locks, audit, notifications), so the back office can filter and look but not add, edit or delete."""
+"""Admin of 好差评: ratings, rectifications and the window confirmation codes, read-only. All change only through
+cases.services.reviews (locks, audit, notifications), so the back office can filter and look but not add, edit or
+delete. A code's hash is never shown."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from yiwang.core.admin.mixins import ReadOnlyAdminMixin
 
-from .models import Rectification, Review
+from .models import Rectification, Review, WindowReviewCode
 
 
 class RectificationInline(ReadOnlyAdminMixin, admin.StackedInline):
@@ -51,8 +52,9 @@ class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "staff",
         "overall",
         "channel",
+        "superseded_at",
     )
-    list_filter = ("overall", "channel", "department")
+    list_filter = ("overall", "channel", ("superseded_at", admin.EmptyFieldListFilter), "department")
     search_fields = ("=case__number", "=bundle_case__number", "=item_code")
     search_help_text = gettext_lazy("按办件编号、一件事编号或事项编码精确查找")
     list_select_related = ("case", "bundle_case", "department", "staff")
@@ -66,6 +68,7 @@ class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ("department", "staff"),
         ("item_code", "item_name"),
         ("account", "channel", "assisted_by"),
+        ("window_code", "supersedes", "superseded_at"),
         ("overall", "scores"),
         "comment",
     )
@@ -91,5 +94,34 @@ class RectificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ("applicant_note", "responded_at"),
         ("close_note", "closed_by", "closed_at"),
         "created_at",
+    )
+    readonly_fields = tuple(name for row in fields for name in (row if isinstance(row, tuple) else (row,)))
+
+
+@admin.register(WindowReviewCode)
+class WindowReviewCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    actions = None
+    show_full_result_count = False
+    list_display = (
+        "created_at",
+        "case",
+        "bundle_case",
+        "clerk",
+        "sent_to",
+        "status",
+        "attempts",
+        "expires_at",
+    )
+    list_filter = ("status",)
+    search_fields = ("=case__number", "=bundle_case__number", "=clerk__employee_no")
+    search_help_text = gettext_lazy("按办件编号、一件事编号或工号精确查找")
+    list_select_related = ("case", "bundle_case", "clerk")
+    ordering = ("-id",)
+    list_per_page = 50
+    fields = (
+        ("public_id", "created_at"),
+        ("case", "bundle_case"),
+        ("clerk", "sent_to"),
+        ("status", "attempts", "expires_at", "used_at"),
     )
     readonly_fields = tuple(name for row in fields for name in (row if isinstance(row, tuple) else (row,)))

@@ -1,7 +1,8 @@
 """API: 好差评 (service ratings) and 差评整改 (rectification), mounted at /api/reviews.
 
-Applicants rate their own concluded case or 一件事 once and answer the department's reply; window clerks record a
-rating given at the window; department heads reply to the rectifications of their department; supervisors
+Applicants rate their own concluded case or 一件事 once and answer the department's reply (their own rating
+supersedes a window rating); window clerks record a rating given at the window — for a case their hall handled,
+addressed by its public id, with the one-time code the applicant received (two steps: /window/code, /window); department heads reply to the rectifications of their department; supervisors
 close them and read the reports. Rules are cases.services.reviews, scoping cases.selectors_reviews.
 Errors are problem+json: 401 without credentials, 403 without the permission or for another department's
 rectification, 404 for an invisible case, 422 with field errors for bad input or a step the state forbids.
@@ -27,6 +28,7 @@ from . import selectors_reviews as review_selectors
 from .models import BundleCase, Rectification, Review
 from .schemas import ProblemOut
 from .services import reviews as review_services
+from .services import reviews_window as window_services
 
 router = Router(tags=["reviews"])
 
@@ -45,11 +47,53 @@ class ReviewIn(Schema):
     comment: str = Field("", description="评价内容（选填，最多 500 字）")
 
 
-class WindowReviewIn(Schema):
-    case_number: str = Field(max_length=40, description="办件编号或一件事编号")
-    overall: int
-    scores: dict[str, int]
-    comment: str = ""
+class WindowSubjectIn(Schema):
+    case_id: UUID | None = Field(None, description="办件标识（与 bundle_case_id 二选一）")
+    bundle_case_id: UUID | None = Field(None, description="一件事办件标识（与 case_id 二选一）")
+
+
+class WindowCodeOut(Schema):
+    expires_at: datetime = Field(description="验证码有效期至")
+    sent_to: str = Field(description="发送方式（脱敏），验证码本身不返回")
+    tries: int = Field(description="可输错次数")
+
+
+class WindowReviewIn(WindowSubjectIn):
+    code: str = Field(max_length=12, description="申请人收到并告知窗口人员的 6 位验证码")
+    overall: int = Field(description="总体评价 1—5")
+    scores: dict[str, int] = Field(description="分项评价 1—5，各项必填")
+    comment: str = Field("", description="评价内容（选填，最多 500 字）")
+
+
+class WindowSubjectOut(Schema):
+    kind: Literal["case", "bundle"]
+    id: UUID = Field(description="办件或一件事办件标识（评价时作为 case_id 或 bundle_case_id）")
+    number: str
+    item_name: str
+    department: str
+    state_label: str
+    concluded_at: datetime | None = None
+    applicant: str = Field(description="申请人（脱敏）")
+    rateable: bool = Field(description="现在能否录入窗口评价")
+    reason: str = Field(description="不能评价的原因")
+    rated: bool = Field(description="是否已有评价")
+    code_expires_at: datetime | None = Field(None, description="本人发送、仍有效的验证码的有效期")
+
+    @staticmethod
+    def resolve_id(obj) -> UUID:
+        return obj.public_id
+
+    @staticmethod
+    def resolve_rated(obj) -> bool:
+        return obj.review is not None
+
+    @staticmethod
+    def resolve_code_expires_at(obj):
+        return obj.code.expires_at if obj.code is not None else None
+
+
+class WindowSubjectQuery(Schema):
+    number: str = Field(min_length=1, max_length=40, description="办件编号或一件事编号（回执上的编号）")
 
 
 class RectificationOut(Schema):
@@ -308,19 +352,54 @@ def review_mine(request: HttpRequest, query: Query[MineQuery]):
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
+def _window_target(request: HttpRequest, payload: WindowSubjectIn) -> dict:
+    subject = review_selectors.review_window_subject(
+        principal_of(request), case_id=payload.case_id, bundle_case_id=payload.bundle_case_id
+    )
+    return {"case": subject.obj} if subject.kind == "case" else {"bundle_case": subject.obj}
+
+
+@router.get(
+    "/window/subject",
+    response={200: WindowSubjectOut, **_READ_ERRORS},
+    summary="窗口评价：按回执上的编号查找本窗口（本大厅）经办的已办结办件或一件事（其他大厅的办件返回 404）",
+)
+@requires(CASE_INTAKE)
+def review_window_subject(request: HttpRequest, query: Query[WindowSubjectQuery]):
+    return review_selectors.review_window_find(principal_of(request), query.number)
+
+
+@router.post(
+    "/window/code",
+    response={201: WindowCodeOut, 429: ProblemOut, **_READ_ERRORS},
+    summary="窗口评价第一步：向申请人发送一次性验证码（站内消息和短信；限本窗口经办的办件，发送频率受限）",
+)
+@requires(CASE_INTAKE)
+def review_window_code(request: HttpRequest, payload: WindowSubjectIn):
+    row = window_services.review_window_code_send(
+        actor=principal_of(request), **_window_target(request, payload)
+    )
+    return Status(
+        201,
+        {"expires_at": row.expires_at, "sent_to": row.sent_to, "tries": window_services.WINDOW_CODE_TRIES},
+    )
+
+
 @router.post(
     "/window",
     response={201: ReviewOut, **_READ_ERRORS},
-    summary="窗口协助评价：窗口人员录入申请人在窗口作出的评价（本区已办结的办件或一件事，按编号）",
+    summary="窗口评价第二步：录入申请人在窗口作出的评价，附申请人收到的验证码（限本窗口经办的已办结办件或一件事；"
+    "申请人此后仍可网上评价，以其本人评价为准）",
 )
 @requires(CASE_INTAKE)
 def review_window(request: HttpRequest, payload: WindowReviewIn):
-    review = review_services.review_submit_at_window(
+    review = window_services.review_submit_at_window(
         actor=principal_of(request),
-        case_number=payload.case_number,
+        code=payload.code,
         overall=payload.overall,
         scores=payload.scores,
         comment=payload.comment,
+        **_window_target(request, payload),
     )
     return Status(201, _review(review))
 

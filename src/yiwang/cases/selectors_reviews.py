@@ -14,7 +14,12 @@ on 办结时间, and the ratings counted are those of the cases concluded in it,
 - satisfaction rate (满意率) = ratings with overall ≥ 4 (满意、非常满意) ÷ ratings;
 - bad ratings (差评) = ratings with overall ≤ 2 (不满意、非常不满意);
 - rectification rate (差评整改率) = bad ratings whose rectification is closed (已办结) ÷ bad ratings.
-Each figure is one grouped query (a handful per report, whatever the number of rows).
+Each figure is one grouped query (a handful per report, whatever the number of rows). Only ratings of record
+count: a window rating the applicant's own rating superseded (`superseded_at` set) stays in the admin and the
+audit log but is left out of every list and figure here.
+
+The window (窗口协助评价): a clerk finds only the cases and 一件事 their hall handled (services.reviews_window.
+window_hall_handled), by number on the page or by public id over the API; any other is "not found".
 """
 
 from __future__ import annotations
@@ -36,8 +41,9 @@ from yiwang.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor
 from yiwang.core.permissions import CASE_INTAKE, REVIEW_RECTIFY, REVIEW_SUPERVISE, SELF_SERVICE, Role
 from yiwang.core.principal import Principal
 
-from .models import BundleCase, Case, CaseStatus, Rectification, Review
+from .models import BundleCase, Case, CaseStatus, Rectification, Review, WindowReviewCode
 from .services.reviews import BAD_MAX, CONCLUDED_STATES, GOOD_MIN
+from .services.reviews_window import window_hall_handled
 from .workflow import district_of, principal_roles
 
 __all__ = [
@@ -54,6 +60,8 @@ __all__ = [
     "rectification_visible",
     "rectification_get",
     "review_window_find",
+    "review_window_subject",
+    "WindowSubject",
     "review_report",
     "review_counts",
     "ReportRow",
@@ -154,7 +162,8 @@ def review_scope(principal: Principal) -> ReviewScope:
 
 # --- one rating ------------------------------------------------------------------------------------------------
 def _reviews() -> QuerySet:
-    return Review.objects.select_related(*REVIEW_RELATED)
+    """Ratings of record (not superseded by the applicant's own rating)."""
+    return Review.objects.select_related(*REVIEW_RELATED).filter(superseded_at__isnull=True)
 
 
 def review_for_case(principal: Principal, case: Case) -> Review | None:
@@ -264,6 +273,8 @@ def rectification_visible(principal: Principal, public_id) -> Rectification:
 # --- the window --------------------------------------------------------------------------------------------------
 @dataclass
 class WindowSubject:
+    kind: str  # "case" | "bundle"
+    public_id: UUID
     number: str
     item_name: str
     department: str
@@ -273,87 +284,133 @@ class WindowSubject:
     rateable: bool
     reason: str
     review: Review | None
+    code: WindowReviewCode | None = None  # this clerk's live code for the subject, if any
+    obj: Case | BundleCase | None = None
 
 
-def review_window_find(principal: Principal, number: str) -> WindowSubject:
-    """A case or 一件事 of the clerk's district by its number, for the window rating form (Http404 otherwise).
-    The applicant's name is masked (脱敏) as on the other window pages."""
-    from yiwang.core.selectors.people import mask_name
-
+def _window_staff(principal: Principal):
     principal.require(CASE_INTAKE)
     staff = principal.staff
-    if staff is None:
-        raise PermissionDenied(_("只有窗口工作人员可以录入窗口评价。"))
-    number = (number or "").strip()
-    district = district_of(staff.department)
-    case = (
-        Case.objects.select_related(
-            "item", "department__division", "applicant_person", "applicant_organisation"
-        )
-        .filter(number=number)
-        .first()
-        if number
-        else None
+    if staff is None or not staff.is_active or Role.WINDOW_CLERK not in principal_roles(principal):
+        raise PermissionDenied(_("只有在岗的综合窗口受理人员可以录入窗口评价。"))
+    return staff
+
+
+def _live_code(staff, subject_q: Q) -> WindowReviewCode | None:
+    row = WindowReviewCode.objects.filter(subject_q, clerk=staff).order_by("-id").first()
+    if row is None or row.status != WindowReviewCode.Status.PENDING or row.expires_at <= timezone.now():
+        return None
+    return row
+
+
+def _applicant_label(subject) -> str:
+    from yiwang.core.selectors.people import mask_name
+
+    if subject.applicant_organisation_id:
+        return subject.applicant_organisation.name
+    return mask_name(subject.applicant_person.name) if subject.applicant_person_id else ""
+
+
+def _window_case(staff, case: Case, principal: Principal) -> WindowSubject:
+    review = review_for_case(principal, case)
+    reason = ""
+    if case.bundle_case_id is not None:
+        reason = _("此办件属于“一件事”，请按一件事编号评价。")
+    elif case.state not in CONCLUDED_STATES:
+        reason = _("办件尚未办结，办结后才能评价。")
+    elif review is not None:
+        reason = _("该办件已评价过。")
+    return WindowSubject(
+        kind="case",
+        public_id=case.public_id,
+        number=case.number,
+        item_name=case.item.name,
+        department=case.department.name,
+        state_label=str(case.get_state_display()),
+        concluded_at=case.concluded_at,
+        applicant=_applicant_label(case),
+        rateable=not reason,
+        reason=reason,
+        review=review,
+        code=_live_code(staff, Q(case_id=case.pk)) if not reason else None,
+        obj=case,
     )
-    if case is not None:
-        if district_of(case.department) != district:
-            raise Http404(_("没有找到该办件。"))
-        review = review_for_case(principal, case)
-        reason = ""
-        if case.bundle_case_id is not None:
-            reason = _("此办件属于“一件事”，请按一件事编号评价。")
-        elif case.state not in CONCLUDED_STATES:
-            reason = _("办件尚未办结，办结后才能评价。")
-        elif review is not None:
-            reason = _("该办件已评价过。")
-        who = (
-            case.applicant_organisation.name
-            if case.applicant_organisation_id
-            else (mask_name(case.applicant_person.name) if case.applicant_person_id else "")
-        )
-        return WindowSubject(
-            number=case.number,
-            item_name=case.item.name,
-            department=case.department.name,
-            state_label=str(case.get_state_display()),
-            concluded_at=case.concluded_at,
-            applicant=who,
-            rateable=not reason,
-            reason=reason,
-            review=review,
-        )
-    bundle_case = (
-        BundleCase.objects.select_related(
-            "bundle__lead_department__division", "applicant_person", "applicant_organisation"
-        )
-        .filter(number=number)
-        .first()
-        if number
-        else None
-    )
-    if bundle_case is None or district_of(bundle_case.bundle.lead_department) != district:
-        raise Http404(_("没有找到该办件。"))
+
+
+def _window_bundle(staff, bundle_case: BundleCase, principal: Principal) -> WindowSubject:
     review = review_for_bundle(principal, bundle_case)
     reason = ""
     if bundle_case.state != BundleCase.State.CONCLUDED:
         reason = _("一件事尚未全部办结，办结后才能评价。")
     elif review is not None:
         reason = _("该一件事已评价过。")
-    who = (
-        bundle_case.applicant_organisation.name
-        if bundle_case.applicant_organisation_id
-        else (mask_name(bundle_case.applicant_person.name) if bundle_case.applicant_person_id else "")
-    )
     return WindowSubject(
+        kind="bundle",
+        public_id=bundle_case.public_id,
         number=bundle_case.number,
         item_name=bundle_case.bundle.name,
         department=bundle_case.bundle.lead_department.name,
         state_label=str(bundle_case.get_state_display()),
         concluded_at=bundle_case.concluded_at,
-        applicant=who,
+        applicant=_applicant_label(bundle_case),
         rateable=not reason,
         reason=reason,
         review=review,
+        code=_live_code(staff, Q(bundle_case_id=bundle_case.pk)) if not reason else None,
+        obj=bundle_case,
+    )
+
+
+_CASE_RELATED = ("item", "department__division", "applicant_person", "applicant_organisation")
+_BUNDLE_RELATED = ("bundle__lead_department__division", "applicant_person", "applicant_organisation")
+
+
+def _window_lookup(principal: Principal, *, case_q: Q | None, bundle_q: Q | None) -> WindowSubject:
+    staff = _window_staff(principal)
+    case = Case.objects.select_related(*_CASE_RELATED).filter(case_q).first() if case_q is not None else None
+    if case is not None:
+        if not window_hall_handled(department_id=staff.department_id, case=case):
+            raise Http404(_("没有找到该办件。"))
+        return _window_case(staff, case, principal)
+    bundle_case = (
+        BundleCase.objects.select_related(*_BUNDLE_RELATED).filter(bundle_q).first()
+        if bundle_q is not None
+        else None
+    )
+    if bundle_case is None or not window_hall_handled(
+        department_id=staff.department_id, bundle_case=bundle_case
+    ):
+        raise Http404(_("没有找到该办件。"))
+    return _window_bundle(staff, bundle_case, principal)
+
+
+def review_window_find(principal: Principal, number: str) -> WindowSubject:
+    """A case or 一件事 the clerk's hall handled, by the number on its receipt, for the window rating page
+    (Http404 for any other: the lookup is confined to the hall, so a number reveals nothing beyond it). The
+    applicant's name is masked (脱敏) as on the other window pages."""
+    number = (number or "").strip()[:40]
+    if not number:
+        raise Http404(_("没有找到该办件。"))
+    return _window_lookup(principal, case_q=Q(number=number), bundle_q=Q(number=number))
+
+
+def review_window_subject(
+    principal: Principal, *, subject_id=None, case_id=None, bundle_case_id=None
+) -> WindowSubject:
+    """A case or 一件事 the clerk's hall handled, by its public id (`subject_id`: either kind), for the window
+    rating steps of the page and the API. Http404 otherwise."""
+    if subject_id is not None:
+        uid = parse_uuid(subject_id)
+        if uid is None:
+            raise Http404(_("没有找到该办件。"))
+        return _window_lookup(principal, case_q=Q(public_id=uid), bundle_q=Q(public_id=uid))
+    case_uid, bundle_uid = parse_uuid(case_id), parse_uuid(bundle_case_id)
+    if (case_uid is None) == (bundle_uid is None):
+        raise ValidationError({"case_id": _("请指定要评价的办件或一件事（二选一）。")})
+    return _window_lookup(
+        principal,
+        case_q=Q(public_id=case_uid) if case_uid is not None else None,
+        bundle_q=Q(public_id=bundle_uid) if bundle_uid is not None else None,
     )
 
 
@@ -435,7 +492,7 @@ def review_report(
         concluded_at__lt=until,
         bundle__lead_department_id__in=departments,
     )
-    reviews = Review.objects.filter(department_id__in=departments).filter(
+    reviews = Review.objects.filter(department_id__in=departments, superseded_at__isnull=True).filter(
         Q(case__concluded_at__gte=since, case__concluded_at__lt=until, case__state__in=CONCLUDED_STATES)
         | Q(bundle_case__concluded_at__gte=since, bundle_case__concluded_at__lt=until)
     )

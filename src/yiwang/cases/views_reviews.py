@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import CASE_INTAKE, REVIEW_RECTIFY, REVIEW_SUPERVISE, SELF_SERVICE
+from yiwang.core.ratelimit import RateLimited
 
 from . import selectors
 from . import selectors_reviews as review_selectors
@@ -28,6 +29,7 @@ from .forms import error_messages
 from .models import BundleCase, Case, Rectification, Review
 from .panels import applicant_panel, bundle_panel, staff_panel
 from .services import reviews as review_services
+from .services import reviews_window as window_services
 
 PAGE_SIZE = 20
 _STATUS_TABS = (
@@ -70,7 +72,7 @@ def _rating_form(errors: dict | None = None, post=None) -> dict:
         "general": [
             m
             for k, msgs in errors.items()
-            if k not in ("overall", "comment") and not k.startswith("scores.")
+            if k not in ("overall", "comment", "code") and not k.startswith("scores.")
             for m in msgs
         ],
     }
@@ -129,8 +131,14 @@ def review_applicant_panel(request, principal, case: Case):
         "action_url": reverse("cases:review_case", args=[case.public_id]),
         "next_url": reverse("cases:detail", args=[case.public_id]),
         "rated": _review_view(review),
+        "can_rate": _may_rate_online(review),
         "form": posted or _rating_form(),
     }
+
+
+def _may_rate_online(review: Review | None) -> bool:
+    """The applicant rates online unless they already did: a window rating never takes their place."""
+    return review is None or review.channel == Review.Channel.WINDOW
 
 
 @bundle_panel
@@ -146,6 +154,7 @@ def review_bundle_panel(request, principal, bundle_case: BundleCase):
         "action_url": reverse("cases:review_bundle", args=[bundle_case.public_id]),
         "next_url": request.get_full_path(),
         "rated": _review_view(review),
+        "can_rate": _may_rate_online(review),
         "form": _rating_form(),
     }
 
@@ -159,7 +168,7 @@ def review_staff_panel(request, principal, case: Case):
     if review is None and case.bundle_case_id is not None:
         review = (
             Review.objects.select_related(*review_selectors.REVIEW_RELATED)
-            .filter(bundle_case_id=case.bundle_case_id)
+            .filter(bundle_case_id=case.bundle_case_id, superseded_at__isnull=True)
             .first()
         )
     if review is None:
@@ -281,6 +290,7 @@ def _rect_context(request, rect: Rectification, **extra) -> dict:
         not in (
             Rectification.Status.OPEN,
             Rectification.Status.CLOSED,
+            Rectification.Status.SUPERSEDED,
         )
     )
     subject_url = ""
@@ -364,32 +374,81 @@ def rectification_close(request: HttpRequest, rect_id) -> HttpResponse:
 
 
 # --- window rating ----------------------------------------------------------------------------------------------
+def _window_render(
+    request: HttpRequest, number: str, *, form: dict | None = None, code_errors=(), status: int = 200
+) -> HttpResponse:
+    """The window rating page for `number` (found only among the cases the clerk's hall handled)."""
+    context: dict = {
+        "number": number,
+        "subject": None,
+        "form": form or _rating_form(),
+        "code_errors": list(code_errors),
+        "not_found": False,
+        "code_minutes": window_services.WINDOW_CODE_MINUTES,
+    }
+    if number:
+        try:
+            context["subject"] = review_selectors.review_window_find(request.principal, number)
+        except Http404:
+            context["not_found"] = True
+            status = 404
+    return render(request, "cases/review_window.html", context, status=status)
+
+
+def _window_url(number: str) -> str:
+    return reverse("cases:review_window") + "?" + urlencode({"number": number})
+
+
 @page_requires(CASE_INTAKE)
 @require_http_methods(["GET", "POST"])
 def review_window(request: HttpRequest) -> HttpResponse:
+    """GET ?number=: find a case or 一件事 of the clerk's hall. POST step=send: send the applicant the one-time code;
+    POST step=rate: record the rating with the code the applicant tells the clerk. POSTs address the subject by
+    its public id (`subject`)."""
+    if request.method == "GET":
+        return _window_render(request, (request.GET.get("number") or "").strip()[:40])
     principal = request.principal
-    number = (request.POST.get("number") or request.GET.get("number") or "").strip()
-    context: dict = {"number": number, "subject": None, "form": _rating_form(), "not_found": False}
-    if number:
+    subject = review_selectors.review_window_subject(principal, subject_id=request.POST.get("subject") or "")
+    target = {"case": subject.obj} if subject.kind == "case" else {"bundle_case": subject.obj}
+    if request.POST.get("step") == "send":
         try:
-            context["subject"] = review_selectors.review_window_find(principal, number)
-        except Http404:
-            context["not_found"] = True
-    if request.method == "POST" and context["subject"] is not None:
-        overall, scores, comment = _posted_rating(request.POST)
-        try:
-            review_services.review_submit_at_window(
-                actor=principal, case_number=number, overall=overall, scores=scores, comment=comment
-            )
+            row = window_services.review_window_code_send(actor=principal, **target)
         except ValidationError as exc:
-            context["form"] = _rating_form(error_messages(exc), request.POST)
-            return render(request, "cases/review_window.html", context, status=422)
+            errors = [m for msgs in error_messages(exc).values() for m in msgs]
+            return _window_render(request, subject.number, code_errors=errors, status=422)
+        except RateLimited as exc:
+            response = _window_render(request, subject.number, code_errors=[exc.message], status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         messages.success(
-            request, _("已录入申请人的窗口评价（窗口协助评价）：%(number)s。") % {"number": number}
+            request,
+            _("验证码已发送至申请人（%(to)s），%(minutes)d 分钟内有效。请申请人告知验证码后录入评价。")
+            % {"to": row.sent_to, "minutes": window_services.WINDOW_CODE_MINUTES},
         )
-        return redirect(reverse("cases:review_window") + "?" + urlencode({"number": number}))
-    status = 404 if context["not_found"] else 200
-    return render(request, "cases/review_window.html", context, status=status)
+        return redirect(_window_url(subject.number))
+    overall, scores, comment = _posted_rating(request.POST)
+    try:
+        window_services.review_submit_at_window(
+            actor=principal,
+            code=request.POST.get("code", ""),
+            overall=overall,
+            scores=scores,
+            comment=comment,
+            **target,
+        )
+    except ValidationError as exc:
+        errors = error_messages(exc)
+        return _window_render(
+            request,
+            subject.number,
+            form=_rating_form(errors, request.POST),
+            code_errors=errors.get("code", []),
+            status=422,
+        )
+    messages.success(
+        request, _("已录入申请人的窗口评价（窗口协助评价）：%(number)s。") % {"number": subject.number}
+    )
+    return redirect(_window_url(subject.number))
 
 
 # --- report --------------------------------------------------------------------------------------------------

@@ -7,10 +7,15 @@ by the department, the applicant is told the result and may confirm or reject it
 
 - `review_submit`: the applicant's own account rates a concluded case (APPROVED/DENIED/REJECTED/REVOKED) or a
   concluded 一件事 (BundleCase), once. A sub-case of a bundle is rated through its bundle. The subject row is
-  locked while the rating is written and the OneToOne constraint decides a race: the loser gets a Chinese
+  locked while the rating is written and the unique constraints decide a race: the loser gets a Chinese
   field error, never a 500.
-- `review_submit_at_window`: a window clerk (CASE_INTAKE) of the same district records the rating the applicant
-  gives at the window (channel WINDOW, `assisted_by` set).
+- 窗口协助评价 (a window clerk records the rating the applicant gives at the window, channel WINDOW): see
+  services/reviews_window.py — only the hall that handled the case, only with the applicant's one-time code.
+- The applicant's own rating is never pre-empted: `review_submit` is refused only by an earlier *online* rating.
+  Over a window rating it supersedes it — the window rating stays on record with `superseded_at`, drops out of
+  the reports, and a rectification it opened that is not closed ends as SUPERSEDED (the heads are told); the
+  applicant's rating opens its own rectification when it is a 差评. A window rating is possible only while the
+  subject has no rating at all.
 - Attribution: department = the case's department (bundle: its lead department); staff = the staff member on
   the history row that took the decision (approve/deny) or, without one, that concluded the case
   (selectors_reviews.decision_staff); a bundle is rated as a whole for its lead department (no single staff
@@ -27,7 +32,6 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,19 +41,17 @@ from yiwang.core.audit import audit_record
 from yiwang.core.models import Staff
 from yiwang.core.notify import notify
 from yiwang.core.permissions import (
-    CASE_INTAKE,
     REVIEW_RECTIFY,
     REVIEW_SUPERVISE,
     SELF_SERVICE,
-    Role,
 )
 from yiwang.core.principal import Principal
 from yiwang.core.selectors.org import department_heads_nearest
 from yiwang.core.workdays import working_calendar
 
 from .. import sla
-from ..models import BundleCase, Case, Rectification, Review
-from ..workflow import ancestors_or_self, district_of, principal_roles
+from ..models import BundleCase, Case, Rectification, Review, WindowReviewCode
+from ..workflow import ancestors_or_self, district_of
 
 __all__ = [
     "REVIEW_DIMENSIONS",
@@ -60,7 +62,6 @@ __all__ = [
     "COMMENT_MAX",
     "CONCLUDED_STATES",
     "review_submit",
-    "review_submit_at_window",
     "rectification_reply",
     "rectification_respond",
     "rectification_close",
@@ -155,6 +156,8 @@ def _review_snapshot(review: Review) -> dict:
         "staff": review.staff.employee_no if review.staff_id else None,
         "channel": review.channel,
         "assisted_by": review.assisted_by.employee_no if review.assisted_by_id else None,
+        "window_code": str(review.window_code.public_id) if review.window_code_id else None,
+        "supersedes": str(review.supersedes.public_id) if review.supersedes_id else None,
         "overall": review.overall,
         "scores": review.scores,
         "comment_length": len(review.comment),
@@ -270,19 +273,27 @@ def _locked_bundle(bundle_case: BundleCase) -> BundleCase:
     )
 
 
-def _check_case_rateable(case: Case) -> None:
+def _blocking_ratings(channel: str):
+    """An online rating is refused only by an earlier online rating (it supersedes a window rating); a window
+    rating by any rating at all — the applicant's own rating is never pre-empted."""
+    if channel == Review.Channel.ONLINE:
+        return Review.objects.filter(channel=Review.Channel.ONLINE)
+    return Review.objects.all()
+
+
+def _check_case_rateable(case: Case, *, channel: str = Review.Channel.ONLINE) -> None:
     if case.bundle_case_id is not None:
         raise ValidationError({"case": _("此办件属于“一件事”，请对整个一件事进行评价。")}, code="bundle_part")
     if case.state not in CONCLUDED_STATES:
         raise ValidationError({"case": _("办件办结后才能评价。")}, code="not_concluded")
-    if Review.objects.filter(case_id=case.pk).exists():
+    if _blocking_ratings(channel).filter(case_id=case.pk).exists():
         raise ValidationError({"case": _("该办件已评价过，每件只能评价一次。")}, code="duplicate")
 
 
-def _check_bundle_rateable(bundle_case: BundleCase) -> None:
+def _check_bundle_rateable(bundle_case: BundleCase, *, channel: str = Review.Channel.ONLINE) -> None:
     if bundle_case.state != BundleCase.State.CONCLUDED:
         raise ValidationError({"bundle_case": _("一件事全部办结后才能评价。")}, code="not_concluded")
-    if Review.objects.filter(bundle_case_id=bundle_case.pk).exists():
+    if _blocking_ratings(channel).filter(bundle_case_id=bundle_case.pk).exists():
         raise ValidationError({"bundle_case": _("该一件事已评价过，每件只能评价一次。")}, code="duplicate")
 
 
@@ -297,6 +308,8 @@ def _write_review(
     comment: str,
     channel: str,
     assisted_by: Staff | None,
+    window_code: WindowReviewCode | None = None,
+    supersedes: Review | None = None,
 ) -> Review:
     """Inside the caller's transaction, with the subject row locked and checked."""
     attribution = _attribution_for_case(case) if case is not None else _attribution_for_bundle(bundle_case)
@@ -306,6 +319,8 @@ def _write_review(
         account=account,
         channel=channel,
         assisted_by=assisted_by,
+        window_code=window_code,
+        supersedes=supersedes,
         overall=overall,
         scores=scores,
         comment=comment,
@@ -320,7 +335,7 @@ def _write_review(
     except IntegrityError:
         raise ValidationError({field: _("该事项已评价过，每件只能评价一次。")}, code="duplicate") from None
     review = Review.objects.select_related(
-        "case", "bundle_case", "department", "staff", "assisted_by", "account"
+        "case", "bundle_case", "department", "staff", "assisted_by", "account", "window_code", "supersedes"
     ).get(pk=review.pk)
     audit_record(
         actor=actor,
@@ -375,11 +390,22 @@ def review_submit(
             if case.applicant_account_id != account.pk:
                 raise PermissionDenied(_("只能评价本人申请的办件。"))
             _check_case_rateable(case)
+            current = Review.objects.filter(case_id=case.pk, superseded_at__isnull=True)
         else:
             bundle_case = _locked_bundle(bundle_case)
             if bundle_case.applicant_account_id != account.pk:
                 raise PermissionDenied(_("只能评价本人申请的一件事。"))
             _check_bundle_rateable(bundle_case)
+            current = Review.objects.filter(bundle_case_id=bundle_case.pk, superseded_at__isnull=True)
+        # With no online rating yet, the rating of record can only be a window rating: the applicant's own
+        # rating takes its place (the subject row lock serialises this with a window rating being written).
+        previous = (
+            current.filter(channel=Review.Channel.WINDOW)
+            .select_related("case", "bundle_case", "department")
+            .first()
+        )
+        if previous is not None:
+            _supersede(actor, previous)
         return _write_review(
             actor=actor,
             case=case,
@@ -390,53 +416,37 @@ def review_submit(
             comment=comment,
             channel=Review.Channel.ONLINE,
             assisted_by=None,
+            supersedes=previous,
         )
 
 
-def review_submit_at_window(
-    *, actor: Principal, case_number: str, overall, scores, comment: str = ""
-) -> Review:
-    """A window clerk records the rating an applicant gives at the window (窗口协助评价), for a concluded case or
-    一件事 of the clerk's district found by its number."""
-    actor.require(CASE_INTAKE)
-    staff = actor.staff
-    if staff is None or not staff.is_active or Role.WINDOW_CLERK not in principal_roles(actor):
-        raise PermissionDenied(_("只有在岗的综合窗口受理人员可以录入窗口评价。"))
-    number = (case_number or "").strip()
-    if not number:
-        raise ValidationError({"case_number": _("请输入办件编号。")}, code="required")
-    overall, scores, comment = _clean_rating(overall, scores, comment)
-    district = district_of(staff.department)
-    with transaction.atomic():
-        case = Case.objects.filter(number=number).only("pk").first()
-        bundle_case = None
-        if case is None:
-            bundle_case = BundleCase.objects.filter(number=number).only("pk").first()
-            if bundle_case is None:
-                raise Http404(_("没有找到该办件。"))
-        if case is not None:
-            case = _locked_case(case)
-            if district_of(case.department) != district:
-                raise Http404(_("没有找到该办件。"))
-            _check_case_rateable(case)
-            account = case.applicant_account
-        else:
-            bundle_case = _locked_bundle(bundle_case)
-            if district_of(bundle_case.bundle.lead_department) != district:
-                raise Http404(_("没有找到该办件。"))
-            _check_bundle_rateable(bundle_case)
-            account = bundle_case.applicant_account
-        return _write_review(
-            actor=actor,
-            case=case,
-            bundle_case=bundle_case,
-            account=account,
-            overall=overall,
-            scores=scores,
-            comment=comment,
-            channel=Review.Channel.WINDOW,
-            assisted_by=staff,
-        )
+def _supersede(actor: Principal, review: Review) -> None:
+    """The window rating `review` stops being the rating of record; its rectification, if not closed, ends."""
+    review.superseded_at = timezone.now()
+    review.save(update_fields=["superseded_at"])
+    audit_record(
+        actor=actor,
+        action="review.supersede",
+        object_type="review",
+        object_id=str(review.public_id),
+        after={"channel": review.channel, "overall": review.overall, "superseded_at": review.superseded_at},
+    )
+    rect = Rectification.objects.filter(review_id=review.pk).first()
+    if rect is None:
+        return
+    rect = _lock_rect(rect)
+    if rect.status in (Rectification.Status.CLOSED, Rectification.Status.SUPERSEDED):
+        return
+    before = _rect_snapshot(rect)
+    rect.status = Rectification.Status.SUPERSEDED
+    rect.save(update_fields=["status"])
+    _audit_rect(actor, "rectification.supersede", rect, before=before)
+    _notify_heads(
+        rect,
+        title=_("差评整改无需继续答复"),
+        body=_("%(subject)s的申请人已在网上作出本人评价，取代了窗口协助评价，此整改不再需要答复。")
+        % {"subject": _subject_label(review)},
+    )
 
 
 # --- rectification ---------------------------------------------------------------------------------------------
@@ -547,6 +557,8 @@ def rectification_close(*, actor: Principal, rectification: Rectification, note:
             raise _status_error(rect, _("部门尚未答复，不能办结"))
         if rect.status == Rectification.Status.CLOSED:
             raise _status_error(rect, _("不能重复办结"))
+        if rect.status == Rectification.Status.SUPERSEDED:
+            raise _status_error(rect, _("无需办结"))
         note = _clean_text(
             note,
             field="note",

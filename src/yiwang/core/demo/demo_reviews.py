@@ -335,8 +335,8 @@ def _rate(kind: str, case, actors: _Actors, rng: random.Random, plans, *, forced
         CONCLUDED_STATES,
         REVIEW_DIMENSIONS,
         review_submit,
-        review_submit_at_window,
     )
+    from yiwang.cases.services.reviews_window import review_submit_at_window, review_window_code_send
 
     if case.state not in CONCLUDED_STATES or case.bundle_case_id is not None:
         return 0
@@ -347,9 +347,21 @@ def _rate(kind: str, case, actors: _Actors, rng: random.Random, plans, *, forced
     scores = {code: max(1, min(5, overall + rng.choice((-1, 0, 0, 1)))) for code in REVIEW_DIMENSIONS}
     comment = rng.choice(COMMENTS[overall])
     if kind == "window":
-        review = review_submit_at_window(
-            actor=actors.clerks[0], case_number=case.number, overall=overall, scores=scores, comment=comment
-        )
+        # At the window: the clerk of the hall sends the walk-in applicant a code, the applicant reads it out.
+        clerk = actors.clerks[case.pk % len(actors.clerks)]
+        try:
+            review_window_code_send(actor=clerk, case=case)
+            review = review_submit_at_window(
+                actor=clerk,
+                case=case,
+                code=_code_received(case),
+                overall=overall,
+                scores=scores,
+                comment=comment,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            log.info("demo reviews: window rating of %s skipped (%s)", case.number, exc)
+            return 0
     else:
         rater = actors.citizen if kind == "citizen" else actors.enterprise
         review = review_submit(actor=rater, case=case, overall=overall, scores=scores, comment=comment)
@@ -357,6 +369,27 @@ def _rate(kind: str, case, actors: _Actors, rng: random.Random, plans, *, forced
         return 1
     _rectify(review, actors, next(plans["window" if review.account_id is None else "online"]), rng)
     return 2
+
+
+def _code_received(case) -> str:
+    """The code as the applicant reads it: from the SMS queued for them (a walk-in has no account), or their
+    in-app message."""
+    import re
+
+    from ..models import Notification, OutboxMessage
+
+    if case.applicant_account_id is not None:
+        text = (
+            Notification.objects.filter(
+                recipient_id=case.applicant_account_id, object_type="review_window_code"
+            )
+            .values_list("body", flat=True)
+            .last()
+        )
+    else:
+        text = OutboxMessage.objects.filter(recipient_account=None).values_list("body", flat=True).last()
+    found = re.search(r"\b(\d{6})\b", text or "")
+    return found.group(1) if found else ""
 
 
 def _rectify(review, actors: _Actors, plan: str, rng: random.Random) -> None:
