@@ -53,8 +53,7 @@ FORM_B = form(
 )
 FORM_C = form(NAME, ("sign_size", "number", True, {"minimum": 0.1, "maximum": 200}, {"label": "招牌面积"}))
 
-GOOD = {
-    "applicant_name": "张三",
+GOOD = {  # applicant_name is registry-sourced: the services fill it from the applicant's Person
     "business_address": "云岭大道 1 号",
     "shop_name": "张三小吃",
     "area": "60",

@@ -30,7 +30,7 @@ def test_catalogue_and_guide_are_public(client, world, django_assert_max_num_que
 
 def post_data(**overrides):
     data = {
-        "f_applicant_name": "ignored: comes from the registry",
+        "f_applicant_name": "",  # registry-sourced: filled by the service
         "f_business_address": "云岭大道 8 号",
         "f_shop_name": "小吃店",
         "f_area": "50",

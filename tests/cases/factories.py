@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from factory.django import DjangoModelFactory
 
 from tests.factories import AccountFactory, DepartmentFactory, DivisionFactory, staff_with_roles
+from tests.samples import JPEG_BYTES, PDF_BYTES, PNG_BYTES  # noqa: F401 — real files (uploads are decoded)
 from yiwang.catalog.models import Material, ServiceItem
 from yiwang.core.models import Account, CalendarDay, Department, Division, Staff
 from yiwang.core.principal import Principal
@@ -93,7 +94,8 @@ FORM_SCHEMA = {
     },
 }
 
-GOOD_FORM = {"applicant_name": "张三", "shop_name": "张三小吃店", "staff_count": "3"}
+# applicant_name is registry-sourced (prefill): the services fill it from the applicant's Person.
+GOOD_FORM = {"shop_name": "张三小吃店", "staff_count": "3"}
 
 _item_seq = itertools.count(1)
 
@@ -127,9 +129,6 @@ class MaterialFactory(DjangoModelFactory):
 
 
 # --- files ----------------------------------------------------------------------------------------------
-PDF_BYTES = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
 EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 60
 
 

@@ -134,7 +134,7 @@ def test_same_key_for_another_item_is_refused(world):
 
 def test_form_and_material_errors_are_field_level_and_write_nothing(world):
     with pytest.raises(ValidationError) as exc:
-        submit(world, form_data={"applicant_name": "张三", "staff_count": "abc"}, files={"id_card": [pdf()]})
+        submit(world, form_data={"staff_count": "abc"}, files={"id_card": [pdf()]})
     errors = exc.value.message_dict
     assert "shop_name" in errors and "staff_count" in errors
     assert errors["material_premises"] == ["请上传“经营场所证明”。"]
@@ -191,14 +191,14 @@ def test_draft_then_submit(world):
     draft = services.case_draft_save(
         actor=p(world.citizen),
         item=world.item,
-        form_data={"applicant_name": "张三", "unknown": "x", "n": {"a": 1}},
+        form_data={"unknown": "x", "n": {"a": 1}},
     )
     assert draft.state == Case.State.DRAFT and draft.number is None
-    assert draft.form_data == {"applicant_name": "张三"}
+    assert draft.form_data == {"applicant_name": world.citizen.person.name}  # registry-sourced
     draft = services.case_draft_save(
         actor=p(world.citizen),
         item=world.item,
-        form_data={"applicant_name": "张三", "shop_name": "店"},
+        form_data={"applicant_name": world.citizen.person.name, "shop_name": "店"},
         case=draft,
     )
     with pytest.raises(PermissionDenied):

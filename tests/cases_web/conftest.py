@@ -62,7 +62,7 @@ FORM = {
     },
 }
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.samples import PDF_BYTES  # noqa: E402
 
 
 def pdf(name: str = "材料.pdf") -> SimpleUploadedFile:

@@ -101,7 +101,10 @@ def test_double_submit_files_one_case(client, item, citizen):
 
 def test_registry_values_cannot_be_tampered_with(client, item, citizen):
     client.force_login(citizen)
-    client.post(apply_url(item), form_post(citizen.person, f_applicant_name="冒名顶替"))
+    response = client.post(apply_url(item), form_post(citizen.person, f_applicant_name="冒名顶替"))
+    assert response.status_code == 422 and "登记信息不一致" in response.content.decode()
+    assert not Case.objects.filter(applicant_account=citizen).exists()
+    client.post(apply_url(item), form_post(citizen.person, f_applicant_name=""))  # left empty: filled
     case = Case.objects.get(applicant_account=citizen)
     assert case.form_data["applicant_name"] == citizen.person.name
 

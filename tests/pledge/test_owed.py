@@ -49,7 +49,7 @@ def test_window_acceptance_sets_the_deadline(world):
         actor=p(world.clerk),
         item=world.item,
         applicant_id_number=world.citizen.person.id_number,
-        form_data={"applicant_name": "张三", "shop_name": "张三小吃店"},
+        form_data={"shop_name": "张三小吃店"},  # applicant_name: from the walk-in person's registry
         files={"id_card": [pdf()]},
         idempotency_key="w-owed",
         tolerant_missing=["premises"],

@@ -114,10 +114,7 @@ def raw_values(post: Mapping, fields: Iterable) -> dict[str, object]:
     return data
 
 
-def registry_values(prefill: Mapping) -> dict[str, object]:
-    """The values the registries supplied: they are shown read-only and win over whatever the browser sent,
-    so a tampered request cannot change a registered name or ID number."""
-    return {name: pv.value for name, pv in prefill.items() if pv.value not in (None, "")}
+_REGISTRY_NOTE = _("可留空：按申请人身份证号从基础库自动填写")
 
 
 def _show_if_values(show_if: Mapping | None) -> str:
@@ -135,10 +132,14 @@ def bind_sections(
     values: Mapping | None = None,
     errors: Mapping[str, list[str]] | None = None,
     prefill: Mapping | None = None,
+    registry_note: bool = False,
 ) -> list[SectionView]:
     """The declared fields grouped by declared section (in declaration order), bound to values and errors.
 
-    `values` are the submitted (or saved draft) values; `prefill` the registry values with their source label.
+    `values` are the submitted (or saved draft) values; `prefill` the registry values with their source label
+    (shown read-only: the case services take those fields from the registry whatever the browser sends).
+    `registry_note`: the applicant is not known yet (window filing): a registry-sourced field says it may be
+    left empty, to be filled from the registry of the person filed for.
     """
     values = values or {}
     errors = errors or {}
@@ -162,7 +163,9 @@ def bind_sections(
             options=[(_str_value(v), str(lbl)) for v, lbl in (spec.options or [])],
             value=_str_value(value),
             error=" ".join(errors.get(spec.name, [])),
-            source_label=str(pre.source_label) if from_registry else "",
+            source_label=str(pre.source_label)
+            if from_registry
+            else (str(_REGISTRY_NOTE) if registry_note and spec.prefill else ""),
             readonly=from_registry,
             show_if_field=FIELD_PREFIX + show_if["field"] if show_if.get("field") else "",
             show_if_values=_show_if_values(show_if),

@@ -39,7 +39,6 @@ from .forms import (
     pledge_accepted,
     pledged_codes,
     raw_values,
-    registry_values,
     tolerant_missing,
     uploaded_files,
 )
@@ -145,7 +144,9 @@ def apply(request: HttpRequest, item_code: str) -> HttpResponse:
         values = raw_values(request.POST, fields)
         pledged, accepted = pledged_codes(request.POST, materials), pledge_accepted(request.POST)
         licences_chosen = chosen_licences(request.POST, materials)
-        form_data = {**values, **registry_values(prefill)}
+        # The registry-sourced fields are shown read-only; the service takes their values from the registry
+        # and refuses a tampered one (catalog.formschema.form_registry_apply), as on every channel.
+        form_data = values
         try:
             if request.POST.get("intent") == "draft":
                 saved = services.case_draft_save(actor=principal, item=item, form_data=form_data, case=draft)

@@ -37,7 +37,6 @@ from .forms import (
     material_views,
     new_idempotency_key,
     raw_values,
-    registry_values,
     tolerant_missing,
     uploaded_files,
 )
@@ -85,7 +84,7 @@ def bundle_apply(request: HttpRequest, code: str) -> HttpResponse:
             bc = bundle_submit(
                 actor=principal,
                 bundle=bundle,
-                form_data={**values, **registry_values(prefill)},
+                form_data=values,  # registry fields: the service takes the registry's values
                 files=files,
                 idempotency_key=key,
                 tolerant_missing=tolerant_missing(uploads, files),

@@ -7,6 +7,8 @@
 - `formschema_validate_declaration(data)` checks a declaration when it is saved (admin, services).
 - `form_fields(item)` gives typed FieldSpecs for rendering, in layout order.
 - `form_prefill(item, principal)` reads the applicant's own base-registry records (免填写).
+- `form_registry_apply(item, data, person=, organisation=)` makes the registry authoritative for those fields on
+  every channel: the case services call it before `form_clean` (see its docstring for the rule).
 - `form_clean(item, data)` coerces submitted strings to the schema's types, drops hidden conditional fields and
   validates, raising ValidationError({field: Chinese message}).
 """
@@ -53,6 +55,9 @@ class PrefillSource:
     label: Any  # what the value is (lazy Chinese)
     source_label: Any  # where it comes from, shown next to the field (lazy Chinese)
     read: Callable[[Any, Any], Any]  # (person | None, organisation | None) -> value | None
+    # An identity (name, number, legal status) is only ever the registry's. Contact and residence data
+    # (identity=False) are the applicant's to give when the registry holds none.
+    identity: bool = True
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,11 @@ PREFILL_SOURCES: dict[str, PrefillSource] = {
             "person.id_number", gettext_lazy("身份证号"), _PERSON, lambda p, o: p.id_number if p else None
         ),
         PrefillSource(
-            "person.phone", gettext_lazy("联系电话"), _PERSON, lambda p, o: (p.phone or None) if p else None
+            "person.phone",
+            gettext_lazy("联系电话"),
+            _PERSON,
+            lambda p, o: (p.phone or None) if p else None,
+            identity=False,
         ),
         PrefillSource(
             "person.gender", gettext_lazy("性别"), _PERSON, lambda p, o: _GENDER.get(p.gender) if p else None
@@ -102,13 +111,18 @@ PREFILL_SOURCES: dict[str, PrefillSource] = {
             lambda p, o: _iso(p.birth_date) if p else None,
         ),
         PrefillSource(
-            "person.address", gettext_lazy("住址"), _PERSON, lambda p, o: (p.address or None) if p else None
+            "person.address",
+            gettext_lazy("住址"),
+            _PERSON,
+            lambda p, o: (p.address or None) if p else None,
+            identity=False,
         ),
         PrefillSource(
             "person.division",
             gettext_lazy("户籍/居住区划"),
             _PERSON,
             lambda p, o: p.division.name if p and p.division_id else None,
+            identity=False,
         ),
         PrefillSource(
             "organisation.name", gettext_lazy("单位名称"), _ORGANISATION, lambda p, o: o.name if o else None
@@ -124,6 +138,7 @@ PREFILL_SOURCES: dict[str, PrefillSource] = {
             gettext_lazy("住所"),
             _ORGANISATION,
             lambda p, o: (o.address or None) if o else None,
+            identity=False,
         ),
         PrefillSource(
             "organisation.legal_representative",
@@ -408,51 +423,144 @@ def _check_hints(name: str, hints: Mapping, properties: Mapping, sections: set[s
             )
 
 
-# --- prefill ---------------------------------------------------------------------------------------------------
-def _registry_records(principal):
-    """The applicant's own Person and (for an enterprise account) Organisation, or (None, None) for staff."""
+# --- prefill and the registry's authority -----------------------------------------------------------------------
+_REGISTRY_NAMES = {"person": gettext_lazy("自然人基础库"), "organisation": gettext_lazy("法人基础库")}
+
+
+def applicant_records(*, person_id: int | None = None, organisation_id: int | None = None):
+    """(Person | None, Organisation | None): the registry records a form is filed for."""
     from yiwang.core.models import Organisation, Person
 
+    person = Person.objects.select_related("division").filter(pk=person_id).first() if person_id else None
+    organisation = Organisation.objects.filter(pk=organisation_id).first() if organisation_id else None
+    return person, organisation
+
+
+def _registry_records(principal):
+    """The applicant's own Person and (for an enterprise account) Organisation, or (None, None) for staff."""
     account = getattr(principal, "account", None)
     if account is None or getattr(account, "kind", "") == "staff":
         return None, None
-    person = organisation = None
-    if getattr(account, "person_id", None):
-        person = Person.objects.select_related("division").filter(pk=account.person_id).first()
-    if getattr(account, "organisation_id", None):
-        organisation = Organisation.objects.filter(pk=account.organisation_id).first()
-    return person, organisation
+    return applicant_records(
+        person_id=getattr(account, "person_id", None),
+        organisation_id=getattr(account, "organisation_id", None),
+    )
+
+
+def _load_legal_representative(organisation) -> None:
+    """Reads the organisation's legal representative once per instance (one query, only when asked for)."""
+    if organisation is None or hasattr(organisation, "_prefill_legal_representative"):
+        return
+    from yiwang.core.models import Representation
+
+    rep = (
+        Representation.objects.filter(
+            organisation=organisation, kind=Representation.Kind.LEGAL_REPRESENTATIVE
+        )
+        .select_related("person")
+        .only("person__name")
+        .first()
+    )
+    organisation._prefill_legal_representative = rep.person.name if rep else None
+
+
+def registry_read(key: str, *, person, organisation):
+    """The registry's value for a PREFILL_SOURCES key ("person.name"…), None when it holds none."""
+    source = PREFILL_SOURCES.get(key)
+    if source is None:
+        return None
+    if key == "organisation.legal_representative":
+        _load_legal_representative(organisation)
+    value = source.read(person, organisation)
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+def registry_comparable(key: str, value) -> str:
+    """A value as compared with the registry's: surrounding and repeated spaces ignored; ID numbers and USCCs
+    without spaces and in upper case; phone numbers without spaces."""
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    if key == "person.id_number":
+        return normalise_id_number(text)
+    if key == "organisation.uscc":
+        return normalise_uscc(text)
+    if key == "person.phone":
+        return normalise_phone(text)
+    return " ".join(text.split())
+
+
+def registry_name(key: str) -> str:
+    """Which registry a PREFILL_SOURCES key comes from (自然人基础库 / 法人基础库)."""
+    return str(_REGISTRY_NAMES.get(key.partition(".")[0], ""))
+
+
+def form_registry_read(item, *, person, organisation) -> dict[str, Any]:
+    """{field: the registry's value or None} for every declared prefill field of an item's form (or of a
+    declaration), from the given records."""
+    return {
+        spec.name: registry_read(spec.prefill, person=person, organisation=organisation)
+        for spec in form_fields(item)
+        if spec.prefill
+    }
 
 
 def form_prefill(item, principal) -> dict[str, PrefilledValue]:
     """Values the government already holds for the declared prefill fields (免填写), read from the applicant's
     own records: a citizen's Person; an enterprise user's Organisation and their own Person. Staff get none
     (a window clerk files for someone else). Fields whose source has no value are left out."""
-    specs = [spec for spec in form_fields(item) if spec.prefill]
+    specs = {spec.name: spec for spec in form_fields(item) if spec.prefill}
     if not specs:
         return {}
     person, organisation = _registry_records(principal)
     if person is None and organisation is None:
         return {}
-    if organisation is not None and any(s.prefill == "organisation.legal_representative" for s in specs):
-        from yiwang.core.models import Representation
+    return {
+        name: PrefilledValue(value=value, source_label=str(PREFILL_SOURCES[specs[name].prefill].source_label))
+        for name, value in form_registry_read(item, person=person, organisation=organisation).items()
+        if value is not None
+    }
 
-        rep = (
-            Representation.objects.filter(
-                organisation=organisation, kind=Representation.Kind.LEGAL_REPRESENTATIVE
-            )
-            .select_related("person")
-            .only("person__name")
-            .first()
-        )
-        organisation._prefill_legal_representative = rep.person.name if rep else None
-    values: dict[str, PrefilledValue] = {}
+
+def form_registry_apply(
+    item, data, *, person, organisation, refuse: bool = True
+) -> tuple[dict, dict[str, str]]:
+    """The submitted values with the registry made authoritative for every prefill (免填写) field, for the
+    applicant the form is filed for (`person`, `organisation`: their registry records, or None). Every channel
+    goes through this — pages, API, drafts, 一件事, window filing — by way of the case services.
+
+    - The registry holds a value: that is the field's value. A client value that is not empty and differs from
+      it (compared by `registry_comparable`) is refused with a field error; an empty or omitted one is filled.
+    - The registry holds none: an identity (PrefillSource.identity: name, ID number, USCC, legal representative,
+      gender, dates, kind) cannot come from the client — a non-empty value is refused and the field left empty;
+      contact and residence data (phone, address, division) are the applicant's to give.
+
+    With `refuse=False` (values the platform stored itself, e.g. a 一件事 part filed later) differing or
+    unverifiable values are replaced or dropped silently. Returns (values, {field: Chinese message})."""
+    values = dict(data) if isinstance(data, Mapping) else {}
+    errors: dict[str, str] = {}
+    specs = [spec for spec in form_fields(item) if spec.prefill]
     for spec in specs:
-        source = PREFILL_SOURCES[spec.prefill]
-        value = source.read(person, organisation)
-        if value not in (None, ""):
-            values[spec.name] = PrefilledValue(value=value, source_label=str(source.source_label))
-    return values
+        expected = registry_read(spec.prefill, person=person, organisation=organisation)
+        raw = values.get(spec.name)
+        if isinstance(raw, list):
+            raw = raw[-1] if raw else None
+        given = not _is_empty(raw)
+        where = {"registry": registry_name(spec.prefill)}
+        if expected is not None:
+            if given and registry_comparable(spec.prefill, raw) != registry_comparable(
+                spec.prefill, expected
+            ):
+                if refuse:
+                    errors[spec.name] = (
+                        _("此项以%(registry)s的登记为准，提交的内容与登记信息不一致。") % where
+                    )
+            values[spec.name] = expected
+        elif PREFILL_SOURCES[spec.prefill].identity:
+            if given and refuse:
+                errors[spec.name] = (
+                    _("%(registry)s中没有此项登记信息，不能自行填写；请先到登记机关办理登记或更正。") % where
+                )
+            values.pop(spec.name, None)
+    return values, errors
 
 
 # --- cleaning ---------------------------------------------------------------------------------------------------
@@ -616,3 +724,28 @@ def form_clean(item, data: Mapping) -> dict:
         raise ValidationError(errors)
     ordered = {spec.name: values[spec.name] for spec in specs if spec.name in values}
     return ordered
+
+
+def form_draft_check_types(item, data: Mapping) -> None:
+    """A draft keeps what was typed, unvalidated — but a typed (JSON) value must fit its field's type: `true`
+    is not a number, `3` is not a yes/no, a number is not free text. Strings (what pages send) are kept as typed
+    and validated on submission. Raises ValidationError({field: Chinese message})."""
+    specs = {spec.name: spec for spec in form_fields(item)}
+    errors: dict[str, str] = {}
+    for name, raw in data.items():
+        spec = specs.get(name)
+        if spec is None:
+            continue
+        for value in raw if isinstance(raw, list) else [raw]:
+            if value is None or isinstance(value, str):
+                continue
+            if spec.type == "boolean" and not isinstance(value, bool):
+                errors[name] = _("请选择是或否。")
+                break
+            try:
+                _coerce(spec, value)
+            except ValidationError as exc:
+                errors[name] = exc.messages[0]
+                break
+    if errors:
+        raise ValidationError(errors, code="type")

@@ -14,6 +14,10 @@ keep their progress — and recomputes the state, outcome and deadline. When the
 gets ONE notice with every item's result; the row lock makes that exactly once even when two departments
 conclude their sub-cases at the same moment.
 
+Registry-sourced (prefill) fields take the registry's value of the applicant, on the combined form and on every
+item's form (a differing value is refused, as for one item); a part filed later takes the registry's values at
+that moment, whatever the stored form holds.
+
 BundleCase.form_data holds {"fields": the combined form as submitted, "files": {material code: [stored file]},
 "tolerant_missing": [codes]}: what a part filed later needs.
 """
@@ -34,6 +38,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from yiwang.catalog.bundles import BundleForm, Member, build_form, bundle_items
+from yiwang.catalog.formschema import applicant_records, form_registry_apply
 from yiwang.catalog.models import Bundle, Material, ServiceItem, Theme
 from yiwang.core.audit import audit_record
 from yiwang.core.models import Account
@@ -53,7 +58,7 @@ from .common import (
     _validate_application,
     case_listener,
 )
-from .submit import _applicant_account, _check_item_open, _clean_key, _start
+from .submit import _account_registry, _applicant_account, _check_item_open, _clean_key, _start
 
 NUMBER_PREFIX = "YJS"
 _NUMBER_ATTEMPTS = 50
@@ -144,11 +149,20 @@ def _form_values(form: BundleForm, form_data) -> dict:
 
 
 def _validate(
-    rows: list[tuple[Member, ServiceItem]], account: Account, values: dict, files: dict, tolerant_missing
+    rows: list[tuple[Member, ServiceItem]],
+    account: Account,
+    values: dict,
+    files: dict,
+    tolerant_missing,
+    *,
+    registry: tuple,
+    errors: dict[str, str] | None = None,
 ) -> dict[str, tuple]:
     """Every item's checks at once: {item code: (cleaned form, [(material, upload, type, sm3)], tolerated)};
-    ValidationError with every problem of every item otherwise (first message per field or material)."""
-    errors: dict[str, str] = {}
+    ValidationError with every problem of every item otherwise (first message per field or material).
+    `registry`: the applicant's (person, organisation) records; `errors`: those already found (registry)."""
+    person, organisation = registry
+    errors = dict(errors or {})
     known = set().union(*(_upload_codes(item) for _m, item in rows)) if rows else set()
     for code, uploads in files.items():
         if code not in known:
@@ -165,7 +179,9 @@ def _validate(
         codes = _upload_codes(item)
         item_files = {code: uploads for code, uploads in files.items() if code in codes}
         try:
-            out[item.code] = _validate_application(item, values, item_files, tolerant_missing)
+            out[item.code] = _validate_application(
+                item, values, item_files, tolerant_missing, person=person, organisation=organisation
+            )
         except ValidationError as exc:
             for key, messages in exc.message_dict.items():
                 errors.setdefault(key, messages[0])
@@ -333,9 +349,14 @@ def bundle_submit(
         )
     form = build_form([item for _m, item in rows])
     values = _form_values(form, form_data)
+    registry = _account_registry(account)
+    # The combined form is stored on the BundleCase: its registry fields hold the registry's values too.
+    values, registry_errors = form_registry_apply(
+        form.declaration, values, person=registry[0], organisation=registry[1]
+    )
     uploads = _normalise_files(files)
     tolerant = sorted({str(code) for code in tolerant_missing or ()})
-    validated = _validate(rows, account, values, uploads, tolerant)
+    validated = _validate(rows, account, values, uploads, tolerant, registry=registry, errors=registry_errors)
     channel = Case.Channel.API if actor.is_system else Case.Channel.ONLINE
     try:
         with transaction.atomic():
@@ -437,9 +458,20 @@ def _file_later(bc: BundleCase, part: BundlePart) -> None:
     fields = (bc.form_data or {}).get("fields") or {}
     present = set(((bc.form_data or {}).get("files") or {}).keys())
     tolerant = (bc.form_data or {}).get("tolerant_missing") or []
+    person, organisation = applicant_records(
+        person_id=bc.applicant_person_id, organisation_id=bc.applicant_organisation_id
+    )
     try:
+        # Filed by the system from the stored form: the registry's values now replace what it holds.
         cleaned, _uploads, tolerated = _validate_application(
-            part.item, fields, None, tolerant, present=present
+            part.item,
+            fields,
+            None,
+            tolerant,
+            person=person,
+            organisation=organisation,
+            registry_refuse=False,
+            present=present,
         )
     except ValidationError as exc:  # the application no longer fits the item (cannot happen for one version)
         part.state = BundlePart.State.CANCELLED

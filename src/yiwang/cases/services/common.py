@@ -7,16 +7,18 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiwang.catalog.formschema import form_clean
+from yiwang.catalog.formschema import form_clean, form_registry_apply
 from yiwang.catalog.models import Material, ServiceItem
 from yiwang.core.audit import audit_record
+from yiwang.core.models import Account
 from yiwang.core.notify import notify, notify_sms
 from yiwang.core.principal import Principal, principal_label
 
@@ -225,9 +227,27 @@ def _missing_materials(
     return tolerated, errors
 
 
+def _check_storage_quota(account, upload) -> None:
+    """Applicants (citizens, enterprises) store a bounded number of bytes in all their cases together; staff
+    attachments are the department's records and are not counted."""
+    if account is None or account.kind == Account.Kind.STAFF:
+        return
+    limit = settings.YIWANG_MAX_STORED_BYTES_PER_ACCOUNT
+    stored = CaseFile.objects.filter(uploaded_by=account).aggregate(total=Sum("size"))["total"] or 0
+    if stored + (getattr(upload, "size", 0) or 0) > limit:
+        raise ValidationError(
+            {
+                "file": _("您上传的文件已达 %(mb)d MB 上限，请删除草稿中不再需要的文件后再上传。")
+                % {"mb": limit // (1024 * 1024)}
+            },
+            code="quota",
+        )
+
+
 def _store_file(
     case: Case, material: Material | None, upload, content_type: str, digest: str, *, account, status=None
 ) -> CaseFile:
+    _check_storage_quota(account, upload)
     # Stored under a random name with the extension of the detected type: the client's name is only shown.
     original = os.path.basename(str(getattr(upload, "name", "") or "file")) or "file"
     record = CaseFile(
@@ -278,23 +298,36 @@ def _validate_application(
     files,
     tolerant_missing,
     *,
+    person,
+    organisation,
+    registry_refuse: bool = True,
     present: Iterable[str] = (),
     pledged: Iterable[str] = (),
     pledge_accepted: bool = False,
 ) -> tuple[dict, list, list[Material]]:
-    """form_clean + upload checks + required materials, every error at once (field → message).
+    """Registry authority + form_clean + upload checks + required materials, every error at once (field →
+    message).
+
+    `person` / `organisation` are the registry records of the applicant the case is filed for (None where there
+    is none): every registry-sourced (prefill) field takes their value, and a differing client value is a field
+    error (catalog.formschema.form_registry_apply; `registry_refuse=False` replaces it instead, for values the
+    platform stored itself).
 
     `pledged` (告知承诺) lists material codes the applicant replaces by a pledge: allowed ones count as present;
     they need `pledge_accepted` (the applicant ticked the pledge text), else a "pledge_accept" error."""
     errors: dict[str, str] = {}
     cleaned_form: dict = {}
+    form_data, registry_errors = form_registry_apply(
+        item, dict(form_data or {}), person=person, organisation=organisation, refuse=registry_refuse
+    )
     try:
-        cleaned_form = form_clean(item, dict(form_data or {}))
+        cleaned_form = form_clean(item, form_data)
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             errors.update({field: messages[0] for field, messages in exc.message_dict.items()})
         else:
             errors["form_data"] = exc.messages[0]
+    errors.update(registry_errors)  # the registry's word on a field comes before any format message
     materials = {m.code: m for m in item.materials.all()}
     uploads, file_errors = _check_files(item, files, materials)
     errors.update(file_errors)

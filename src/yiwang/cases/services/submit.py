@@ -1,15 +1,23 @@
 """Case services: drafts (with their material uploads), online submission (idempotent) and window filing
-(窗口代办)."""
+(窗口代办).
+
+Registry data is authoritative on every one of them: the registry-sourced (prefill, 免填写) fields of a draft
+or an application take the registry's value of the applicant it is filed for — the account's person (and, for
+an enterprise account, its organisation) online, the person found by ID number at the window — and a differing
+value is refused field by field (catalog.formschema.form_registry_apply, via _draft_values and
+_validate_application)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from yiwang.catalog.formschema import applicant_records, form_draft_check_types, form_registry_apply
 from yiwang.catalog.models import Material, ServiceItem
 from yiwang.core import crypto
 from yiwang.core.models import Account, Staff
@@ -86,8 +94,26 @@ def _clean_key(idempotency_key: str) -> str:
     return key
 
 
-def _draft_values(item: ServiceItem, form_data) -> dict:
-    """A draft keeps what was typed: only declared fields, only JSON scalars (or lists of them)."""
+def _registry_of(case: Case):
+    """(Person | None, Organisation | None): the registry records of the applicant a case is filed for."""
+    return applicant_records(
+        person_id=case.applicant_person_id, organisation_id=case.applicant_organisation_id
+    )
+
+
+def _account_registry(account: Account):
+    """The registry records an online application by this account is filed for: its person and, for an
+    enterprise account, its organisation (as Case.applicant_person / applicant_organisation)."""
+    return applicant_records(
+        person_id=account.person_id,
+        organisation_id=account.organisation_id if account.kind == Account.Kind.ENTERPRISE else None,
+    )
+
+
+def _draft_values(item: ServiceItem, form_data, *, person, organisation) -> dict:
+    """A draft keeps what was typed: only declared fields, only JSON scalars (or lists of them) — except the
+    registry-sourced fields, which hold the registry's values of the applicant (a differing value is refused,
+    as on submission)."""
     if not isinstance(form_data, Mapping):
         raise ValidationError({"form_data": _("申请表数据格式无效。")}, code="invalid")
     properties = (item.form_schema or {}).get("schema", {}).get("properties", {})
@@ -99,8 +125,12 @@ def _draft_values(item: ServiceItem, form_data) -> dict:
             values[str(key)] = value
         elif isinstance(value, _SCALARS):
             values[str(key)] = value
+    form_draft_check_types(item, values)  # typed values of the wrong type (true for a number) are refused
     if len(str(values)) > FORM_DATA_MAX:
         raise ValidationError({"form_data": _("申请表内容过长。")}, code="max_length")
+    values, errors = form_registry_apply(item, values, person=person, organisation=organisation)
+    if errors:
+        raise ValidationError(errors, code="registry")
     return values
 
 
@@ -113,6 +143,7 @@ def case_draft_save(
     with transaction.atomic():
         if case is None:
             _check_item_open(item, account)
+            _check_draft_quota(account)
             case = Case(
                 item=item,
                 department=item.department,
@@ -133,10 +164,20 @@ def case_draft_save(
                 raise ValidationError({"case": _("该申请已提交，不能再作为草稿修改。")}, code="state")
             before = _snapshot(case)
             case.lock_version += 1
-        case.form_data = _draft_values(item, form_data)
+        person, organisation = _registry_of(case)
+        case.form_data = _draft_values(item, form_data, person=person, organisation=organisation)
         case.save()
         _audit(actor, "case.draft_save", case, before=before, item=item.code)
     return case
+
+
+def _check_draft_quota(account: Account) -> None:
+    """A person or company keeps a bounded number of unfinished applications (settings, default 20)."""
+    limit = settings.YIWANG_MAX_DRAFTS_PER_ACCOUNT
+    if Case.objects.filter(applicant_account=account, state=Case.State.DRAFT).count() >= limit:
+        raise ValidationError(
+            {"case": _("草稿已达 %(n)d 件上限，请先提交或删除不再需要的草稿。") % {"n": limit}}, code="quota"
+        )
 
 
 def _own_draft_locked(actor: Principal, case: Case) -> Case:
@@ -314,12 +355,15 @@ def case_submit(
         present = set(draft.files.exclude(material=None).values_list("material__code", flat=True))
     pledged = list(pledged or ())
     exempt, exempt_errors = _exempt_licences(actor, item, licences)
+    person, organisation = _registry_of(draft) if draft is not None else _account_registry(account)
     try:
         cleaned_form, uploads, tolerated = _validate_application(
             item,
             form_data,
             files,
             tolerant_missing,
+            person=person,
+            organisation=organisation,
             present=present | set(exempt),
             pledged=pledged,
             pledge_accepted=pledge_accepted,
@@ -450,8 +494,16 @@ def case_file_at_window(
         raise ValidationError({"applicant_id_number": _("该身份证号对应人员已登记死亡，不能代办。")})
     account = Account.objects.filter(person=person, kind=Account.Kind.CITIZEN).first()
     pledged = list(pledged or ())
+    # The registry fields are the walk-in person's own records, whatever the clerk typed into them.
     cleaned_form, uploads, tolerated = _validate_application(
-        item, form_data, files, tolerant_missing, pledged=pledged, pledge_accepted=pledge_accepted
+        item,
+        form_data,
+        files,
+        tolerant_missing,
+        person=person,
+        organisation=None,
+        pledged=pledged,
+        pledge_accepted=pledge_accepted,
     )
     pledge_materials = _pledged_materials(item, pledged, uploads, ())
     try:

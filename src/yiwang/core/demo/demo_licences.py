@@ -1,5 +1,7 @@
 """Demo content of issue 5 (电子证照 and 电子印章): one seal per issuing department, the common licence types (with
-face fields whose `source` lets a concluded case fill them), and the licences the demo logins hold.
+face fields whose `source` lets a concluded case fill them), and the licences the demo logins hold. The holder's
+identity on a face (name, ID number, USCC, legal representative) is declared `registry:<key>`: it is the
+registry's record of the holder, never what a form says.
 
 Idempotent: seals are created only for departments without an active seal, licence types only when their code is
 missing (an edited type is left alone), demo licences only when the holder has none of that type. Licences go
@@ -28,9 +30,9 @@ def _f(name, label, type_="string", *, required=True, public=True, source=""):
 
 
 _ORG_HEAD = (
-    _f("name", "名称", source="form:org_name"),
-    _f("uscc", "统一社会信用代码", source="form:org_uscc"),
-    _f("legal_representative", "法定代表人", source="form:legal_representative"),
+    _f("name", "名称", source="registry:organisation.name"),
+    _f("uscc", "统一社会信用代码", source="registry:organisation.uscc"),
+    _f("legal_representative", "法定代表人", source="registry:organisation.legal_representative"),
 )
 _PERSON_HEAD = (
     _f("name", "姓名", source="registry:person.name"),
@@ -70,9 +72,13 @@ LICENCE_TYPES: dict[str, tuple] = {
         False,
         "#1f5fa8",
         (
-            _f("operator_name", "经营者名称", source="form:org_name"),
-            _f("uscc", "统一社会信用代码", source="form:org_uscc"),
-            _f("legal_representative", "法定代表人（负责人）", source="form:legal_representative"),
+            _f("operator_name", "经营者名称", source="registry:organisation.name"),
+            _f("uscc", "统一社会信用代码", source="registry:organisation.uscc"),
+            _f(
+                "legal_representative",
+                "法定代表人（负责人）",
+                source="registry:organisation.legal_representative",
+            ),
             _f("business_address", "经营场所", source="form:business_address"),
             _f("business_category", "主体业态", source="form:business_category"),
             _f("business_items", "经营项目", source="const:预包装食品（含冷藏冷冻食品）销售；热食类食品制售"),
@@ -88,9 +94,13 @@ LICENCE_TYPES: dict[str, tuple] = {
         False,
         "#1f5fa8",
         (
-            _f("producer_name", "生产者名称", source="form:org_name"),
-            _f("uscc", "统一社会信用代码", source="form:org_uscc"),
-            _f("legal_representative", "法定代表人（负责人）", source="form:legal_representative"),
+            _f("producer_name", "生产者名称", source="registry:organisation.name"),
+            _f("uscc", "统一社会信用代码", source="registry:organisation.uscc"),
+            _f(
+                "legal_representative",
+                "法定代表人（负责人）",
+                source="registry:organisation.legal_representative",
+            ),
             _f("production_address", "生产地址", source="form:business_address"),
             _f("food_category", "食品类别", source="const:糕点；饮料"),
             _f("case_number", "审批办件编号", public=False, source="case:number"),
@@ -120,9 +130,9 @@ LICENCE_TYPES: dict[str, tuple] = {
         False,
         "#2e7d32",
         (
-            _f("institution_name", "机构名称", source="form:org_name"),
-            _f("uscc", "统一社会信用代码", source="form:org_uscc"),
-            _f("legal_representative", "法定代表人", source="form:legal_representative"),
+            _f("institution_name", "机构名称", source="registry:organisation.name"),
+            _f("uscc", "统一社会信用代码", source="registry:organisation.uscc"),
+            _f("legal_representative", "法定代表人", source="registry:organisation.legal_representative"),
             _f("address", "地址", required=False, source="form:business_address"),
             _f("subjects", "诊疗科目", source="const:内科；外科；全科医疗科"),
             _f("case_number", "审批办件编号", public=False, source="case:number"),
@@ -137,7 +147,7 @@ LICENCE_TYPES: dict[str, tuple] = {
         False,
         "#6d4c41",
         (
-            _f("builder_name", "建设单位", source="form:org_name"),
+            _f("builder_name", "建设单位", source="registry:organisation.name"),
             _f("project_name", "工程名称", source="form:project_name"),
             _f("project_address", "建设地址", source="form:project_address"),
             _f("building_area", "建设规模（平方米）", "number", source="form:building_area"),
@@ -155,8 +165,8 @@ LICENCE_TYPES: dict[str, tuple] = {
         False,
         "#00796b",
         (
-            _f("unit_name", "单位名称", source="form:org_name"),
-            _f("uscc", "统一社会信用代码", source="form:org_uscc"),
+            _f("unit_name", "单位名称", source="registry:organisation.name"),
+            _f("uscc", "统一社会信用代码", source="registry:organisation.uscc"),
             _f("production_address", "生产经营场所地址", source="form:project_address"),
             _f("industry_category", "行业类别", source="form:industry_category"),
             _f("pollutants", "主要污染物及排放去向", public=False, source="form:pollutants"),
@@ -172,8 +182,8 @@ LICENCE_TYPES: dict[str, tuple] = {
         False,
         "#3949ab",
         (
-            _f("name", "姓名", source="form:applicant_name"),
-            _f("id_number", "公民身份号码", public=False, source="form:applicant_id_number"),
+            _f("name", "姓名", source="registry:person.name"),
+            _f("id_number", "公民身份号码", public=False, source="registry:person.id_number"),
             _f("address", "居住地址", public=False, source="form:to_address"),
             _f("issuing_authority", "签发机关", source="const:云州市公安局云岭分局"),
         ),
@@ -248,8 +258,8 @@ LICENCE_TYPES: dict[str, tuple] = {
         False,
         "#ef6c00",
         (
-            _f("name", "姓名", source="form:applicant_name"),
-            _f("id_number", "公民身份号码", public=False, source="form:applicant_id_number"),
+            _f("name", "姓名", source="registry:person.name"),
+            _f("id_number", "公民身份号码", public=False, source="registry:person.id_number"),
             _f("disability_category", "残疾类别", public=False, source="form:disability_category"),
             _f("disability_level", "残疾等级", public=False, source="form:disability_level"),
         ),
