@@ -50,7 +50,9 @@ def test_url_name_and_who_may_use_the_desk(client, iworld):
     assert response.status_code == 302 and "/login" in response["Location"]
     client.force_login(iworld.citizen)
     assert client.get(URL).status_code == 403
-    assert client.get(reverse("incidents:hotline_caller") + "?reporter_phone=13800000000").status_code == 403
+    assert (
+        client.post(reverse("incidents:hotline_caller"), {"reporter_phone": "13800000000"}).status_code == 403
+    )
     client.force_login(iworld.grid_workers["440199001001001"].account)
     assert client.get(URL).status_code == 403
     client.force_login(iworld.operator.account)
@@ -126,7 +128,7 @@ def test_caller_lookup_shows_the_masked_person_and_visible_tickets_and_is_audite
         iworld, photos=[], lon=point_in("440199002001001")[0], lat=point_in("440199002001001")[1]
     )
     client.force_login(iworld.operator.account)
-    response = client.get(reverse("incidents:hotline_caller"), {"reporter_phone": person.phone})
+    response = client.post(reverse("incidents:hotline_caller"), {"reporter_phone": person.phone})
     text = response.content.decode()
     assert person.name in text and person.id_number not in text and person.id_number[-4:] in text
     assert person.phone not in text and person.phone[-4:] in text
@@ -135,9 +137,32 @@ def test_caller_lookup_shows_the_masked_person_and_visible_tickets_and_is_audite
     entry = AuditEntry.objects.filter(action="incident.caller_lookup").get()
     assert entry.object_id == str(person.public_id) and entry.purpose
     # an invalid number: a message, no lookup, no audit
-    response = client.get(reverse("incidents:hotline_caller"), {"reporter_phone": "12"})
+    response = client.post(reverse("incidents:hotline_caller"), {"reporter_phone": "12"})
     assert "请输入有效的手机号码或固定电话。" in response.content.decode()
     assert AuditEntry.objects.filter(action="incident.caller_lookup").count() == 1
+
+
+def test_caller_lookup_is_a_post_with_the_csrf_token_and_get_is_refused(iworld):
+    """The lookup writes an audit entry: never on a GET, never with the phone number in the URL."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(iworld.operator.account)
+    url = reverse("incidents:hotline_caller")
+    phone = iworld.citizen.person.phone
+    assert client.get(url, {"reporter_phone": phone}).status_code == 405
+    assert client.head(url, {"reporter_phone": phone}).status_code == 405
+    assert client.post(url, {"reporter_phone": phone}).status_code == 403  # no CSRF token
+    assert not AuditEntry.objects.filter(action="incident.caller_lookup").exists()
+    page = client.get(URL)
+    token = page.cookies["csrftoken"].value
+    response = client.post(url, {"reporter_phone": phone}, HTTP_X_CSRFTOKEN=token)  # as htmx sends it
+    assert response.status_code == 200 and iworld.citizen.person.name in response.content.decode()
+    assert AuditEntry.objects.filter(action="incident.caller_lookup").count() == 1
+    # the desk asks by POST, sending the phone only, with the token htmx takes from the page
+    text = page.content.decode()
+    assert f'hx-post="{url}" hx-params="reporter_phone"' in text and f'hx-get="{url}"' not in text
+    assert '"X-CSRFToken"' in text
 
 
 @pytest.fixture

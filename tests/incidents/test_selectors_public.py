@@ -146,3 +146,137 @@ def test_grid_map_for_everyone_names_no_workers(iworld):
 def test_referral_departments_exclude_own(iworld):
     codes = [d.code for d in sp.referral_departments(iworld.p(iworld.cgj_handler))]
     assert "CGJ" not in codes and "STHJ" in codes and codes == sorted(codes)
+
+
+# --- the public feed's one masking rule ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("typed", "secret"),
+    [
+        ("请联系我 13800138000", "13800138000"),
+        ("电话 139-1234-5678", "1234-5678"),
+        ("电话 139.1234.5678", "1234.5678"),
+        ("电话 139/1234/5678", "1234/5678"),
+        ("电话 139 1234 5678", "1234 5678"),
+        ("电话 139 - 1234 - 5678", "1234 - 5678"),
+        ("电话 ＋86 139－1234－5678", "1234－5678"),
+        ("电话 １３９１２３４５６７８", "１２３４５６７８"),
+        ("+86 13912345678", "12345678"),
+        ("座机 (020) 8888-1234", "8888-1234"),
+        ("座机 020-88881234", "88881234"),
+        ("身份证 44019919900101123X", "19900101123"),
+        ("银行卡 6222 0212 3456 7890 123", "3456 7890"),
+        ("邮箱 wang.xm+tag@example.com.cn", "wang.xm"),
+        ("邮箱 13912345678@163.com", "13912345678"),
+        ("邮箱 li＠corp.cn", "li＠corp"),
+        ("住在幸福小区3栋2单元1806室", "1806"),
+        ("住在幸福小区3栋2单元1806室", "3栋"),
+        ("住在幸福小区三栋二单元", "三栋"),
+        ("12号楼3层1203房", "1203"),
+        ("A座1806", "1806"),
+        ("凤岗路8号门口", "8号"),
+        ("门牌 12 号", "12 号"),
+        ("5-1806 户", "1806 户"),
+        ("Room 1806, Flat 3B", "1806"),
+        ("2026-03-02 13912345678", "13912345678"),
+    ],
+)
+def test_public_text_masks_what_reporters_type_about_themselves(typed, secret):
+    masked = sp.public_text(typed)
+    assert secret not in masked, masked
+    assert "*" in masked
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "2026-03-02 10:00 开始施工",
+        "3月5号晚上很吵",
+        "地铁3号线出口",
+        "共有 12 人",
+        "1号文件",
+        "一室一厅",
+        "热线 12345",
+        "建设二路与市场路交叉口",
+    ],
+)
+def test_public_text_keeps_what_is_no_personal_data(kept):
+    assert sp.public_text(kept) == kept
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("凤岗路 8 号", "凤岗路"),
+        ("凤岗路 8 号 3 栋 1806 房", "凤岗路"),
+        ("广州市天河区体育西路123号", "广州市天河区体育西路"),
+        ("桃源社区 3 栋门口", "桃源社区"),
+        ("幸福小区三栋二单元", "幸福小区"),
+        ("幸福小区A座1806", "幸福小区"),
+        ("建设二路5号", "建设二路"),
+        ("建设二路与市场路交叉口", "建设二路与市场路交叉口"),
+        ("凤岗路（电话 wang@example.com）", "凤岗路（电话 w***@***.com）"),
+        ("8号", "一街道凤岗社区"),  # nothing street-level left: the town and the community
+        ("", "一街道凤岗社区"),
+    ],
+)
+def test_public_address_is_street_or_community_level(iworld, address, public):
+    village = iworld.grids["440199001002001"].parent
+    assert sp.public_address(address, village=village, town=village.parent) == public
+
+
+def test_public_address_without_a_place_is_empty():
+    assert sp.public_address("8号") == "" and sp.public_address(None) == ""
+
+
+def test_public_point_is_about_100_metres():
+    assert sp.public_point(23.0151234, 113.2056789) == (23.015, 113.206)
+    assert sp.public_point(None, None) == (None, None)
+
+
+def test_public_incidents_are_never_confidential_and_cost_two_queries(iworld, django_assert_num_queries):
+    lon, lat = point_in("440199001001001")
+
+    def file(text, **extra):
+        return incident_intake(
+            actor=None,
+            report=IntakeReport(
+                channel="web", description=text, category_code="HJWR01", lon=lon, lat=lat, **extra
+            ),
+        ).incident
+
+    shown = [file("工地夜间施工噪音", media_url="https://photos.example.org/a.jpg"), file("路灯不亮")]
+    file("举报偷排废水", kind="report")
+    file("保密的诉求", confidential=True)
+    with django_assert_num_queries(2):
+        rows = list(sp.public_incidents().order_by("id"))
+        media = [sp.public_media_url(i) for i in rows]
+        places = [(i.village.name, i.town.name, i.category.code) for i in rows]
+    assert rows == shown and media == ["https://photos.example.org/a.jpg", None]
+    assert places[0] == ("桃源社区", "一街道", "HJWR01")
+
+
+ADVERSARIAL = [
+    "1" * 4000,
+    "a1" * 2000,
+    "A" * 3999 + "座",
+    "a." * 1999 + "@b",
+    "x@" * 2000,
+    "1-" * 2000,
+    "1" * 3999 + "号",
+    "2026-03-02 " * 363,
+    "2026-1-1 " * 444,
+    "3栋-" * 1333,
+]
+
+
+def test_masking_is_linear_on_hostile_text():
+    """A list answer masks up to 1000 descriptions of 4,000 characters each: no input may make that slow (nor
+    recurse without bound)."""
+    import time
+
+    started = time.perf_counter()
+    for _ in range(5):  # about 0.2 s; an unanchored e-mail pattern takes over 5 s
+        for text in ADVERSARIAL:
+            sp.public_text(text)
+            sp.public_address(text)
+    assert time.perf_counter() - started < 3.0

@@ -1,13 +1,19 @@
-"""Open311 GeoReport v2 at /open311/v2/ (JSON only; see incidents/open311.py and docs/open311.md)."""
+"""Open311 at /open311/: the Service Discovery document and GeoReport v2 at /open311/v2/, each in XML and JSON
+(see incidents/open311.py and docs/open311.md). Anything else under /open311/ is a 404 in the GeoReport format."""
 
-from django.urls import path, re_path
+from django.urls import re_path
 
 from . import open311
 
+FORMAT = r"\.(?P<fmt>json|xml)$"
+
 urlpatterns = [
-    path("services.json", open311.services, name="open311_services"),
-    path("services/<str:code>.json", open311.service_definition, name="open311_service"),
-    path("requests.json", open311.requests_collection, name="open311_requests"),
-    path("requests/<str:number>.json", open311.request_detail, name="open311_request"),
-    re_path(r"^(?P<resource>[\w/.\-]+)\.xml$", open311.xml_refused, name="open311_xml"),
+    re_path(rf"^discovery{FORMAT}", open311.discovery, name="open311_discovery_root"),
+    re_path(rf"^v2/discovery{FORMAT}", open311.discovery, name="open311_discovery"),
+    re_path(rf"^v2/services{FORMAT}", open311.services, name="open311_services"),
+    re_path(rf"^v2/services/(?P<code>[^/]+){FORMAT}", open311.service_definition, name="open311_service"),
+    re_path(rf"^v2/requests{FORMAT}", open311.requests_collection, name="open311_requests"),
+    re_path(rf"^v2/requests/(?P<number>[^/]+){FORMAT}", open311.request_detail, name="open311_request"),
+    re_path(rf"^v2/tokens/(?P<token>[^/]+){FORMAT}", open311.token_detail, name="open311_token"),
+    re_path(r"^", open311.not_found, name="open311_not_found"),
 ]

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import (
@@ -205,10 +205,11 @@ def _hotline_answer(request, principal, report: IntakeReport, data: dict) -> Int
 
 
 @page_requires(INCIDENT_INTAKE)
-@require_GET
+@require_POST
 def hotline_caller(request: HttpRequest) -> HttpResponse:
-    """HTMX: who is calling and their previous tickets (audited lookup)."""
-    phone = request.GET.get("reporter_phone", "")
+    """HTMX: who is calling and their previous tickets. A POST (with the CSRF token): the lookup writes an audit
+    entry, and the phone number stays out of URLs, browser history and access logs; GET is refused (405)."""
+    phone = request.POST.get("reporter_phone", "")
     history, error = None, ""
     if phone.strip():
         try:

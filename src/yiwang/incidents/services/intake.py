@@ -38,7 +38,7 @@ from .common import (
 )
 from .routing import Location, Route, incident_locate, location_of_grid, route_for
 
-DESCRIPTION_MAX = 2000
+DESCRIPTION_MAX = 4000  # the Open311 GeoReport v2 limit; each channel's form may set a lower one
 TITLE_MAX = 120
 
 
@@ -63,6 +63,7 @@ class IntakeReport:
     referred_from: Department | None = None
     target_department: Department | None = None  # a referral names the unit it hands over to
     note: str = ""  # history note (e.g. the referral reason)
+    media_url: str = ""  # a public URL of the reporter's media (Open311 media_url), kept on the intake event
     auto_dispatch: bool = True  # False: stays 待分拨 (a consultation the operator answers at once, 一网通答)
 
 
@@ -92,6 +93,8 @@ def _clean(report: IntakeReport) -> tuple[dict, IncidentCategory | None, list]:
         errors.setdefault("location", []).append(_("经度和纬度需同时填写。"))
     elif lon is not None:
         try:
+            if isinstance(lon, bool) or isinstance(lat, bool):
+                raise TypeError("true/false is not a coordinate")  # float(True) would be 1.0
             lon, lat = float(lon), float(lat)
         except (TypeError, ValueError):
             lon = lat = math.nan
@@ -239,6 +242,7 @@ def incident_intake(*, actor: Principal | None, report: IntakeReport) -> IntakeR
             data={
                 "channel": report.channel,
                 "duplicates": [{"number": c.incident.number, "score": round(c.score, 3)} for c in suggested],
+                **({"media_url": report.media_url} if report.media_url else {}),
             },
         )
         attachments_store(
