@@ -36,10 +36,36 @@ def browser():
         browser.close()
 
 
+# Every journey doubles as a Content-Security-Policy check: the browser reports each violation (an inline script
+# without the nonce, an inline handler, eval, a third-party origin) as a `securitypolicyviolation` event and a
+# console error; the page fixture collects both and fails the test that caused any (docs/security.md).
+_CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__yiwangCspViolation(e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " +
+    (e.sourceFile || location.href) + ":" + e.lineNumber + " " + (e.sample || ""));
+});
+"""
+
+
 @pytest.fixture
-def page(browser):
+def csp_violations() -> list[str]:
+    """What the browser refused under the Content-Security-Policy while the test ran (see `page`)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, csp_violations):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context.expose_binding("__yiwangCspViolation", lambda _source, text: csp_violations.append(text))
+    context.add_init_script(_CSP_LISTENER)
+
+    def console(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            csp_violations.append(message.text)
+
+    context.on("console", console)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)

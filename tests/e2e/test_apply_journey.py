@@ -15,7 +15,7 @@ from yiwang.core.validators import make_id_number, make_uscc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.samples import PDF_BYTES as PDF  # noqa: E402
 
 
 @pytest.fixture

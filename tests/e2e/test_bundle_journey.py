@@ -15,7 +15,8 @@ from yiwang.core.demo import demo_load
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.samples import PDF_BYTES as PDF  # noqa: E402
+
 # Who acts at which step of the demo processes (std, inspect, instant), and with what.
 STEP_ACTIONS = {
     "intake": ("clerk", "accept", "材料齐全，予以受理"),

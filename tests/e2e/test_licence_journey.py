@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.test_apply_journey import log_in
 from tests.factories import PASSWORD, staff_with_roles
+from tests.samples import PDF_BYTES
 from yiwang.core.demo import demo_load
 from yiwang.core.models import Account
 from yiwang.licences.models import Licence, LicenceType
@@ -163,7 +164,7 @@ def test_a_concluded_case_puts_the_sealed_licence_in_my_licences(live_server, pa
         ],
     )
     pdf_file = tmp_path / "材料.pdf"
-    pdf_file.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    pdf_file.write_bytes(PDF_BYTES)
     base = live_server.url
     log_in(page, base, "citizen")
     apply_for(page, base, item.code, pdf_file)

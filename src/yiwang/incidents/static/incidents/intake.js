@@ -23,17 +23,21 @@
       return lon.value && lat.value ? [[parseFloat(lon.value), parseFloat(lat.value)]] : [];
     }
     chart.setOption({
-      tooltip: {
-        trigger: "item",
-        formatter: function (p) {
-          var g = byCode[p.name];
-          return g ? g.grid_name + "（" + g.village_name + "）" : "";
-        }
-      },
+      tooltip: { trigger: "item" },
       geo: {
         map: "yiwang-intake-grids",
         roam: true,
+        /* A geo component takes its own tooltip formatter, not the global one (which never ran here). The
+           tooltip is HTML: every value from data goes through yiwang.html (web/yiwang.js). */
+        tooltip: {
+          show: true,
+          formatter: function (p) {
+            var g = byCode[p.name];
+            return g ? yiwang.html`${g.grid_name}（${g.village_name}）` : yiwang.escapeHtml(p.name);
+          }
+        },
         itemStyle: { areaColor: "#e8f1fb", borderColor: "#2f6fb0", borderWidth: 1 },
+        /* a label is canvas text, not HTML: no escaping (it would show the entities) */
         emphasis: { itemStyle: { areaColor: "#b9d4f0" }, label: { show: true, formatter: function (p) { var g = byCode[p.name]; return g ? g.grid_name : ""; } } },
         label: { show: false }
       },

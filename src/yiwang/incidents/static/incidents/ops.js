@@ -51,12 +51,13 @@
       map.setOption({
         tooltip: {
           trigger: "item",
+          /* The tooltip is HTML: every value from data goes through yiwang.html (web/yiwang.js). */
           formatter: function (p) {
             var g = byCode[p.name];
-            if (!g) { return p.name; }
-            return g.grid_name + "（" + g.village_name + "）<br>" + chart.text.open + "：" + g.open +
-              "　" + chart.text.overdue + "：" + g.overdue + "<br>" + chart.text.received + "：" + g.received +
-              (chart.work_url ? "<br><small>" + chart.text.drill + "</small>" : "");
+            if (!g) { return yiwang.escapeHtml(p.name); }
+            return yiwang.html`${g.grid_name}（${g.village_name}）<br>${chart.text.open}：${g.open}` +
+              yiwang.html`　${chart.text.overdue}：${g.overdue}<br>${chart.text.received}：${g.received}` +
+              (chart.work_url ? yiwang.html`<br><small>${chart.text.drill}</small>` : "");
           }
         },
         visualMap: { min: 0, max: Math.max(max, 1), calculable: true, left: 8, bottom: 8, inRange: { color: palette[measure] } },
