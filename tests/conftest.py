@@ -23,6 +23,9 @@ def pytest_configure(config):
 
     HUEY.immediate = True
 
+    # Rate-limit counts live in this process (tests that exercise Redis storage build their own limiter).
+    settings.YIWANG_RATE_LIMIT_STORAGE = "memory://"
+
 
 @pytest.fixture
 def password() -> str:
@@ -41,12 +44,14 @@ def _fresh_working_calendar():
 
 def _forget_process_memos() -> None:
     from yiwang.core.geo import grid_index_invalidate
+    from yiwang.core.ratelimit import rate_limits_reset
     from yiwang.incidents.services.classify import classifier_reset
     from yiwang.incidents.services.routing import routing_invalidate
 
     routing_invalidate()
     classifier_reset()
     grid_index_invalidate()
+    rate_limits_reset()
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import InMemoryUploadedFile, SimpleUploadedFile
 
+from tests.samples import pdf_bytes
 from yiwang.cases.uploads import JPEG, MAX_UPLOAD_BYTES, OFD, PDF, PNG, validate_upload
 from yiwang.core import crypto
 
@@ -92,3 +93,62 @@ def test_upload_is_rewound_for_storage():
     f.read(3)
     validate_upload(f)
     assert f.read() == PDF_BYTES
+
+
+# --- content must be what it claims (Pillow decodes images, pypdf parses PDFs) --------------------------------
+def _big_png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (width, height)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("magic-only.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 60, "corrupt"),
+        ("magic-only.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 60, "corrupt"),
+        ("truncated.png", PNG_BYTES[: len(PNG_BYTES) // 2], "corrupt"),
+        ("truncated.jpg", JPEG_BYTES[: len(JPEG_BYTES) // 2], "corrupt"),
+        ("html-polyglot.png", PNG_BYTES[:8] + b"<script>alert(1)</script>", "corrupt"),
+        ("magic-only.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "corrupt"),
+        ("bomb.png", None, "too_large"),
+    ],
+)
+def test_images_and_pdfs_that_are_not_what_they_claim_are_refused(name, content, code):
+    content = _big_png(8000, 6000) if content is None else content
+    with pytest.raises(ValidationError) as exc:
+        validate_upload(upload(name, content))
+    assert exc.value.code == code and name in exc.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("catalog_extra", "objects", "marker"),
+    [
+        (b"/OpenAction 4 0 R", [b"<</S/JavaScript/JS(app.alert(1))>>"], "/JS"),
+        (b"/OpenAction 4 0 R", [b"<</S/Launch/F(cmd.exe)>>"], "/Launch"),
+        (
+            b"/Names<</JavaScript 4 0 R>>",
+            [b"<</Names[(a) 5 0 R]>>", b"<</S/JavaScript/JS(x)>>"],
+            "/JavaScript",
+        ),
+        (b"/Names<</EmbeddedFiles 4 0 R>>", [b"<</Names[]>>"], "/EmbeddedFiles"),
+        (b"/AcroForm<</Fields[]/XFA 4 0 R>>", [b"<<>>"], "/XFA"),
+        (b"/AA<</O 4 0 R>>", [b"<</S/SubmitForm/F(http://x)>>"], "/SubmitForm"),
+        # the same name written with a PDF hex escape (#61 = a) is still JavaScript
+        (b"/OpenAction 4 0 R", [b"<</S/J#61vaScript>>"], "/JavaScript"),
+    ],
+)
+def test_pdfs_with_active_content_are_refused(catalog_extra, objects, marker):
+    content = pdf_bytes(*objects, catalog_extra=catalog_extra)
+    with pytest.raises(ValidationError) as exc:
+        validate_upload(upload("active.pdf", content))
+    assert exc.value.code == "active_content" and marker in exc.value.messages[0]
+
+
+def test_a_pdf_with_an_ordinary_link_and_a_go_to_open_action_is_accepted():
+    content = pdf_bytes(
+        b"<</S/URI/URI(https://zwfw.example.gov.cn/)>>", catalog_extra=b"/OpenAction[3 0 R/Fit]/URI 4 0 R"
+    )
+    assert validate_upload(upload("plain.pdf", content))[0] == PDF

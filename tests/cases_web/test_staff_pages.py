@@ -340,6 +340,14 @@ def test_window_item_search(client, item, clerk):
     assert f"?item={item.code}" in html
 
 
+@pytest.mark.parametrize("htmx", [True, False])
+def test_window_item_search_too_long_is_a_message_not_a_500(client, item, clerk, htmx):
+    client.force_login(clerk.account)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = client.get(reverse("cases:window"), {"q": "查" * 101}, **headers)
+    assert response.status_code == 200 and "搜索词太长" in response.content.decode()
+
+
 # --- supervision -----------------------------------------------------------------------------------------------
 def test_supervision_for_head_lists_overdue_cases(client, item, citizen, head, clerk):
     case = accepted_case(item, citizen, clerk)

@@ -8,6 +8,7 @@ import pytest
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.factories import staff_with_roles
 from yiwang.api import api
 from yiwang.core.permissions import Permission
 
@@ -57,9 +58,30 @@ def test_every_page_declares_a_permission():
     assert missing == [], f"pages without @page_requires(...): {missing}"
 
 
+@pytest.fixture
+def operator_client(client):
+    client.force_login(staff_with_roles("district_admin").account)
+    return client
+
+
 @pytest.mark.django_db
-def test_health_reports_each_component(client):
+def test_public_health_is_liveness_only(client):
     response = client.get("/api/health")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response["Cache-Control"] == "no-store"
+    assert client.get("/api/health/details").status_code == 401
+
+
+@pytest.mark.django_db
+def test_health_details_need_the_platform_health_permission(client):
+    client.force_login(staff_with_roles("window_clerk").account)
+    response = client.get("/api/health/details")
+    assert response.status_code == 403 and response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.django_db
+def test_health_details_report_each_component(operator_client):
+    response = operator_client.get("/api/health/details")
     assert response.status_code == 200
     body = response.json()
     assert set(body["components"]) == {"database", "huey", "redis", "mqtt"}
@@ -69,9 +91,9 @@ def test_health_reports_each_component(client):
 
 
 @pytest.mark.django_db
-def test_health_is_degraded_when_a_component_is_unreachable(client):
+def test_health_is_degraded_when_a_component_is_unreachable(operator_client):
     with override_settings(MQTT_URL="mqtt://127.0.0.1:1", REDIS_URL="redis://127.0.0.1:1/0"):
-        body = client.get("/api/health").json()
+        body = operator_client.get("/api/health/details").json()
     assert body["status"] == "degraded"
     assert body["components"]["mqtt"]["status"] == "down"
     assert body["components"]["redis"]["status"] == "down"
@@ -79,9 +101,9 @@ def test_health_is_degraded_when_a_component_is_unreachable(client):
 
 
 @pytest.mark.django_db
-def test_health_sees_live_redis_and_mqtt(client):
+def test_health_sees_live_redis_and_mqtt(operator_client):
     with override_settings(MQTT_URL="mqtt://127.0.0.1:1883", REDIS_URL="redis://127.0.0.1:6379/15"):
-        body = client.get("/api/health").json()
+        body = operator_client.get("/api/health/details").json()
     assert body["components"]["redis"]["status"] == "ok", body
     assert body["components"]["mqtt"]["status"] == "ok", body
     assert body["status"] == "ok"

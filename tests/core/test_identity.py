@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pyotp
 import pytest
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 from django.utils import timezone
@@ -16,6 +15,7 @@ from tests.factories import PASSWORD, AccountFactory, DepartmentFactory, staff_w
 from yiwang.core.models import Account, ApiToken, AuditEntry, RegisteredSystem
 from yiwang.core.permissions import DIVISION_VIEW, PERSON_LOOKUP
 from yiwang.core.principal import Principal
+from yiwang.core.ratelimit import DEFAULT_LIMITS
 from yiwang.core.services.identity import (
     InvalidClient,
     InvalidScope,
@@ -38,7 +38,10 @@ from yiwang.core.services.identity import (
 )
 
 pytestmark = pytest.mark.django_db
-THRESHOLD = settings.YIWANG_LOCKOUT_THRESHOLD
+PAIR_LIMIT = int(DEFAULT_LIMITS["login_pair"].split("/")[0])
+CLIENT_LIMIT = int(DEFAULT_LIMITS["login_client"].split("/")[0])
+ACCOUNT_LIMIT = int(DEFAULT_LIMITS["login_account"].split("/")[0])
+THRESHOLD = PAIR_LIMIT
 
 
 class Clock:
@@ -87,39 +90,68 @@ def test_login_with_the_right_password_is_audited_and_resets_the_counter():
     assert entry.object_id == str(account.public_id)
 
 
-def test_lockout_after_threshold_refuses_even_the_right_password(clock):
+def test_a_source_that_fails_five_times_waits_for_that_account_only(clock):
     account = AccountFactory(citizen=True)
-    for n in range(1, THRESHOLD):
-        result = account_login(username=account.username, password="wrong-password", ip="")
+    for n in range(1, PAIR_LIMIT + 1):
+        result = account_login(username=account.username, password="wrong-password", ip="10.0.0.1")
         assert result.status == LoginStatus.INVALID
         account.refresh_from_db()
         assert account.failed_logins == n and account.locked_until is None
-    result = account_login(username=account.username, password="wrong-password")
-    assert result.status == LoginStatus.LOCKED
+    throttled = account_login(username=account.username, password=PASSWORD, ip="10.0.0.1")
+    assert throttled.status == LoginStatus.THROTTLED and throttled.retry_after > 0
+    assert "秒后再试" in throttled.message
+    # The holder, from anywhere else, is not locked out by someone else's guesses.
+    assert account_login(username=account.username, password=PASSWORD, ip="10.0.0.2").status == LoginStatus.OK
+    # Nothing ever sets a lock the attacker controls.
     account.refresh_from_db()
-    assert account.locked_until == clock.now + timedelta(minutes=settings.YIWANG_LOCKOUT_MINUTES)
-    until_text = timezone.localtime(account.locked_until).strftime("%Y-%m-%d %H:%M")
-    assert "锁定" in result.message and until_text in result.message
-
-    right = account_login(username=account.username, password=PASSWORD)
-    assert right.status == LoginStatus.LOCKED and until_text in right.message
-    assert actions(action="account.locked") == ["account.locked"]
-    assert actions(action="account.login_failed").count("account.login_failed") == THRESHOLD + 1
-    assert not AuditEntry.objects.filter(action="account.login").exists()
+    assert account.locked_until is None
+    assert not AuditEntry.objects.filter(action="account.locked").exists()
 
 
-def test_lock_expires_and_a_fresh_count_starts(clock):
+def test_a_throttled_unknown_name_and_a_throttled_real_account_answer_alike(clock):
     account = AccountFactory(citizen=True)
-    for _ in range(THRESHOLD):
-        account_login(username=account.username, password="wrong-password")
-    clock.advance(minutes=settings.YIWANG_LOCKOUT_MINUTES - 1)
-    assert account_login(username=account.username, password=PASSWORD).status == LoginStatus.LOCKED
-    clock.advance(minutes=1, seconds=1)
-    # One typo after the lock expired does not re-lock at once.
-    assert account_login(username=account.username, password="wrong-password").status == LoginStatus.INVALID
-    assert account_login(username=account.username, password=PASSWORD).status == LoginStatus.OK
-    account.refresh_from_db()
-    assert account.failed_logins == 0 and account.locked_until is None
+    for name in (account.username, "nobody-here"):
+        for _ in range(PAIR_LIMIT):
+            assert account_login(username=name, password="wrong-password", ip="10.0.0.9").status == (
+                LoginStatus.INVALID
+            )
+    real = account_login(username=account.username, password="wrong-password", ip="10.0.0.9")
+    ghost = account_login(username="nobody-here", password="wrong-password", ip="10.0.0.9")
+    assert real.status == ghost.status == LoginStatus.THROTTLED
+    assert real.message.split("请")[0] == ghost.message.split("请")[0]
+    assert real.account is None and ghost.account is None
+
+
+def test_password_spraying_from_one_source_is_slowed_across_names(clock):
+    names = [f"sprayed-{n}" for n in range(CLIENT_LIMIT)]
+    for name in names:
+        assert (
+            account_login(username=name, password="Summer2026!", ip="10.9.9.9").status == LoginStatus.INVALID
+        )
+    account = AccountFactory(citizen=True)
+    result = account_login(username=account.username, password="Summer2026!", ip="10.9.9.9")
+    assert result.status == LoginStatus.THROTTLED
+
+
+def test_a_distributed_guesser_slows_the_account_but_never_locks_it(clock):
+    account = AccountFactory(citizen=True)
+    for n in range(ACCOUNT_LIMIT):
+        ip = f"10.1.{n // 200}.{n % 200}"
+        assert account_login(username=account.username, password="wrong", ip=ip).status == LoginStatus.INVALID
+    # Over the account-wide threshold: one attempt per interval for that name, from anywhere ...
+    first = account_login(username=account.username, password=PASSWORD, ip="10.2.0.1")
+    assert first.status == LoginStatus.OK
+    second = account_login(username=account.username, password=PASSWORD, ip="10.2.0.2")
+    assert second.status == LoginStatus.THROTTLED
+    # ... and an administrator's unlock ends the slow-down at once.
+    account_unlock(actor=admin_principal(), account=account)
+    assert account_login(username=account.username, password=PASSWORD, ip="10.2.0.3").status == LoginStatus.OK
+
+
+def test_an_account_locked_by_an_administrator_answers_like_a_wrong_password():
+    account = AccountFactory(citizen=True, locked_until=timezone.now() + timedelta(hours=1))
+    result = account_login(username=account.username, password=PASSWORD)
+    assert result.status == LoginStatus.INVALID and result.message == "用户名或密码不正确。"
 
 
 def test_unknown_username_gets_the_same_message_as_a_wrong_password():
@@ -142,9 +174,8 @@ def test_disabled_account_is_refused_with_the_generic_message():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_failures_are_all_counted(settings):
+def test_concurrent_failures_are_all_counted():
     """Each failure increments under the account's row lock, so parallel guesses cannot lose counts."""
-    settings.YIWANG_LOCKOUT_THRESHOLD = 100
     account = AccountFactory(citizen=True)
     errors: list[BaseException] = []
 
@@ -263,18 +294,21 @@ def test_totp_accepts_one_step_of_clock_drift_but_not_two(clock):
     assert totp_verify(account=account, code=clock.code(secret, offset_steps=-1)).status == LoginStatus.OK
 
 
-def test_totp_failures_count_towards_the_lockout(clock):
+def test_totp_failures_count_towards_the_throttle(clock):
     account = staff_with_roles("district_admin").account
     secret = enrolled(account, clock)
     clock.advance(minutes=1)
     for _ in range(THRESHOLD - 1):
-        assert totp_verify(account=account, code="12345x").status == LoginStatus.INVALID
-    # The password step does not reset the counter for a two-factor account ...
-    assert account_login(username=account.username, password=PASSWORD).needs_second_factor
-    # ... so the next wrong code locks, and then even the right code is refused.
-    assert totp_verify(account=account, code="000001").status == LoginStatus.LOCKED
-    assert totp_verify(account=account, code=clock.code(secret)).status == LoginStatus.LOCKED
-    assert "account.locked" in actions()
+        assert totp_verify(account=account, code="12345x", ip="10.0.0.5").status == LoginStatus.INVALID
+    # The password step does not clear the count for a two-factor account ...
+    assert account_login(username=account.username, password=PASSWORD, ip="10.0.0.5").needs_second_factor
+    # ... so after the next wrong code this source must wait, even with the right code.
+    assert totp_verify(account=account, code="000001", ip="10.0.0.5").status == LoginStatus.INVALID
+    assert (
+        totp_verify(account=account, code=clock.code(secret), ip="10.0.0.5").status == LoginStatus.THROTTLED
+    )
+    account.refresh_from_db()
+    assert account.locked_until is None and account.failed_logins == THRESHOLD
 
 
 def test_admin_can_reset_a_lost_authenticator(clock):
@@ -443,3 +477,27 @@ def test_narrowing_a_systems_scopes_revokes_its_tokens():
         actor=admin, system=system, name="统计系统", scopes=["division.view"], is_active=True
     )
     assert api_token_resolve(token=issued.token) is None
+
+
+def test_every_answer_costs_the_same_hashing_for_real_and_unknown_names(monkeypatch):
+    """Timing reveals nothing: one password hash per attempt for any name, none once throttled (for any name)."""
+    from yiwang.core.services import identity as identity_services
+
+    hashed: list[str] = []
+    real_make, real_check = identity_services.make_password, Account.check_password
+    monkeypatch.setattr(
+        identity_services, "make_password", lambda raw: hashed.append("make") or real_make(raw)
+    )
+    monkeypatch.setattr(
+        Account, "check_password", lambda self, raw: hashed.append("check") or real_check(self, raw)
+    )
+    account = AccountFactory(citizen=True)
+    costs = {}
+    for name in (account.username, "nobody-here"):
+        per_attempt = []
+        for _ in range(PAIR_LIMIT + 2):
+            hashed.clear()
+            account_login(username=name, password="wrong-password", ip="10.3.3.3")
+            per_attempt.append(len(hashed))
+        costs[name] = per_attempt
+    assert costs[account.username] == costs["nobody-here"] == [1] * PAIR_LIMIT + [0, 0]

@@ -14,8 +14,10 @@ from django.utils import timezone
 from tests.factories import PASSWORD, AccountFactory, DepartmentFactory, staff_with_roles
 from yiwang.core.models import ApiToken, AuditEntry
 from yiwang.core.principal import Principal
+from yiwang.core.ratelimit import DEFAULT_LIMITS
 from yiwang.core.services.identity import registered_system_create, totp_enrol_begin, totp_enrol_confirm
 
+PAIR_LIMIT = int(DEFAULT_LIMITS["login_pair"].split("/")[0])
 pytestmark = pytest.mark.django_db
 TOKEN_URL = "/api/auth/token"
 
@@ -89,29 +91,31 @@ def test_password_grant_accepts_a_form_body(client):
     assert account.person.id_number not in json.dumps(me, ensure_ascii=False)
 
 
-def test_wrong_password_is_401_and_lockout_is_423(client):
+def test_wrong_password_is_401_and_too_many_are_429_for_real_and_unknown_names_alike(client):
     account = AccountFactory(citizen=True)
-    for _ in range(settings.YIWANG_LOCKOUT_THRESHOLD - 1):
-        response = post_json(
-            client,
-            TOKEN_URL,
-            {"grant_type": "password", "username": account.username, "password": "nope-nope"},
-        )
-        body = assert_problem(response, 401, "invalid_grant")
-        assert body["detail"] == "用户名或密码不正确。"
-    response = post_json(
-        client, TOKEN_URL, {"grant_type": "password", "username": account.username, "password": "nope-nope"}
-    )
-    body = assert_problem(response, 423, "account_locked")
-    assert "锁定" in body["detail"] and body["locked_until"]
-    right = post_json(
+    for name in (account.username, "ghost"):
+        for _ in range(PAIR_LIMIT):
+            response = post_json(
+                client, TOKEN_URL, {"grant_type": "password", "username": name, "password": "nope-nope"}
+            )
+            body = assert_problem(response, 401, "invalid_grant")
+            assert body["detail"] == "用户名或密码不正确。"
+    real = post_json(
         client, TOKEN_URL, {"grant_type": "password", "username": account.username, "password": PASSWORD}
     )
-    assert_problem(right, 423)
-    unknown = post_json(
-        client, TOKEN_URL, {"grant_type": "password", "username": "ghost", "password": "nope-nope"}
-    )
-    assert assert_problem(unknown, 401)["detail"] == "用户名或密码不正确。"
+    ghost = post_json(client, TOKEN_URL, {"grant_type": "password", "username": "ghost", "password": "x"})
+    for response in (real, ghost):
+        assert response.status_code == 429 and response["Content-Type"] == "application/problem+json"
+        assert int(response["Retry-After"]) > 0 and "秒后再试" in response.json()["detail"]
+    assert set(real.json()) == set(ghost.json())
+
+
+def test_the_token_endpoint_is_rate_limited_per_client(client, settings):
+    settings.YIWANG_RATE_LIMITS = {"token": "3/minute"}
+    for _ in range(3):
+        assert post_json(client, TOKEN_URL, {"grant_type": "nope"}).status_code == 400
+    response = post_json(client, TOKEN_URL, {"grant_type": "nope"})
+    assert response.status_code == 429 and response["Retry-After"]
 
 
 def test_password_grant_for_an_admin_needs_the_totp(client):

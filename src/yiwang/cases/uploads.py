@@ -1,18 +1,26 @@
-"""Upload checks for application materials and opinion attachments.
+"""Upload checks for application materials, opinion attachments and incident photos.
 
 The type is decided by the file's first bytes (magic numbers), never by the client's content type or the
 file name: a PNG renamed .pdf is a PNG, an .exe renamed .pdf is refused. OFD (GB/T 33190, the national
 electronic document format) is a ZIP container whose root holds OFD.xml.
+
+Then the content must be what it claims, decoded by maintained parsers: images are decoded in full by Pillow
+(truncated files, polyglots and decompression bombs are refused) and PDFs are parsed by pypdf and refused when
+they carry active content — scripts, launch/submit/import actions, embedded files, rich media or XFA forms —
+anywhere reachable from the document catalogue.
 """
 
 from __future__ import annotations
 
 import io
+import warnings
 import zipfile
 from collections.abc import Iterable
 
+import pypdf
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from yiwang.core import crypto
 
@@ -40,6 +48,26 @@ EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png", OFD: "ofd"}
 TYPE_LABELS = {PDF: "PDF", JPEG: "JPEG", PNG: "PNG", OFD: "OFD"}
 
 _CHUNK = 64 * 1024
+MAX_IMAGE_PIXELS = 40_000_000  # a 40-megapixel photo; larger images are refused before decoding
+MAX_PDF_OBJECTS = 200_000  # a walk bound: nothing legitimate of 10 MiB reaches it
+
+# PDF names and action types that make a document do something when opened or clicked, other than
+# showing itself or following an ordinary link.
+_PDF_ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/EmbeddedFiles", "/EmbeddedFile", "/RichMedia", "/XFA"})
+_PDF_ACTIVE_ACTIONS = frozenset(
+    {
+        "/JavaScript",
+        "/Launch",
+        "/SubmitForm",
+        "/ImportData",
+        "/GoToR",
+        "/GoToE",
+        "/RichMediaExecute",
+        "/Rendition",
+        "/Sound",
+        "/Movie",
+    }
+)
 
 
 def sniff_content_type(head: bytes, data: bytes | None = None) -> str | None:
@@ -103,4 +131,92 @@ def validate_upload(upload, *, allowed: Iterable[str] | None = None) -> tuple[st
             % {"name": name, "types": labels},
             code="type",
         )
+    if content_type in (JPEG, PNG):
+        _check_image(data, content_type, name)
+    elif content_type == PDF:
+        _check_pdf(data, name)
     return content_type, crypto.sm3_hex(data)
+
+
+def _not_what_it_claims(name: str, label: str) -> ValidationError:
+    return ValidationError(
+        _("文件“%(name)s”不是有效的 %(type)s 文件（内容损坏或与格式不符），请重新导出后上传。")
+        % {"name": name, "type": label},
+        code="corrupt",
+    )
+
+
+def _check_image(data: bytes, content_type: str, name: str) -> None:
+    """Decodes every pixel; the decoded format must be the sniffed one."""
+    expected = "JPEG" if content_type == JPEG else "PNG"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.format != expected:
+                    raise _not_what_it_claims(name, expected)
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise ValidationError(
+                        _("图片“%(name)s”的像素过多（%(w)s×%(h)s），请缩小后上传。")
+                        % {"name": name, "w": width, "h": height},
+                        code="too_large",
+                    )
+                image.load()
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(
+            _("图片“%(name)s”的像素过多，请缩小后上传。") % {"name": name}, code="too_large"
+        ) from None
+    except Exception:  # Pillow raises many kinds for broken data: each means "not a real image"
+        raise _not_what_it_claims(name, expected) from None
+
+
+def _check_pdf(data: bytes, name: str) -> None:
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ValidationError(
+                _("文件“%(name)s”设有打开口令，请去除口令后上传。") % {"name": name}, code="encrypted"
+            )
+        active = _pdf_active_content(reader.trailer)
+    except ValidationError:
+        raise
+    except Exception:  # pypdf's errors for a broken document, recursion in a malicious one
+        raise _not_what_it_claims(name, "PDF") from None
+    if active:
+        raise ValidationError(
+            _("文件“%(name)s”含有脚本、自动动作或嵌入文件等活动内容（%(what)s），请另存为普通 PDF 后上传。")
+            % {"name": name, "what": active},
+            code="active_content",
+        )
+
+
+def _pdf_active_content(trailer) -> str:
+    """The first active-content marker reachable from the trailer, or "" — an iterative walk, bounded."""
+    seen: set[tuple[int, int]] = set()
+    stack = [trailer]
+    visited = 0
+    while stack:
+        node = stack.pop()
+        visited += 1
+        if visited > MAX_PDF_OBJECTS:
+            raise ValueError("PDF object graph too large")
+        if isinstance(node, pypdf.generic.IndirectObject):
+            ref = (node.idnum, node.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            node = node.get_object()
+        if isinstance(node, pypdf.generic.DictionaryObject):
+            for key in node:
+                if key in _PDF_ACTIVE_KEYS:
+                    return str(key)
+            action = node.get("/S")
+            if action in _PDF_ACTIVE_ACTIONS:
+                return str(action)
+            stack.extend(value for key, value in node.items() if key != "/Parent")
+        elif isinstance(node, pypdf.generic.ArrayObject):
+            stack.extend(node)
+    return ""

@@ -363,12 +363,19 @@ def case_file(request: HttpRequest, case_id, file_id) -> HttpResponse:
 def window(request: HttpRequest) -> HttpResponse:
     principal = request.principal
     query = (request.GET.get("q") or "").strip()
-    results = item_search(q=query, limit=10).items if query else []
+    results, query_error = [], ""
+    if query:
+        try:
+            results = item_search(q=query, limit=10).items
+        except ValidationError as exc:  # too long a query: the same message as the public catalogue
+            query_error = exc.message_dict.get("q", exc.messages)[0]
     if request.htmx and "q" in request.GET:
-        return render(request, "cases/_window_results.html", {"results": results, "q": query})
+        return render(
+            request, "cases/_window_results.html", {"results": results, "q": query, "q_error": query_error}
+        )
     code = request.POST.get("item") or request.GET.get("item")
     item = item_get_published(code) if code else None
-    context: dict = {"q": query, "results": results, "item": item}
+    context: dict = {"q": query, "results": results, "item": item, "q_error": query_error}
     if item is None:
         return render(request, "cases/window.html", context)
 
@@ -414,7 +421,7 @@ def window(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             "applicant_form": applicant_form,
-            "sections": bind_sections(item, fields, values=values, errors=errors),
+            "sections": bind_sections(item, fields, values=values, errors=errors, registry_note=True),
             "materials": material_views(materials, errors=errors, tolerated=tolerated),
             "tolerance_choice": True,
             "accept": UPLOAD_ACCEPT,

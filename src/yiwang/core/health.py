@@ -67,6 +67,11 @@ def _mqtt() -> dict:
     return {"broker": f"{url.hostname}:{url.port or 1883}"}
 
 
+def liveness() -> str:
+    """ "ok" when this process answers and reaches its database, else "down"; nothing else is revealed."""
+    return "ok" if _timed(_database)["status"] == "ok" else "down"
+
+
 def health_report() -> dict:
     socket.setdefaulttimeout(PROBE_TIMEOUT)
     try:

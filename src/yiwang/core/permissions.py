@@ -56,6 +56,7 @@ AUDIT_VIEW = permission("audit.view", _("查看审计日志并校验审计链"))
 AUDIT_CHECKPOINT = permission("audit.checkpoint", _("生成审计链签名检查点"))
 CALENDAR_MANAGE = permission("calendar.manage", _("维护节假日与调休工作日"))
 SYSTEM_MANAGE = permission("system.manage", _("管理接入系统（客户端凭证与授权范围）"))
+PLATFORM_HEALTH = permission("platform.health", _("查看平台运行详情（数据库、队列积压、Redis、消息代理）"))
 # District administrators maintain every item; department heads only their own department's (the catalogue
 # services enforce the department scope).
 CATALOG_MANAGE = permission("catalog.manage", _("维护政务服务事项目录"))
@@ -131,6 +132,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             AUDIT_CHECKPOINT,
             CALENDAR_MANAGE,
             SYSTEM_MANAGE,
+            PLATFORM_HEALTH,
             PERSON_LOOKUP,
             ORGANISATION_LOOKUP,
             CATALOG_MANAGE,

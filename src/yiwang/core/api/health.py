@@ -1,17 +1,34 @@
-"""GET /api/health: database, Huey, Redis and MQTT reachability."""
+"""GET /api/health: public liveness; GET /api/health/details: database, Huey, Redis and MQTT for operators."""
 
-from ninja import Router
+from django.http import JsonResponse
+from ninja import Router, Schema
 
 from ..apiutils import requires
-from ..health import health_report
-from ..permissions import PUBLIC, SELF_SERVICE
+from ..health import health_report, liveness
+from ..permissions import PLATFORM_HEALTH, PUBLIC, SELF_SERVICE
 
 router = Router(tags=["health"])
 
 
-@router.get("/health", auth=None, summary="平台健康检查")
+class LivenessOut(Schema):
+    status: str
+
+
+@router.get(
+    "/health", auth=None, response={200: LivenessOut, 503: LivenessOut}, summary="平台存活检查（公开）"
+)
 @requires(PUBLIC)
 def health(request):
+    # Public: says only whether the platform answers and reaches its database — no backlog, no addresses.
+    status = liveness()
+    response = JsonResponse({"status": status}, status=200 if status == "ok" else 503)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/health/details", summary="平台运行详情：数据库、队列积压、Redis 与消息代理")
+@requires(PLATFORM_HEALTH)
+def health_details(request):
     return health_report()
 
 

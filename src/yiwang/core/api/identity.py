@@ -18,6 +18,7 @@ from ninja import Router, Schema
 
 from ..apiutils import principal_of, problem, requires
 from ..permissions import PUBLIC, SELF_SERVICE
+from ..ratelimit import client_key, rate_limit
 from ..services.identity import (
     AuthFailure,
     IssuedToken,
@@ -145,10 +146,8 @@ def _token_response(issued: IssuedToken) -> JsonResponse:
 
 
 def _failure_response(request: HttpRequest, exc: AuthFailure) -> JsonResponse:
-    titles = {401: _("认证失败"), 423: _("账户已锁定"), 400: _("授权范围无效")}
+    titles = {401: _("认证失败"), 400: _("授权范围无效")}
     extra = {"error": exc.error}
-    if exc.locked_until is not None:
-        extra["locked_until"] = exc.locked_until.isoformat()
     response = problem(request, exc.status, titles.get(exc.status, _("认证失败")), exc.message, **extra)
     if exc.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="yiwang"'
@@ -159,17 +158,18 @@ def _failure_response(request: HttpRequest, exc: AuthFailure) -> JsonResponse:
 @router.post(
     "/token",
     auth=None,
-    response={200: TokenOut, 400: ProblemOut, 401: ProblemOut, 423: ProblemOut},
+    response={200: TokenOut, 400: ProblemOut, 401: ProblemOut, 429: ProblemOut},
     summary="换取访问令牌（账户口令或接入系统客户端凭证）",
     openapi_extra=_TOKEN_OPENAPI,
 )
 @requires(PUBLIC)
 def token(request: HttpRequest):
+    rate_limit(request, scope="token")
     params = _params(request)
     if params is None:
         return _bad_request(request, _("请求体不是有效的 JSON 对象。"), "invalid_request")
     grant = params.get("grant_type", "")
-    ip = request.META.get("REMOTE_ADDR", "")
+    ip = client_key(request)
     try:
         if grant == "password":
             missing = [f for f in ("username", "password") if not params.get(f)]

@@ -27,6 +27,7 @@ from ..audit import audit_record
 from ..models import Account, ApiToken, Department, RegisteredSystem
 from ..permissions import DEPARTMENT_MANAGE, SECOND_FACTOR_ROLES, SYSTEM_MANAGE, SYSTEM_SCOPES
 from ..principal import Principal
+from ..ratelimit import RateLimited, rate_check, rate_clear, rate_hit, rate_limit
 
 TOTP_ISSUER = "Yiwang 一网"
 TOTP_VALID_WINDOW = 1  # one 30-second step either side: phone clocks drift
@@ -39,7 +40,7 @@ class LoginStatus(StrEnum):
     OK = "ok"  # fully authenticated
     SECOND_FACTOR = "second_factor"  # password right, the TOTP step must follow
     INVALID = "invalid"
-    LOCKED = "locked"
+    THROTTLED = "throttled"  # this name and source must wait `retry_after` seconds
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class LoginResult:
     account: Account | None = None
     message: str = ""
     locked_until: datetime | None = None
+    retry_after: int = 0
 
     @property
     def ok(self) -> bool:
@@ -86,10 +88,6 @@ class SecondFactorRequired(AuthFailure):
     status, error = 401, "second_factor_required"
 
 
-class AccountLocked(AuthFailure):
-    status, error = 423, "account_locked"
-
-
 class InvalidScope(AuthFailure):
     status, error = 400, "invalid_scope"
 
@@ -111,10 +109,9 @@ def _generic_failure() -> str:
     return _("用户名或密码不正确。")
 
 
-def _locked_message(until: datetime) -> str:
-    return _("账户因连续登录失败已被锁定，请于 %(until)s 之后再试。") % {
-        "until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")
-    }
+def _throttled_message(seconds: int) -> str:
+    # Same text whether the name exists or not.
+    return _("尝试次数过多，请 %(seconds)s 秒后再试。") % {"seconds": seconds}
 
 
 def _account_ref(account: Account) -> str:
@@ -140,48 +137,69 @@ def token_ref(record: ApiToken) -> str:
     return record.digest[:16]
 
 
-# --- lockout bookkeeping (called inside a transaction holding the account's row lock) ------------------------
+# --- throttling (rate limits by account and source together; no lock an attacker controls) -------------------
+# A failed password or code counts against three keys: the account name *with* the client address (a handful of
+# tries, then that source waits), the client address across all names (password spraying) and the account name
+# from everywhere (a distributed guesser). The last never locks the account: above its threshold each further
+# attempt for that name must wait a short interval, so the holder can still log in while an attack goes on. The
+# keys are the *submitted* name, so an unknown name is counted and refused exactly like a known one.
+def _login_keys(username: str, ip: str) -> tuple[str, str, str]:
+    name = username.strip().casefold()[:150]
+    source = ip or "unknown"
+    return f"{name}|{source}", source, name
+
+
+def _login_throttle(username: str, ip: str) -> None:
+    """Raises RateLimited when this name and source must wait; counts nothing itself."""
+    pair, source, name = _login_keys(username, ip)
+    rate_check(scope="login_pair", key=pair)
+    rate_check(scope="login_client", key=source)
+    try:
+        rate_check(scope="login_account", key=name)
+    except RateLimited:
+        rate_limit(None, scope="login_account_slow", key=name)
+
+
+def _login_failure_counted(username: str, ip: str) -> None:
+    pair, source, name = _login_keys(username, ip)
+    rate_hit(scope="login_pair", key=pair)
+    rate_hit(scope="login_client", key=source)
+    rate_hit(scope="login_account", key=name)
+
+
+def _login_success_counted(username: str, ip: str) -> None:
+    """The holder got in from this source: its own earlier typos no longer count there."""
+    pair, _source, _name = _login_keys(username, ip)
+    rate_clear(scope="login_pair", key=pair)
+
+
+def _throttled(
+    exc: RateLimited, *, username: str, account: Account | None, action: str, ip: str
+) -> LoginResult:
+    audit_record(
+        actor=None,
+        action=action,
+        object_type="account",
+        after={"username": username[:150], "reason": "throttled", **({"ip": ip} if ip else {})},
+    )
+    return LoginResult(
+        LoginStatus.THROTTLED, None, _throttled_message(exc.retry_after), None, exc.retry_after
+    )
+
+
 def _lock_account(account_id: int) -> Account:
     return Account.objects.select_for_update().get(pk=account_id)
 
 
-def _active_lock(account: Account, now: datetime) -> datetime | None:
-    if account.locked_until is not None and account.locked_until > now:
-        return account.locked_until
-    return None
-
-
-def _clear_expired_lock(account: Account, now: datetime) -> None:
-    """An expired lock starts a fresh count, so one more typo after the lock does not re-lock at once."""
-    if account.locked_until is not None and account.locked_until <= now:
-        account.locked_until = None
-        account.failed_logins = 0
-
-
-def _record_failure(account: Account, now: datetime, *, action: str, reason: str, ip: str) -> LoginResult:
+def _record_failure(account: Account, *, action: str, reason: str, ip: str) -> LoginResult:
+    # failed_logins is kept for the administrator's view of an account under attack; it locks nothing.
     account.failed_logins += 1
     _audit_account(
         account, action, account, after={"reason": reason, "failed_logins": account.failed_logins}, ip=ip
     )
-    if account.failed_logins >= settings.YIWANG_LOCKOUT_THRESHOLD:
-        account.locked_until = now + timedelta(minutes=settings.YIWANG_LOCKOUT_MINUTES)
-        _audit_account(
-            account,
-            "account.locked",
-            account,
-            after={"locked_until": account.locked_until, "failed_logins": account.failed_logins},
-        )
-    account.save(update_fields=["failed_logins", "locked_until"])
-    if account.locked_until is not None:
-        return LoginResult(
-            LoginStatus.LOCKED, account, _locked_message(account.locked_until), account.locked_until
-        )
+    account.save(update_fields=["failed_logins"])
+    _login_failure_counted(account.username, ip)
     return LoginResult(LoginStatus.INVALID, None, _generic_failure())
-
-
-def _refuse_locked(account: Account, until: datetime, *, action: str, ip: str) -> LoginResult:
-    _audit_account(account, action, account, after={"reason": "locked", "locked_until": until}, ip=ip)
-    return LoginResult(LoginStatus.LOCKED, account, _locked_message(until), until)
 
 
 def _reset_failures(account: Account) -> None:
@@ -203,13 +221,21 @@ def account_needs_second_factor(account: Account) -> bool:
 
 
 def account_login(*, username: str, password: str, ip: str = "") -> LoginResult:
-    """Checks the password under the account's row lock, with lockout.
+    """Checks the password under the account's row lock, after the throttle for this name and source.
 
     OK: fully logged in (audited as account.login, failure counter reset). SECOND_FACTOR: the password was right
-    but TOTP must follow; the counter is deliberately NOT reset yet, otherwise someone holding the password
-    could alternate password and code guesses forever without ever being locked out.
+    but TOTP must follow; the throttle counts are deliberately NOT cleared yet, otherwise someone holding the
+    password could alternate password and code guesses forever. An unknown name, a wrong password, a disabled
+    account and an account an administrator locked all answer INVALID after the same password hashing, and a
+    throttled attempt answers THROTTLED before any hashing whether the name exists or not: the answer and its
+    timing reveal nothing about which names exist.
     """
     now = timezone.now()
+    try:
+        _login_throttle(username, ip)
+    except RateLimited as exc:
+        with transaction.atomic():
+            return _throttled(exc, username=username, account=None, action="account.login_failed", ip=ip)
     with transaction.atomic():
         account = Account.objects.select_for_update().filter(username=username).first()
         if account is None:
@@ -221,25 +247,22 @@ def account_login(*, username: str, password: str, ip: str = "") -> LoginResult:
                 object_type="account",
                 after={"username": username[:150], "reason": "unknown_user", **({"ip": ip} if ip else {})},
             )
+            _login_failure_counted(username, ip)
             return LoginResult(LoginStatus.INVALID, None, _generic_failure())
-        until = _active_lock(account, now)
-        if until is not None:
-            # Refused without looking at the password, so a lock cannot be used to test guesses.
-            return _refuse_locked(account, until, action="account.login_failed", ip=ip)
-        _clear_expired_lock(account, now)
         if not account.check_password(password):
-            return _record_failure(account, now, action="account.login_failed", reason="bad_password", ip=ip)
-        if not account.is_active:
-            _audit_account(account, "account.login_failed", account, after={"reason": "inactive"}, ip=ip)
+            return _record_failure(account, action="account.login_failed", reason="bad_password", ip=ip)
+        if not account.is_active or (account.locked_until is not None and account.locked_until > now):
+            reason = "inactive" if not account.is_active else "locked_by_administrator"
+            _audit_account(account, "account.login_failed", account, after={"reason": reason}, ip=ip)
+            _login_failure_counted(username, ip)
             return LoginResult(LoginStatus.INVALID, None, _generic_failure())
         if account_needs_second_factor(account):
-            # Persist a cleared expired lock; the counter itself stays until the second factor passes.
-            account.save(update_fields=["failed_logins", "locked_until"])
             _audit_account(
                 account, "account.password_verified", account, after={"second_factor": "totp"}, ip=ip
             )
             return LoginResult(LoginStatus.SECOND_FACTOR, account)
         _reset_failures(account)
+        _login_success_counted(username, ip)
         _audit_account(account, "account.login", account, after={"method": "password"}, ip=ip)
         return LoginResult(LoginStatus.OK, account)
 
@@ -249,6 +272,7 @@ def account_login_complete(*, account: Account, method: str = "password+totp", i
     with transaction.atomic():
         locked = _lock_account(account.pk)
         _reset_failures(locked)
+        _login_success_counted(locked.username, ip)
         _audit_account(locked, "account.login", locked, after={"method": method}, ip=ip)
     return locked
 
@@ -269,6 +293,10 @@ def account_unlock(*, actor: Principal, account: Account) -> Account:
         _audit_account(
             actor, "account.unlocked", locked, before=before, after={"failed_logins": 0, "locked_until": None}
         )
+    # The account-wide slow-down ends too; each source's own few tries run out by themselves.
+    _pair, _source, name = _login_keys(locked.username, "")
+    rate_clear(scope="login_account", key=name)
+    rate_clear(scope="login_account_slow", key=name)
     return locked
 
 
@@ -319,9 +347,6 @@ def totp_enrol_confirm(*, account: Account, code: str) -> Account:
     now = timezone.now()
     with transaction.atomic():
         locked = _lock_account(account.pk)
-        until = _active_lock(locked, now)
-        if until is not None:
-            raise ValidationError({"code": _locked_message(until)})
         if locked.totp_confirmed_at is not None:
             raise ValidationError({"code": _("已绑定动态口令。")})
         if not locked.totp_secret:
@@ -339,27 +364,29 @@ def totp_enrol_confirm(*, account: Account, code: str) -> Account:
 
 
 def totp_verify(*, account: Account, code: str, ip: str = "") -> LoginResult:
-    """Checks a TOTP code: ±1 step, a step never accepted twice, failures count towards the lockout."""
+    """Checks a TOTP code: ±1 step, a step never accepted twice, failures counted by the login throttle."""
     now = timezone.now()
+    try:
+        _login_throttle(account.username, ip)
+    except RateLimited as exc:
+        with transaction.atomic():
+            return _throttled(
+                exc, username=account.username, account=account, action="account.totp_failed", ip=ip
+            )
     with transaction.atomic():
         locked = _lock_account(account.pk)
-        until = _active_lock(locked, now)
-        if until is not None:
-            return _refuse_locked(locked, until, action="account.totp_failed", ip=ip)
-        _clear_expired_lock(locked, now)
         if locked.totp_confirmed_at is None:
-            return _record_failure(locked, now, action="account.totp_failed", reason="not_enrolled", ip=ip)
+            return _record_failure(locked, action="account.totp_failed", reason="not_enrolled", ip=ip)
         step = _totp_step(locked.totp_secret, code, now)
         if step is None:
-            return _record_failure(locked, now, action="account.totp_failed", reason="bad_code", ip=ip)
+            return _record_failure(locked, action="account.totp_failed", reason="bad_code", ip=ip)
         if step <= locked.totp_last_step:
-            return _record_failure(locked, now, action="account.totp_failed", reason="replayed_code", ip=ip)
+            return _record_failure(locked, action="account.totp_failed", reason="replayed_code", ip=ip)
         locked.totp_last_step = step
         locked.failed_logins = 0
-        locked.locked_until = None
-        locked.save(update_fields=["totp_last_step", "failed_logins", "locked_until"])
+        locked.save(update_fields=["totp_last_step", "failed_logins"])
         _audit_account(locked, "account.totp_verified", locked)
-    account.totp_last_step, account.failed_logins, account.locked_until = step, 0, None
+    account.totp_last_step, account.failed_logins = step, 0
     return LoginResult(LoginStatus.OK, locked)
 
 
@@ -462,8 +489,8 @@ def api_token_issue_for_password(
 ) -> IssuedToken:
     """The OAuth 2.0 password grant: the same login rules as the web page, second factor included."""
     result = account_login(username=username, password=password, ip=ip)
-    if result.status == LoginStatus.LOCKED:
-        raise AccountLocked(result.message, locked_until=result.locked_until)
+    if result.status == LoginStatus.THROTTLED:
+        raise RateLimited(result.retry_after, "login")
     if not result.ok:
         raise InvalidCredentials(result.message)
     account = result.account
@@ -473,8 +500,8 @@ def api_token_issue_for_password(
         if not totp:
             raise SecondFactorRequired(_("该账户须提供动态口令：请在 totp 参数中填写验证器上的 6 位数字。"))
         second = totp_verify(account=account, code=totp, ip=ip)
-        if second.status == LoginStatus.LOCKED:
-            raise AccountLocked(second.message, locked_until=second.locked_until)
+        if second.status == LoginStatus.THROTTLED:
+            raise RateLimited(second.retry_after, "login")
         if not second.ok:
             raise SecondFactorRequired(_("动态口令不正确或已被使用。"))
         account = account_login_complete(account=account, method="api:password+totp", ip=ip)

@@ -35,6 +35,7 @@ from ..models import Account
 from ..pageutils import page_requires
 from ..permissions import PUBLIC, SELF_SERVICE
 from ..principal import Principal
+from ..ratelimit import client_key
 from ..services.identity import (
     LoginStatus,
     account_login,
@@ -145,7 +146,7 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
 
 
 def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    return client_key(request)
 
 
 def _set_pending(request: HttpRequest, account: Account, next_url: str) -> None:
@@ -199,7 +200,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     idle = request.session.pop(IDLE_LOGOUT_FLAG, False)
     form = LoginForm(request.POST or None)
-    locked = False
+    throttled = False
     if request.method == "POST" and form.is_valid():
         result = account_login(
             username=form.cleaned_data["username"],
@@ -211,15 +212,18 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if result.status == LoginStatus.SECOND_FACTOR:
             _set_pending(request, result.account, next_url)
             return redirect("core:login_totp" if result.totp_enrolled else "core:totp_enrol")
-        locked = result.status == LoginStatus.LOCKED
+        throttled = result.status == LoginStatus.THROTTLED
         form.add_error(None, result.message)
     context = {
         "form": form,
         "next": next_url if next_url and _safe_next(request, next_url) == next_url else "",
         "idle_logout": idle,
-        "locked": locked,
+        "locked": throttled,
     }
-    return render(request, "core/identity/login.html", context)
+    response = render(request, "core/identity/login.html", context, status=429 if throttled else 200)
+    if throttled:
+        response["Retry-After"] = str(result.retry_after)
+    return response
 
 
 @sensitive_post_parameters("code")
@@ -239,7 +243,7 @@ def login_totp_view(request: HttpRequest) -> HttpResponse:
         if result.status == LoginStatus.OK:
             account = account_login_complete(account=account, method="password+totp", ip=_client_ip(request))
             return _finish_login(request, account, next_url)
-        if result.status == LoginStatus.LOCKED:
+        if result.status == LoginStatus.THROTTLED:
             request.session.pop(PENDING_KEY, None)
             messages.error(request, result.message)
             return redirect("core:login")

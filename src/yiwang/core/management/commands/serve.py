@@ -13,7 +13,9 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from yiwang.core.deploy import deployment_problems, is_production
 
 
 def _broker_reachable(url: str) -> bool:
@@ -50,7 +52,18 @@ class Command(BaseCommand):
             help="also run the Huey consumer, and the MQTT consumer when the broker is reachable",
         )
 
+    def _refuse_an_unsafe_production(self) -> None:
+        """Production must pass the deployment checks; demo and development only hear about them."""
+        problems = [p for p in deployment_problems() if p.is_serious()]
+        if not problems:
+            return
+        lines = "\n".join(f"  {p.id}: {p.msg} {p.hint or ''}".rstrip() for p in problems)
+        if is_production():
+            raise CommandError(f"refusing to serve in production:\n{lines}\n(see docs/security.md)")
+        self.stderr.write(f"{settings.YIWANG_ENV} mode — not fit for production as configured:\n{lines}")
+
     def handle(self, *args, host, port, workers, threads, with_worker, **options):
+        self._refuse_an_unsafe_production()
         call_command("collectstatic", interactive=False, verbosity=0)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "yiwang.settings"}
         children: list[subprocess.Popen] = []
