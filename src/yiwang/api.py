@@ -1,10 +1,9 @@
 """The one NinjaAPI: each app contributes a router; OpenAPI 3 at /api/docs and /api/openapi.json."""
 
-from ninja import NinjaAPI
+from .core.apiutils import API_AUTH, YiwangAPI, install_problem_handlers
+from .web.apidocs import LocalSwagger
 
-from .core.apiutils import API_AUTH, install_problem_handlers
-
-api = NinjaAPI(
+api = YiwangAPI(  # NinjaAPI + the edge's JSON parser + every error declared in the OpenAPI document
     title="Yiwang 一网 API",
     version="1",
     description=(
@@ -14,6 +13,7 @@ api = NinjaAPI(
     auth=API_AUTH,
     urls_namespace="api",
     docs_url="/docs",
+    docs=LocalSwagger(),  # Swagger UI from our own static files, not a CDN (Content-Security-Policy)
     openapi_url="/openapi.json",
 )
 install_problem_handlers(api)

@@ -5,6 +5,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
+from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -17,8 +21,15 @@ def env_bool(name: str, default: bool) -> bool:
     return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-SECRET_KEY = os.environ.get("YIWANG_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-7f3a9c")
+# Where this instance runs: "demo" (the default: `make run`), "development", or "production". In production
+# `yiwang serve` refuses to start while core/deploy.py finds a problem (built-in secret key, cookies or HSTS
+# missing over HTTPS...); `yiwang check --deploy` lists them. See docs/security.md.
+YIWANG_ENV = os.environ.get("YIWANG_ENV", "demo").strip().lower()
+BUILTIN_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-7f3a9c"
+SECRET_KEY = os.environ.get("YIWANG_SECRET_KEY", BUILTIN_SECRET_KEY)
 DEBUG = env_bool("YIWANG_DEBUG", False)
+# Served over HTTPS (directly or behind a TLS-terminating proxy): secure cookies, HSTS and the redirect follow.
+YIWANG_HTTPS = env_bool("YIWANG_HTTPS", False)
 ALLOWED_HOSTS = os.environ.get("YIWANG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("YIWANG_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -43,16 +54,21 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "yiwang.core.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response, static files included
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "yiwang.incidents.open311_format.Open311ErrorMiddleware",  # every error under /open311/ in GeoReport form
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "yiwang.core.caching.PersonalNoStoreMiddleware",
+    "yiwang.core.edge.EdgeMiddleware",  # bad input refused before any view reads it; /api/ errors as problem+json
     "yiwang.core.identity.SessionIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "yiwang.core.ratelimit.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "yiwang.urls"
@@ -112,10 +128,31 @@ SESSION_COOKIE_AGE = int(os.environ.get("YIWANG_SESSION_AGE", str(8 * 3600)))  #
 SESSION_IDLE_SECONDS = int(os.environ.get("YIWANG_SESSION_IDLE", str(30 * 60)))  # idle logout
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("YIWANG_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = env_bool("YIWANG_SECURE_COOKIES", YIWANG_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-YIWANG_LOCKOUT_THRESHOLD = int(os.environ.get("YIWANG_LOCKOUT_THRESHOLD", "5"))
-YIWANG_LOCKOUT_MINUTES = int(os.environ.get("YIWANG_LOCKOUT_MINUTES", "15"))
+if YIWANG_HTTPS:
+    SECURE_HSTS_SECONDS = int(os.environ.get("YIWANG_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("YIWANG_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("YIWANG_HSTS_PRELOAD", False)
+    SECURE_SSL_REDIRECT = env_bool("YIWANG_SSL_REDIRECT", True)
+    if env_bool("YIWANG_BEHIND_TLS_PROXY", False):
+        # The proxy terminates TLS and says so in this header; only set when the proxy strips it from clients.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- rate limits (core/ratelimit.py; docs/security.md) ------------------------------------------------------
+# Per-scope rates override the defaults in core.ratelimit.DEFAULT_LIMITS, e.g.
+# YIWANG_RATE_LIMITS="licence_verify=120/minute;open311_write=20/minute". Counted in Redis when
+# YIWANG_REDIS_URL is set, in process memory otherwise.
+YIWANG_RATE_LIMITS = {
+    scope.strip(): rate.strip()
+    for scope, _sep, rate in (
+        part.partition("=") for part in os.environ.get("YIWANG_RATE_LIMITS", "").split(";") if "=" in part
+    )
+}
+YIWANG_RATE_LIMITS_ENABLED = env_bool("YIWANG_RATE_LIMITS_ENABLED", True)
+YIWANG_RATE_LIMIT_STORAGE = os.environ.get("YIWANG_RATE_LIMIT_STORAGE", "")  # a `limits` storage URI
+# Reverse proxies whose X-Forwarded-For is believed (their own address as REMOTE_ADDR).
+YIWANG_TRUSTED_PROXIES = [a for a in os.environ.get("YIWANG_TRUSTED_PROXIES", "").split(",") if a]
 YIWANG_API_TOKEN_HOURS = int(os.environ.get("YIWANG_API_TOKEN_HOURS", "8"))
 
 # --- keys and audit --------------------------------------------------------------------------------
@@ -135,7 +172,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STATICFILES_DIRS = [("vendor/echarts", PROJECT_DIR / "node_modules" / "echarts" / "dist")]
+STATICFILES_DIRS = [
+    ("vendor/echarts", PROJECT_DIR / "node_modules" / "echarts" / "dist"),
+    ("vendor/swagger-ui", PROJECT_DIR / "node_modules" / "swagger-ui-dist"),  # /api/docs without a CDN
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -144,6 +184,18 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Per applicant account: unfinished applications and bytes stored across all their cases (docs/security.md).
+YIWANG_MAX_DRAFTS_PER_ACCOUNT = int(os.environ.get("YIWANG_MAX_DRAFTS_PER_ACCOUNT", "20"))
+YIWANG_MAX_STORED_BYTES_PER_ACCOUNT = int(
+    os.environ.get("YIWANG_MAX_STORED_BYTES_PER_ACCOUNT", str(200 * 1024 * 1024))
+)  # a body without its files; larger: 413 (core/edge.py)
+# The edge (core/edge.py; docs/security.md "Bad input at the edge"): a whole request, files included, and how
+# deep a JSON body may nest.
+YIWANG_MAX_REQUEST_BYTES = int(os.environ.get("YIWANG_MAX_REQUEST_BYTES", str(64 * 1024 * 1024)))
+YIWANG_MAX_JSON_DEPTH = int(os.environ.get("YIWANG_MAX_JSON_DEPTH", "32"))
+CSRF_FAILURE_VIEW = (
+    "yiwang.core.views.errors.csrf_failure"  # problem+json under /api/, Django's page elsewhere
+)
 
 # --- background work, cache, MQTT ------------------------------------------------------------------
 REDIS_URL = os.environ.get("YIWANG_REDIS_URL", "")
@@ -189,5 +241,31 @@ MESSAGE_STORAGE = (
     "django.contrib.messages.storage.session.SessionStorage"  # one-time secrets never ride in a cookie
 )
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# HSTS preload (security.W021) is a decision about the whole domain, taken by its owner: YIWANG_HSTS_PRELOAD=1.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# --- Content-Security-Policy (django-csp; docs/security.md) --------------------------------------------------
+# Scripts only from this origin, plus inline <script nonce="{{ request.csp_nonce }}"> blocks; no eval, no inline
+# event handlers, no third-party origin. <style> elements likewise need the nonce; style *attributes* are allowed
+# (ECharts' tooltips and a few templates set them; they cannot run script). The nonce enters the header only
+# on responses whose template used it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE],
+        "style-src": [CSP_SELF, CSP_NONCE],
+        "style-src-elem": [CSP_SELF, CSP_NONCE],
+        "style-src-attr": [CSP_UNSAFE_INLINE],
+        "img-src": [CSP_SELF, "data:"],  # data: for Swagger UI's icons and inline SVG backgrounds
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+        "form-action": [CSP_SELF],
+    }
+}
 X_FRAME_OPTIONS = "DENY"
 NINJA_PAGINATION_PER_PAGE = 50

@@ -84,7 +84,8 @@ def test_openapi_describes_the_problem_schema(client):
     spec = client.get("/api/openapi.json").json()
     post = spec["paths"]["/api/cases/{case_id}/transitions"]["post"]
     assert {"200", "401", "403", "404", "409", "422"} <= set(post["responses"])
-    assert "ProblemOut" in json.dumps(post["responses"]["409"])
+    problem = post["responses"]["409"]["content"]["application/problem+json"]["schema"]
+    assert problem == {"$ref": "#/components/schemas/Problem"}  # one problem+json schema for every error
 
 
 def test_anonymous_gets_401(client, item):

@@ -51,7 +51,11 @@ def division_grids(request, code: str):
     return collection
 
 
-@router.get("/grids/lookup", response=GridLookupOut, summary="按经纬度查询所在网格")
+@router.get(
+    "/grids/lookup",
+    response={200: GridLookupOut, 404: None},
+    summary="按经纬度查询所在网格（不在任何网格内为 404）",
+)
 @requires(DIVISION_VIEW)
 def grid_lookup(
     request,

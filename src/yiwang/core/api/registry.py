@@ -20,7 +20,11 @@ from ..services import people as services
 router = Router(tags=["registry"])
 
 
-@router.post("/persons/lookup", response=PersonOut, summary="按身份证号查询自然人（须说明用途，记入审计）")
+@router.post(
+    "/persons/lookup",
+    response={200: PersonOut, 404: None},
+    summary="按身份证号查询自然人（须说明用途，记入审计）",
+)
 @requires(PERSON_LOOKUP)
 def person_lookup(request, payload: PersonLookupIn):
     person = selectors.person_find_by_id_number(principal_of(request), payload.id_number, payload.purpose)
@@ -44,7 +48,7 @@ def person_register(request, payload: PersonRegisterIn):
     return Status(201, person)
 
 
-@router.get("/me", response=PersonOut, summary="本人实名信息")
+@router.get("/me", response={200: PersonOut, 404: None}, summary="本人实名信息（账户未关联自然人为 404）")
 @requires(SELF_SERVICE)
 def me(request):
     person = selectors.person_self(principal_of(request))
