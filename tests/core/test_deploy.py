@@ -32,7 +32,9 @@ PRODUCTION = {
 
 
 @pytest.fixture
-def private_keystore(settings, tmp_path):
+def private_keystore(settings, tmp_path, monkeypatch):
+    # The browser journeys set this for Playwright in the same process; a deployment must not have it.
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
     path = tmp_path / "keystore.json"
     path.write_text(open(settings.YIWANG_KEYSTORE).read())
     os.chmod(path, 0o600)

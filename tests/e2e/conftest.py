@@ -69,3 +69,27 @@ def page(browser, csp_violations):
     yield page
     context.close()
     assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
+
+
+def log_in_with_totp(page, base: str, account) -> None:
+    """Logs `account` in through the login page, answering the TOTP step when its roles need one."""
+    import pyotp
+    from django.utils import timezone
+
+    from tests.factories import PASSWORD
+
+    secret = pyotp.random_base32()
+    account.totp_secret = secret
+    account.totp_confirmed_at = timezone.now()
+    account.save(update_fields=["totp_secret", "totp_confirmed_at"])
+    page.context.clear_cookies()
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", account.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_selector("h1")
+    if page.locator("input[name=code]").count():
+        page.fill("input[name=code]", pyotp.TOTP(secret).now())
+        page.click("main button[type=submit]")
+        page.wait_for_selector("h1")
+    assert "/login" not in page.url, account.username

@@ -9,13 +9,11 @@
 
 from __future__ import annotations
 
-import pyotp
 import pytest
-from django.utils import timezone
 
 from tests.bundles.conftest import FORM_A, FORM_C, make_bundle, make_item
 from tests.cases.factories import build_world
-from tests.factories import PASSWORD
+from tests.e2e.conftest import log_in_with_totp
 from tests.incidents.factories import build_incident_world
 from yiwang.incidents.services.classify import classifier_train
 
@@ -39,22 +37,7 @@ def places(settings, tmp_path):
     return world
 
 
-def log_in(page, base: str, account) -> None:
-    secret = pyotp.random_base32()
-    account.totp_secret = secret
-    account.totp_confirmed_at = timezone.now()
-    account.save(update_fields=["totp_secret", "totp_confirmed_at"])
-    page.context.clear_cookies()
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", account.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_selector("h1")
-    if page.locator("input[name=code]").count():
-        page.fill("input[name=code]", pyotp.TOTP(secret).now())
-        page.click("main button[type=submit]")
-        page.wait_for_selector("h1")
-    assert "/login" not in page.url, account.username
+log_in = log_in_with_totp
 
 
 # WCAG 2.x relative luminance and contrast of each text node against the first opaque background behind it.

@@ -8,12 +8,10 @@ the last tests prove that detector and the policy on /api/docs, served from this
 
 from __future__ import annotations
 
-import pyotp
 import pytest
-from django.utils import timezone
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.factories import PASSWORD
+from tests.e2e.conftest import log_in_with_totp
 from tests.incidents.factories import point_in
 from yiwang.core.geo import grid_index_invalidate
 
@@ -40,23 +38,7 @@ def hostile_names(world):  # noqa: F811
     return world
 
 
-def log_in(page, base: str, account) -> None:
-    """Password, then the dynamic code when the role needs one (dispatchers do): the account gets a secret."""
-    secret = pyotp.random_base32()
-    account.totp_secret = secret
-    account.totp_confirmed_at = timezone.now()
-    account.save(update_fields=["totp_secret", "totp_confirmed_at"])
-    page.context.clear_cookies()
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", account.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_selector("h1")
-    if page.locator("input[name=code]").count():
-        page.fill("input[name=code]", pyotp.TOTP(secret).now())
-        page.click("main button[type=submit]")
-        page.wait_for_selector("h1")
-    assert "/login" not in page.url, account.username
+log_in = log_in_with_totp
 
 
 def _watch_for_script(page) -> list[str]:
