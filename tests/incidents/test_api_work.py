@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -112,7 +113,7 @@ def test_return_reassign_extension_close_merge_by_api(client, iworld):
     due = fresh(incident).due_at
     response = post(client, f"{url}/extension", {"requested_due_at": (due.isoformat()), "reason": "协调"})
     assert problem(response, 422)["errors"][0]["field"] == "requested_due_at"
-    later = due.replace(hour=(due.hour + 1) % 24) if due.hour < 23 else due
+    later = due + timedelta(hours=1)  # an hour past the deadline, whatever hour or day the deadline falls on
     response = post(client, f"{url}/extension", {"requested_due_at": later.isoformat(), "reason": "需要协调"})
     assert response.status_code == 201, response.content
     as_user(client, iworld.town_dispatcher)

@@ -3,6 +3,9 @@ workflow, warnings — and a second load writes nothing."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.db.models import Count
 
@@ -29,7 +32,16 @@ def fast_hash(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def test_demo_incidents_load_once_with_routes_and_history(fast_hash):
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")),  # a working morning
+        datetime(2026, 10, 1, 0, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai")),  # 30 s into a day (and a holiday)
+    ],
+    ids=["morning", "just-after-midnight"],
+)
+def test_demo_incidents_load_once_with_routes_and_history(fast_hash, clock, moment):
+    clock.moment = moment  # the demo's month of history, and today's rise, end at this moment
     counts = demo_load(scale=0.02)
     assert counts["incidents"] > 0
     tops = IncidentCategory.objects.filter(parent__isnull=True, code__in=[c for c, _n, _l in data.CATALOGUE])
@@ -58,6 +70,7 @@ def test_demo_incidents_load_once_with_routes_and_history(fast_hash):
     # planted: today's rise of 违章停车 and the cluster of 垃圾堆放 raise warnings
     kinds = set(IncidentWarning.objects.values_list("kind", flat=True))
     assert {"surge", "cluster", "repeat"} <= kinds
+    assert not incidents.filter(created_at__gt=moment).exists()
     assert audit_verify().ok
 
     again = demo_load(scale=0.02)

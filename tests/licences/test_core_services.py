@@ -175,12 +175,16 @@ def test_status_changes_by_the_issuer_only(lworld):
     assert list(licence.events.values_list("action", flat=True)) == ["issue", "revoke"]
 
 
-def test_expiry_sweep_and_periodic_job(lworld):
+@pytest.mark.parametrize(
+    ("issued", "expires"),
+    [((2026, 3, 2), date(2029, 3, 1)), ((2028, 2, 29), date(2031, 2, 28))],
+    ids=["plain-day", "29-february"],
+)
+def test_expiry_sweep_and_periodic_job(clock, lworld, issued, expires):
+    clock.set(*issued)  # three years of validity, whatever day the suite runs (29 February included)
     licence = lworld.issue_org(actor=p(lworld.issuer))
     permanent = lworld.issue_person()
-    assert licence.expires_on == licence.issued_on.replace(year=licence.issued_on.year + 3) - timedelta(
-        days=1
-    )
+    assert (licence.issued_on, licence.expires_on) == (date(*issued), expires)
     assert licences_expire_sweep(today=licence.expires_on) == 0
     assert licences_expire_sweep(today=licence.expires_on + timedelta(days=1)) == 1
     assert Licence.objects.get(pk=licence.pk).status == Licence.Status.EXPIRED

@@ -682,7 +682,7 @@ def demo_load_incident_history(*, scale: float = 1.0, now: datetime | None = Non
         )
     parking = next(item for item in leaves if item[0] == "DLJT02")
     today = timezone.localtime(end).replace(hour=0, minute=0, second=0, microsecond=0)
-    span = max((end - today).total_seconds(), 3600)
+    span = (end - today).total_seconds()  # within the part of today already past, even just after midnight
     for n in range(12):
         g, s = rng.choice(shapes)
         plan(
