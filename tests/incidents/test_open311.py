@@ -159,11 +159,11 @@ def test_query_window_filters_and_confidentiality(client, iworld, clock, django_
     assert numbers == [i.number for i in reversed(recent)]  # newest first, 90 days, not the 举报
     assert secret.number not in numbers and old.number not in numbers
     _error(client.get(f"{BASE}/requests/{secret.number}.json"), 404)
-    start = (timezone.now() - timedelta(days=130)).date().isoformat()
-    end = (timezone.now() - timedelta(days=100)).date().isoformat()
+    start = timezone.localdate(clock.moment - timedelta(days=130)).isoformat()
+    end = timezone.localdate(clock.moment - timedelta(days=100)).isoformat()
     window = client.get(f"{BASE}/requests.json", {"start_date": start, "end_date": end}).json()
     assert [r["service_request_id"] for r in window] == [old.number]
-    far = (timezone.now() - timedelta(days=200)).date().isoformat()
+    far = timezone.localdate(clock.moment - timedelta(days=200)).isoformat()
     assert "90" in _error(client.get(f"{BASE}/requests.json", {"start_date": far, "end_date": end}), 400)
     _error(client.get(f"{BASE}/requests.json", {"start_date": "yesterday"}), 400)
     _error(client.get(f"{BASE}/requests.json", {"status": "pending"}), 400)

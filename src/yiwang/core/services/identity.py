@@ -173,9 +173,7 @@ def _login_success_counted(username: str, ip: str) -> None:
     rate_clear(scope="login_pair", key=pair)
 
 
-def _throttled(
-    exc: RateLimited, *, username: str, account: Account | None, action: str, ip: str
-) -> LoginResult:
+def _throttled(exc: RateLimited, *, username: str, action: str, ip: str) -> LoginResult:
     audit_record(
         actor=None,
         action=action,
@@ -235,7 +233,7 @@ def account_login(*, username: str, password: str, ip: str = "") -> LoginResult:
         _login_throttle(username, ip)
     except RateLimited as exc:
         with transaction.atomic():
-            return _throttled(exc, username=username, account=None, action="account.login_failed", ip=ip)
+            return _throttled(exc, username=username, action="account.login_failed", ip=ip)
     with transaction.atomic():
         account = Account.objects.select_for_update().filter(username=username).first()
         if account is None:
@@ -370,9 +368,7 @@ def totp_verify(*, account: Account, code: str, ip: str = "") -> LoginResult:
         _login_throttle(account.username, ip)
     except RateLimited as exc:
         with transaction.atomic():
-            return _throttled(
-                exc, username=account.username, account=account, action="account.totp_failed", ip=ip
-            )
+            return _throttled(exc, username=account.username, action="account.totp_failed", ip=ip)
     with transaction.atomic():
         locked = _lock_account(account.pk)
         if locked.totp_confirmed_at is None:
