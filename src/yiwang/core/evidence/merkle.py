@@ -110,7 +110,9 @@ def verify_inclusion(index: int, size: int, leaf: bytes, path: Sequence[bytes], 
     return sn == 0 and r == root
 
 
-def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, path: Sequence[bytes]) -> bool:
+def verify_consistency(
+    first: int, second: int, first_root: bytes, second_root: bytes, path: Sequence[bytes]
+) -> bool:
     if not 0 <= first <= second:
         return False
     if first == second:
