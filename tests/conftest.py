@@ -43,7 +43,10 @@ def _fresh_working_calendar():
 
 
 def _forget_process_memos() -> None:
+    from yiwang.cases.selectors import case_selector_memos_reset
     from yiwang.core.geo import grid_index_invalidate
+    from yiwang.core.numbering import numbering_connections_close
+    from yiwang.core.principal_cache import principal_cache_reset
     from yiwang.core.ratelimit import rate_limits_reset
     from yiwang.incidents.services.classify import classifier_reset
     from yiwang.incidents.services.routing import routing_invalidate
@@ -52,6 +55,9 @@ def _forget_process_memos() -> None:
     classifier_reset()
     grid_index_invalidate()
     rate_limits_reset()
+    principal_cache_reset()  # who a token acts as, remembered per process (SQLite reuses account ids)
+    case_selector_memos_reset()  # department chains, the catalogue stamp, inbox scopes (SQLite reuses ids)
+    numbering_connections_close()  # case/incident numbers' own connection: lets the test database be dropped
 
 
 @pytest.fixture(autouse=True)

@@ -49,12 +49,13 @@ INSTALLED_APPS = [
     "yiwang.licences",
     "yiwang.incidents",
     "yiwang.web",
+    "yiwang.demo",  # the demo district: above every app, last, owns `yiwang demo`
 ]
 
 MIDDLEWARE = [
     "yiwang.core.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response, static files included
+    "yiwang.core.csp_policy.CSPMiddleware",  # django-csp's, plain policies built once; every response, static too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -154,10 +155,27 @@ YIWANG_RATE_LIMIT_STORAGE = os.environ.get("YIWANG_RATE_LIMIT_STORAGE", "")  # a
 # Reverse proxies whose X-Forwarded-For is believed (their own address as REMOTE_ADDR).
 YIWANG_TRUSTED_PROXIES = [a for a in os.environ.get("YIWANG_TRUSTED_PROXIES", "").split(",") if a]
 YIWANG_API_TOKEN_HOURS = int(os.environ.get("YIWANG_API_TOKEN_HOURS", "8"))
+# Who a bearer token acts as is remembered briefly (core/principal_cache.py; docs/performance.md): revocation
+# reaches every node within a second through an epoch in Redis (read every POLL seconds), or — without Redis —
+# because an entry lives at most one second. SECONDS: the lifetime with Redis (default 5).
+YIWANG_PRINCIPAL_CACHE = env_bool("YIWANG_PRINCIPAL_CACHE", True)
+YIWANG_PRINCIPAL_CACHE_SECONDS = float(os.environ.get("YIWANG_PRINCIPAL_CACHE_SECONDS", "5"))
+YIWANG_PRINCIPAL_CACHE_POLL = float(os.environ.get("YIWANG_PRINCIPAL_CACHE_POLL", "0.5"))
 
 # --- keys and audit --------------------------------------------------------------------------------
 YIWANG_KEYSTORE = Path(os.environ.get("YIWANG_KEYSTORE", VAR_DIR / "keystore.json"))
-YIWANG_AUDIT_CHECKPOINT_EVERY = int(os.environ.get("YIWANG_AUDIT_CHECKPOINT_EVERY", "1000"))
+# Evidence log (core/evidence): the sequencer integrates pending entries every SEQUENCER_INTERVAL seconds and
+# signs a tree head every SIGN_EVERY new entries and at least every SIGN_INTERVAL_SECONDS.
+YIWANG_EVIDENCE_SIGN_EVERY = int(os.environ.get("YIWANG_EVIDENCE_SIGN_EVERY", "1000"))
+YIWANG_EVIDENCE_SIGN_INTERVAL_SECONDS = float(os.environ.get("YIWANG_EVIDENCE_SIGN_INTERVAL_SECONDS", "60"))
+YIWANG_EVIDENCE_SEQUENCER_INTERVAL = float(os.environ.get("YIWANG_EVIDENCE_SEQUENCER_INTERVAL", "1.0"))
+# Witnessing (core/evidence/witness.py): base URLs of other nodes whose signed tree heads a Huey task checks every
+# minute (comma-separated; empty: none), and the keys their heads must be signed with ("KEY_ID=HEX,..." or one
+# bare HEX; empty: this node's own platform keys, as the nodes of one deployment share the keystore).
+YIWANG_EVIDENCE_WITNESS_URLS = [
+    u.strip() for u in os.environ.get("YIWANG_EVIDENCE_WITNESS_URLS", "").split(",") if u.strip()
+]
+YIWANG_EVIDENCE_WITNESS_KEYS = os.environ.get("YIWANG_EVIDENCE_WITNESS_KEYS", "")
 
 # --- i18n -----------------------------------------------------------------------------------------
 # Source strings are Chinese (the default language is always complete); English lives in locale/en.
@@ -200,9 +218,14 @@ CSRF_FAILURE_VIEW = (
 # --- background work, cache, MQTT ------------------------------------------------------------------
 REDIS_URL = os.environ.get("YIWANG_REDIS_URL", "")
 MQTT_URL = os.environ.get("YIWANG_MQTT_URL", "mqtt://127.0.0.1:1883")
+# `yiwang mqtt-consume` keeps a persistent session (incidents/mqtt.py): one stable client id per consumer (the
+# command's --client-id wins; default yiwang-mqtt-<host>-<group>) and how long the broker keeps the session
+# (and queues its readings) while the consumer is away.
+MQTT_CLIENT_ID = os.environ.get("YIWANG_MQTT_CLIENT_ID", "")
+MQTT_SESSION_EXPIRY = int(os.environ.get("YIWANG_MQTT_SESSION_EXPIRY", str(24 * 3600)))
 if REDIS_URL:
     HUEY = {
-        "huey_class": "huey.RedisHuey",
+        "huey_class": "yiwang.core.queue.ClusterRedisHuey",
         "name": "yiwang",
         "url": REDIS_URL,
         "immediate": False,

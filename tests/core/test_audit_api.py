@@ -1,4 +1,5 @@
-"""Read paths of the audit chain: selector scoping, the /api/audit operations and the /audit/ page."""
+"""Read paths of the evidence log: selector scoping, the /api/audit operations (entries, verify, tree heads,
+public proofs) and the /audit/ page (latest head, proof download)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from django.urls import reverse
 from tests.factories import AccountFactory, staff_with_roles
 from yiwang.core.api import audit as audit_api
 from yiwang.core.audit import audit_record
-from yiwang.core.models import AuditCheckpoint, AuditEntry
+from yiwang.core.evidence import merkle
+from yiwang.core.evidence.sequencer import sequencer_run_once, tree_head_sign
+from yiwang.core.evidence.store import entry_canonical
+from yiwang.core.models import AuditEntry, TreeHead
 from yiwang.core.pagination import encode_cursor
 from yiwang.core.principal import Principal
 from yiwang.core.selectors.audit import audit_entries_visible_to
@@ -19,13 +23,9 @@ pytestmark = pytest.mark.django_db
 
 ENTRIES_URL = "/api/audit/entries"
 VERIFY_URL = "/api/audit/verify"
-CHECKPOINTS_URL = "/api/audit/checkpoints"
+HEADS_URL = "/api/audit/tree-heads"
+URL_PROOFS = "/api/audit/proofs"
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(autouse=True)
-def _no_automatic_checkpoints(settings):
-    settings.YIWANG_AUDIT_CHECKPOINT_EVERY = 0
 
 
 @pytest.fixture
@@ -48,6 +48,10 @@ def append(n: int, *, action: str = "test.action", object_type: str = "thing", s
     for i in range(start, start + n):
         with transaction.atomic():
             audit_record(actor=None, action=action, object_type=object_type, object_id=str(i), after={"v": i})
+
+
+def seqs() -> list[int]:
+    return list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True))
 
 
 def tamper(seq: int) -> None:
@@ -94,21 +98,22 @@ def test_selector_rejects_a_bad_cursor(admin, cursor):
 # --- API ------------------------------------------------------------------------------------------------
 def test_every_audit_operation_declares_a_permission():
     operations = [op for view in audit_api.router.path_operations.values() for op in view.operations]
-    assert len(operations) == 3
+    assert len(operations) == 7
     for op in operations:
         assert getattr(op.view_func, "yiwang_permission", None) is not None, op.view_func
 
 
 def test_admin_lists_entries_newest_first(admin_client, admin):
     append(5)
+    expected = seqs()[-1:-4:-1]
     response = admin_client.get(ENTRIES_URL, {"limit": 3})
     assert response.status_code == 200, response.content
     body = response.json()
-    assert [item["seq"] for item in body["items"]] == [5, 4, 3]
+    assert [item["seq"] for item in body["items"]] == expected
     assert body["next_cursor"]
     item = body["items"][0]
     assert item["action"] == "test.action" and item["after"] == {"v": 4}
-    assert len(item["entry_hash"]) == 64 and "id" not in item  # integer pks never leave the database
+    assert len(item["leaf_hash"]) == 64 and item["leaf_index"] is None and "id" not in item
 
 
 def test_listing_query_count_is_bounded(admin_client, django_assert_max_num_queries):
@@ -123,6 +128,7 @@ def test_listing_query_count_is_bounded(admin_client, django_assert_max_num_quer
 
 def test_pagination_walks_every_entry_once(admin_client):
     append(25)
+    expected = seqs()[::-1]
     seen, cursor, pages = [], None, 0
     while True:
         params = {"limit": 10, **({"cursor": cursor} if cursor else {})}
@@ -133,7 +139,7 @@ def test_pagination_walks_every_entry_once(admin_client):
         if not cursor:
             break
     assert pages == 3
-    assert seen == list(range(25, 0, -1))  # the audit.view entries appended meanwhile sit above page 1
+    assert seen == expected  # the audit.view entries appended meanwhile sit above page 1
 
 
 def test_api_filters(admin_client):
@@ -156,7 +162,7 @@ def test_api_invalid_input_is_a_422_problem(admin_client, params, field):
 def test_clerk_gets_403_problem(client, clerk):
     append(2)
     client.force_login(clerk.account)
-    for method, url in (("get", ENTRIES_URL), ("post", VERIFY_URL), ("post", CHECKPOINTS_URL)):
+    for method, url in (("get", ENTRIES_URL), ("post", VERIFY_URL), ("post", HEADS_URL)):
         response = getattr(client, method)(url)
         assert response.status_code == 403, (url, response.content)
         assert response["Content-Type"].startswith(PROBLEM)
@@ -165,7 +171,7 @@ def test_clerk_gets_403_problem(client, clerk):
 
 
 def test_anonymous_gets_401_problem(client):
-    for method, url in (("get", ENTRIES_URL), ("post", VERIFY_URL), ("post", CHECKPOINTS_URL)):
+    for method, url in (("get", ENTRIES_URL), ("post", VERIFY_URL), ("post", HEADS_URL)):
         response = getattr(client, method)(url)
         assert response.status_code == 401
         assert response["Content-Type"].startswith(PROBLEM)
@@ -173,35 +179,138 @@ def test_anonymous_gets_401_problem(client):
 
 def test_verify_endpoint_reports_intact_then_a_tamper(admin_client):
     append(4)
+    sequencer_run_once()
     body = admin_client.post(VERIFY_URL).json()
     assert body["ok"] is True and body["entries"] == 4 and body["broken_seq"] is None
     last = AuditEntry.objects.order_by("-seq").first()
     assert last.action == "audit.verify" and last.after["ok"] is True
-    tamper(3)
+    third = seqs()[2]
+    tamper(third)
     body = admin_client.post(VERIFY_URL).json()
-    assert body["ok"] is False and body["broken_seq"] == 3
-    assert "第 3 条" in body["message"]
+    assert body["ok"] is False and (body["broken_seq"], body["broken_index"]) == (third, 2)
+    assert f"第 {third} 条" in body["message"]
 
 
-def test_checkpoint_endpoint_signs_the_head_including_its_own_record(admin_client, admin):
+def test_sign_endpoint_signs_the_integrated_tree(admin_client, admin):
     append(2)
-    response = admin_client.post(CHECKPOINTS_URL)
+    sequencer_run_once()
+    response = admin_client.post(HEADS_URL)
     assert response.status_code == 201, response.content
     body = response.json()
-    last = AuditEntry.objects.order_by("-seq").first()
-    assert last.action == "audit.checkpoint" and last.actor_account == admin.account.username
-    assert (body["seq"], body["entry_hash"]) == (last.seq, last.entry_hash)
-    assert AuditCheckpoint.objects.get().seq == 3
+    assert body["tree_size"] == 2 and TreeHead.objects.get().root_hash == body["root_hash"]
+    asked = AuditEntry.objects.filter(action="audit.tree_head_sign").get()
+    assert asked.actor_account == admin.account.username
+    again = admin_client.post(HEADS_URL)  # nothing new integrated since
+    assert again.status_code == 409 and again["Content-Type"].startswith(PROBLEM)
 
 
-def test_checkpoint_endpoint_refuses_a_tampered_chain(admin_client):
-    append(3)
-    tamper(2)
-    response = admin_client.post(CHECKPOINTS_URL)
-    assert response.status_code == 409
+def test_sign_endpoint_needs_the_permission(client, clerk):
+    client.force_login(clerk.account)
+    assert client.post(HEADS_URL).status_code == 403
+
+
+# --- public heads and proofs ------------------------------------------------------------------------------
+@pytest.fixture
+def signed_log():
+    append(6)
+    sequencer_run_once()
+    tree_head_sign(force=True)  # size 6, then its own record
+    append(3, start=6)
+    sequencer_run_once()
+    tree_head_sign(force=True)  # size 10
+    return TreeHead.objects.order_by("tree_size")
+
+
+def test_latest_head_is_public(client, signed_log):
+    assert client.get(f"{HEADS_URL}/latest").status_code == 200
+    body = client.get(f"{HEADS_URL}/latest").json()
+    assert body["tree_size"] == 10 and body == {
+        k: getattr(signed_log.last(), k)
+        for k in ("tree_size", "root_hash", "timestamp_ms", "key_id", "signature")
+    }
+
+
+def test_latest_head_is_404_before_the_first(client):
+    response = client.get(f"{HEADS_URL}/latest")
+    assert response.status_code == 404 and response["Content-Type"].startswith(PROBLEM)
+
+
+def test_heads_list_is_keyset_paginated(client, signed_log):
+    body = client.get(HEADS_URL, {"limit": 1}).json()
+    assert [h["tree_size"] for h in body["items"]] == [6] and body["next_after"] == 6
+    body = client.get(HEADS_URL, {"after": body["next_after"], "limit": 1}).json()
+    assert [h["tree_size"] for h in body["items"]] == [10] and body["next_after"] is None
+    assert client.get(HEADS_URL, {"after": 10}).json()["items"] == []
+    bad = client.get(HEADS_URL, {"after": -1})
+    assert bad.status_code == 422 and bad["Content-Type"].startswith(PROBLEM)
+
+
+def test_inclusion_proofs_from_the_api_verify(client, signed_log):
+    head = signed_log.last()
+    root = bytes.fromhex(head.root_hash)
+    for entry in AuditEntry.objects.filter(leaf__leaf_index__lt=head.tree_size):
+        for key in (str(entry.leaf_index), entry.leaf_hash):
+            response = client.get(f"{URL_PROOFS}/inclusion", {"entry": key, "tree_size": head.tree_size})
+            assert response.status_code == 200, response.content
+            body = response.json()
+            assert body["leaf_index"] == entry.leaf_index and body["root_hash"] == head.root_hash
+            path = [bytes.fromhex(p) for p in body["audit_path"]]
+            leaf = merkle.leaf_hash(entry_canonical(entry))
+            assert merkle.verify_inclusion(entry.leaf_index, head.tree_size, leaf, path, root)
+
+
+def test_consistency_proofs_from_the_api_verify(client, signed_log):
+    first, second = signed_log
+    body = client.get(
+        f"{URL_PROOFS}/consistency", {"first": first.tree_size, "second": second.tree_size}
+    ).json()
+    assert (body["first_root"], body["second_root"]) == (first.root_hash, second.root_hash)
+    path = [bytes.fromhex(p) for p in body["consistency_path"]]
+    assert merkle.verify_consistency(
+        first.tree_size,
+        second.tree_size,
+        bytes.fromhex(first.root_hash),
+        bytes.fromhex(second.root_hash),
+        path,
+    )
+
+
+@pytest.mark.parametrize(
+    "url,params,status,field",
+    [
+        ("inclusion", {"entry": "0", "tree_size": 99}, 422, "tree_size"),
+        ("inclusion", {"entry": "8", "tree_size": 5}, 422, "tree_size"),
+        ("inclusion", {"entry": "not-a-hash", "tree_size": 5}, 422, "entry"),
+        ("inclusion", {"entry": "0", "tree_size": 0}, 422, "tree_size"),
+        ("inclusion", {"entry": "0"}, 422, "tree_size"),
+        ("inclusion", {"entry": "ab" * 32, "tree_size": 5}, 404, None),
+        ("inclusion", {"entry": "999", "tree_size": 5}, 404, None),
+        ("consistency", {"first": 5, "second": 99}, 422, "second"),
+        ("consistency", {"first": 7, "second": 5}, 422, "first"),
+        ("consistency", {"first": -1, "second": 5}, 422, "first"),
+        ("consistency", {"first": "x", "second": 5}, 422, "first"),
+    ],
+)
+def test_bad_proof_requests_are_problems(client, signed_log, url, params, status, field):
+    response = client.get(f"{URL_PROOFS}/{url}", params)
+    assert response.status_code == status, response.content
     assert response["Content-Type"].startswith(PROBLEM)
-    assert not AuditCheckpoint.objects.exists()
-    assert AuditEntry.objects.order_by("-seq").first().action == "audit.checkpoint"  # the attempt is recorded
+    if field:
+        assert field in response.content.decode()
+
+
+def test_public_proofs_are_rate_limited(client, signed_log, settings):
+    from yiwang.core.ratelimit import rate_limits_reset
+
+    settings.YIWANG_RATE_LIMITS = {**settings.YIWANG_RATE_LIMITS, "audit_proof": "3/minute"}
+    rate_limits_reset()
+    try:
+        for _ in range(3):
+            assert client.get(f"{HEADS_URL}/latest").status_code == 200
+        limited = client.get(f"{URL_PROOFS}/consistency", {"first": 1, "second": 2})
+        assert limited.status_code == 429 and limited["Retry-After"]
+    finally:
+        rate_limits_reset()
 
 
 # --- the /audit/ page -----------------------------------------------------------------------------------
@@ -251,9 +360,32 @@ def test_page_verify_button_returns_a_fragment(admin_client):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'data-audit-ok="true"' in html and "<html" not in html
-    tamper(2)
+    second = seqs()[1]
+    tamper(second)
     html = admin_client.post(reverse("core:audit_verify"), HTTP_HX_REQUEST="true").content.decode()
-    assert 'data-audit-ok="false"' in html and 'data-broken-seq="2"' in html
+    assert 'data-audit-ok="false"' in html and f'data-broken-seq="{second}"' in html
+
+
+def test_page_shows_the_latest_head_and_offers_proofs(admin_client, signed_log):
+    html = admin_client.get(reverse("core:audit")).content.decode()
+    head = signed_log.last()
+    assert f'data-tree-size="{head.tree_size}"' in html and head.root_hash in html
+    entry = AuditEntry.objects.get(leaf__leaf_index=3)
+    assert reverse("core:audit_proof", args=[entry.uuid]) in html
+    response = admin_client.get(reverse("core:audit_proof", args=[entry.uuid]))
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    proof = response.json()
+    leaf = merkle.leaf_hash(proof["entry"]["canonical"].encode())
+    assert leaf.hex() == entry.leaf_hash
+    assert merkle.verify_inclusion(
+        3,
+        proof["tree_head"]["tree_size"],
+        leaf,
+        [bytes.fromhex(p) for p in proof["inclusion_proof"]],
+        bytes.fromhex(proof["tree_head"]["root_hash"]),
+    )
+    pending = AuditEntry.objects.filter(leaf__isnull=True).first()
+    assert admin_client.get(reverse("core:audit_proof", args=[pending.uuid])).status_code == 404
 
 
 # --- the admin: read-only ---------------------------------------------------------------------------------
@@ -261,9 +393,9 @@ def test_admin_is_read_only(client):
     append(2)
     root = AccountFactory(is_staff=True, is_superuser=True)
     client.force_login(root)
-    entry = AuditEntry.objects.get(seq=1)
+    entry = AuditEntry.objects.order_by("seq").first()
     assert client.get(reverse("admin:core_auditentry_changelist"), {"q": "1"}).status_code == 200
-    assert client.get(reverse("admin:core_auditcheckpoint_changelist")).status_code == 200
+    assert client.get(reverse("admin:core_treehead_changelist")).status_code == 200
     detail = client.get(reverse("admin:core_auditentry_change", args=[entry.pk]))
     assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
     assert client.get(reverse("admin:core_auditentry_add")).status_code == 403

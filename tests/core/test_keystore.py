@@ -13,9 +13,10 @@ from django.db import connection
 
 from tests.factories import AccountFactory, PersonFactory
 from yiwang.core import crypto
-from yiwang.core.audit import audit_checkpoint_create, audit_record, audit_verify
+from yiwang.core.audit import audit_record, audit_verify
+from yiwang.core.evidence.sequencer import sequencer_run_once, tree_head_sign
 from yiwang.core.keystore import Keystore, KeystoreError, keystore, keystore_init
-from yiwang.core.models import Account, AuditCheckpoint, AuditEntry, Person
+from yiwang.core.models import Account, AuditEntry, Person, TreeHead
 from yiwang.core.services.keys import encrypted_columns, field_key_rotate, platform_key_rotate
 
 
@@ -219,12 +220,13 @@ def test_keys_rotate_command_twice(own_keystore):
 
 
 @pytest.mark.django_db
-def test_keys_rotate_platform_keeps_old_checkpoints_verifiable(own_keystore):
+def test_keys_rotate_platform_keeps_old_tree_heads_verifiable(own_keystore):
     for n in range(3):
         audit_record(actor=None, action="test.event", object_id=str(n))
-    old_checkpoint = audit_checkpoint_create()
+    sequencer_run_once()
+    old_head = tree_head_sign(force=True)
     old_key_id = keystore().platform_key_id
-    assert old_checkpoint.key_id == old_key_id
+    assert old_head.key_id == old_key_id
 
     out = io.StringIO()
     call_command("keys", "rotate", "--platform", stdout=out)
@@ -233,19 +235,20 @@ def test_keys_rotate_platform_keeps_old_checkpoints_verifiable(own_keystore):
     assert set(store.platform_public_keys()) == {old_key_id, store.platform_key_id}
     assert "PRIVATE KEY" not in out.getvalue()
 
-    new_checkpoint = audit_checkpoint_create()
-    assert new_checkpoint.key_id == store.platform_key_id
+    sequencer_run_once()
+    new_head = tree_head_sign(force=True)
+    assert new_head.key_id == store.platform_key_id
     result = audit_verify()
-    assert result.ok and result.checkpoints == 2, result.message()
+    assert result.ok and result.heads == 2, result.message()
     assert AuditEntry.objects.filter(action="keys.rotate_platform").get().after == {
         "key_id": store.platform_key_id
     }
 
-    # the retired key really is needed: a keystore that forgot it cannot vouch for the old checkpoint
+    # the retired key really is needed: a keystore that forgot it cannot vouch for the old head
     store.data["retired_platform_keys"] = []
     store.save()
     broken = audit_verify()
-    assert not broken.ok and broken.broken_seq == old_checkpoint.seq and old_key_id in broken.reason
+    assert not broken.ok and broken.broken_head == old_head.tree_size and old_key_id in broken.reason
 
 
 @pytest.mark.django_db
@@ -259,4 +262,4 @@ def test_platform_key_rotate_service_signs_with_new_key(own_keystore):
     assert crypto.sm2_verify(public, store.platform_sign(payload), payload)
     old_public = crypto.sm2_load_public(store.platform_public_keys()["platform-1"])
     assert not crypto.sm2_verify(old_public, store.platform_sign(payload), payload)
-    assert AuditCheckpoint.objects.count() == 0
+    assert TreeHead.objects.count() == 0

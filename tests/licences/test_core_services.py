@@ -48,7 +48,7 @@ def test_seal_suspend_resume_revoke_are_audited_and_need_manage(lworld):
         seal_resume(actor=head, seal=seal, reason="不能恢复")
     actions = list(
         AuditEntry.objects.filter(object_id=str(seal.public_id))
-        .order_by("id")
+        .order_by("seq")
         .values_list("action", flat=True)
     )
     assert actions == ["seal.create", "seal.suspend", "seal.resume", "seal.revoke"]

@@ -17,7 +17,9 @@ from tests.factories import (
     OrganisationFactory,
     staff_with_roles,
 )
-from yiwang.core.models import AuditHead, Division, Representation, Staff
+from yiwang.core.audit import audit_record
+from yiwang.core.evidence.sequencer import sequencer_run_once
+from yiwang.core.models import AuditEntry, Division, Representation, Staff
 from yiwang.core.principal import Principal
 from yiwang.web.selectors import (
     department_overview,
@@ -67,6 +69,13 @@ def test_every_staff_role_gets_its_own_home_heading(client, role):
     # The header names the person and the role; the department is shown above the heading.
     assert staff.name in html and staff.department.name in html
     assert "layout-staff" in html
+
+
+@pytest.mark.parametrize("role", ["window_clerk", "approver"])
+def test_case_handling_homes_lead_to_the_inbox_instead_of_a_placeholder(client, role):
+    html = get_home(client, staff_with_roles(role).account).content.decode()
+    assert f'href="{reverse("cases:inbox")}"' in html
+    assert "办件模块上线后" not in html
 
 
 def test_citizen_home_shows_masked_profile_and_upcoming_services(client):
@@ -156,7 +165,11 @@ def test_district_admin_sees_system_counts(client):
     admin = staff_with_roles("district_admin")
     DepartmentFactory.create_batch(2)
     AccountFactory.create_batch(3, citizen=True)
-    AuditHead.objects.update_or_create(pk=1, defaults={"last_seq": 42, "last_hash": "0" * 64})
+    for n in range(40 - AuditEntry.objects.count()):
+        audit_record(actor=None, action="test.count", object_id=str(n))
+    sequencer_run_once()
+    audit_record(actor=None, action="test.pending")
+    audit_record(actor=None, action="test.pending")  # integrated entries plus pending ones
     counts = system_counts(Principal.for_account(admin.account))
     assert counts.departments == 3
     assert counts.staff == 1

@@ -117,16 +117,19 @@ def backup_create(*, target: Path) -> BackupResult:
         name: {"sm3": _sm3_file(target / name), "bytes": (target / name).stat().st_size}
         for name in (db_file, KEYSTORE_FILE)
     }
-    from .models import AuditHead
+    from .evidence.sequencer import tree_head_latest
+    from .evidence.store import integrated_size
 
-    head = AuditHead.objects.filter(pk=1).first()
+    head = tree_head_latest()
     manifest = {
         "format": 1,
         "created_at": datetime.now(UTC).isoformat(),
         "vendor": vendor,
         "database_file": db_file,
         "files": files,
-        "audit_head": {"seq": head.last_seq, "hash": head.last_hash} if head else None,
+        # The newest signed tree head at backup time: after a restore the log must verify and extend it.
+        "evidence_head": {"tree_size": head.tree_size, "root_hash": head.root_hash} if head else None,
+        "evidence_integrated": integrated_size(),
     }
     body = json.dumps(manifest, indent=1, sort_keys=True).encode()
     (target / MANIFEST).write_bytes(body)

@@ -49,6 +49,10 @@ DEFAULT_LIMITS: dict[str, str] = {
     "licence_verify_code": "20/hour",
     "open311_read": "120/minute",
     "open311_write": "10/minute",
+    # public evidence-log tree heads and proofs (they reveal only hashes), per client address
+    "audit_proof": "600/minute",
+    # public checks of an uploaded receipt (page and API: each costs an SM2 verification), per client address
+    "receipt_verify": "30/minute",
 }
 
 

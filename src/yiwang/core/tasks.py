@@ -9,33 +9,33 @@ import socket
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, task
 
-from .audit import AuditChainBroken, audit_checkpoint_create, audit_verify
+from .evidence.sequencer import tree_head_sign
+from .evidence.verify import log_verify
 
 log = logging.getLogger("yiwang.audit")
 
 
-@db_periodic_task(crontab(minute="0"))
-def audit_checkpoint_hourly() -> int | None:
-    """Signs the audit chain head every hour, so a quiet chain (fewer than N entries an hour) still gets
-    signed checkpoints. Returns the signed seq (None on an empty chain or when signing was refused)."""
-    try:
-        checkpoint = audit_checkpoint_create()
-    except AuditChainBroken as exc:
-        log.error("audit checkpoint refused: %s", exc, extra={"broken_seq": exc.result.broken_seq})
-        return None
-    if checkpoint is not None:
-        log.info("audit checkpoint signed", extra={"seq": checkpoint.seq, "key_id": checkpoint.key_id})
-    return checkpoint.seq if checkpoint is not None else None
+@db_periodic_task(crontab(minute="*"))
+def evidence_tree_head_sign() -> int | None:
+    """Signs the integrated tree if a head is due (the sequencer does this too; this covers a deployment whose
+    sequencer runs without signing access). Returns the signed tree size, or None."""
+    head = tree_head_sign()
+    return head.tree_size if head is not None else None
 
 
 @db_periodic_task(crontab(hour="3", minute="30"))
 def audit_verify_daily() -> dict:
-    """Re-walks the whole chain every night; a broken chain is logged as an error for the operators' alerting."""
-    result = audit_verify()
+    """Verifies the whole evidence log every night; a broken log is logged as an error for the operators'
+    alerting."""
+    result = log_verify()
     if result.ok:
-        log.info("audit chain intact", extra={"entries": result.entries, "checkpoints": result.checkpoints})
+        log.info("evidence log intact", extra={"entries": result.entries, "heads": result.heads})
     else:
-        log.error("audit chain broken: %s", result.message(), extra={"broken_seq": result.broken_seq})
+        log.error(
+            "evidence log broken: %s",
+            result.message(),
+            extra={"broken_seq": result.broken_seq, "broken_index": result.broken_index},
+        )
     return result.as_dict()
 
 
@@ -61,3 +61,7 @@ def outbox_deliver_periodic() -> dict:
     from .notify import outbox_deliver_pending
 
     return outbox_deliver_pending()
+
+
+# Witnessing another node's signed tree heads (receipts helper; Huey autodiscovers `tasks` only).
+from .tasks_witness import evidence_witness_periodic  # noqa: E402,F401  (witnessing, core/evidence/witness.py)

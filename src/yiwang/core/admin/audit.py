@@ -1,4 +1,4 @@
-"""Admin: audit — read-only views of the chain and its signed checkpoints.
+"""Admin: audit — read-only views of the evidence log and its signed tree heads.
 
 Nobody edits or deletes audit rows through the admin (not even a superuser); opening the log here is itself
 recorded ("audit.view"), as on the audit page and the API."""
@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..audit import audit_record
-from ..models import AuditCheckpoint, AuditEntry
+from ..models import AuditEntry, TreeHead
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -80,17 +80,18 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         "before",
         "after",
         "request_id",
+        ("uuid", "format"),
+        ("leaf_index", "leaf_hash"),
         "prev_hash",
-        "entry_hash",
     )
 
     @admin.display(description=gettext_lazy("哈希"))
     def short_hash(self, obj: AuditEntry) -> str:
-        return obj.entry_hash[:12]
+        return obj.leaf_hash[:12]
 
 
-@admin.register(AuditCheckpoint)
-class AuditCheckpointAdmin(ReadOnlyAdmin):
-    list_display = ("seq", "created_at", "key_id", "entry_hash")
-    ordering = ("-seq",)
-    fields = ("seq", "entry_hash", "key_id", "signature", "created_at")
+@admin.register(TreeHead)
+class TreeHeadAdmin(ReadOnlyAdmin):
+    list_display = ("tree_size", "timestamp_ms", "key_id", "root_hash")
+    ordering = ("-tree_size",)
+    fields = ("tree_size", "root_hash", "timestamp_ms", "key_id", "signature")

@@ -1,15 +1,39 @@
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
-    """安全审计: an append-only hash chain. `entry_hash` = SM3(prev_hash || canonical fields)."""
+    """存证 / 安全审计: one entry of the evidence log, an RFC 9162 Merkle log over SM3 (core/evidence/).
 
-    seq = models.BigIntegerField(_("序号"), unique=True)
-    prev_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64, unique=True)
+    An entry is inserted inside the transaction of the change it records, with the SM3 leaf hash of its
+    canonical bytes computed in the process (`leaf_hash`), and those bytes as written (`canonical`); nothing is
+    read or locked for that. A database trigger queues the new row in EvidencePending (same transaction). The
+    sequencer later gives it its place in the tree with an insert-only EvidenceLeaf row (`leaf_index`, None while
+    pending), so integration never rewrites this wide, many-indexed row. Format 1 rows are the former hash
+    chain's entries: their canonical bytes include `seq` and `prev_hash`; they are the tree's first leaves.
+
+    The displayed columns (action, actor_account, before, after, occurred_at, ...) duplicate what `canonical`
+    says; `log_verify` checks they agree (in SQL on PostgreSQL), so editing either is caught."""
+
+    FORMAT_CHAIN = 1
+    FORMAT_LOG = 2
+
+    seq = models.BigAutoField(_("序号"), primary_key=True, help_text=_("写入顺序号（数据库序列分配）"))
+    uuid = models.UUIDField(_("存证标识"), unique=True, default=uuid.uuid4, editable=False)
+    format = models.PositiveSmallIntegerField(
+        _("格式"), default=FORMAT_LOG, help_text=_("1 = 原哈希链记录，2 = 存证日志记录")
+    )
+    prev_hash = models.CharField(max_length=64, blank=True, help_text=_("仅格式 1：原哈希链的前序哈希"))
+    leaf_hash = models.CharField(
+        _("叶子哈希"), max_length=64, db_index=True, help_text=_("SM3(0x00 ‖ 规范化记录)，十六进制")
+    )
+    canonical = models.TextField(
+        _("规范化记录"), blank=True, help_text=_("写入时的规范化记录（UTF-8 JSON），其 SM3 叶子哈希在树中")
+    )
     occurred_at = models.DateTimeField(_("时间"))
     actor_account = models.CharField(
         _("账户"), max_length=150, blank=True, help_text=_("账户名；系统为 client_id")
@@ -37,29 +61,71 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
 
-
-class AuditHead(models.Model):
-    """The single row that points at the chain's last entry; appends lock it, so the chain never forks."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last_seq = models.BigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64)
-
-    class Meta:
-        verbose_name = _("审计链头")
-        verbose_name_plural = _("审计链头")
+    @property
+    def leaf_index(self) -> int | None:
+        """The entry's place in the Merkle tree, None while pending. Lists select_related("leaf")."""
+        try:
+            return self.leaf.leaf_index
+        except EvidenceLeaf.DoesNotExist:
+            return None
 
 
-class AuditCheckpoint(models.Model):
-    """Every N entries (and on demand) the platform's SM2 key signs (seq, entry_hash)."""
+class EvidenceLeaf(models.Model):
+    """An integrated entry's place in the tree: insert-only, written in bulk by the sequencer. `leaf_hash` is the
+    tree's copy of the entry's leaf hash (32 bytes); verify checks both copies and the entry's canonical bytes."""
 
-    seq = models.BigIntegerField(unique=True)
-    entry_hash = models.CharField(max_length=64)
-    key_id = models.CharField(max_length=32)
-    signature = models.CharField(max_length=200, help_text=_("SM2 签名（DER，十六进制）"))
-    created_at = models.DateTimeField()
+    leaf_index = models.BigIntegerField(_("叶子序号"), primary_key=True)
+    entry = models.OneToOneField(
+        AuditEntry, on_delete=models.PROTECT, db_column="seq", related_name="leaf", verbose_name=_("记录")
+    )
+    leaf_hash = models.BinaryField(_("叶子哈希"), max_length=32)
 
     class Meta:
-        verbose_name = _("审计检查点")
-        verbose_name_plural = _("审计检查点")
-        ordering = ["seq"]
+        verbose_name = _("已上链叶子")
+        verbose_name_plural = _("已上链叶子")
+        ordering = ["leaf_index"]
+
+
+class EvidencePending(models.Model):
+    """Entries not yet integrated: a row per AuditEntry, inserted by a database trigger on the entry's insert
+    (same transaction, so an uncommitted entry stays invisible to the sequencer) and deleted by the sequencer
+    when it integrates the entry."""
+
+    seq = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        verbose_name = _("待上链记录")
+        verbose_name_plural = _("待上链记录")
+
+
+class TreeHead(models.Model):
+    """签名树头: the platform's SM2 signature over (tree_size, root_hash, timestamp_ms), see
+    core.evidence.merkle.tree_head_payload. Published at /api/audit/tree-heads for witnesses."""
+
+    tree_size = models.BigIntegerField(_("树大小"), unique=True)
+    root_hash = models.CharField(_("根哈希"), max_length=64)
+    timestamp_ms = models.BigIntegerField(_("时间戳（毫秒）"))
+    key_id = models.CharField(_("密钥标识"), max_length=32)
+    signature = models.CharField(_("签名"), max_length=200, help_text=_("SM2 签名（DER，十六进制）"))
+
+    class Meta:
+        verbose_name = _("签名树头")
+        verbose_name_plural = _("签名树头")
+        ordering = ["tree_size"]
+
+    def __str__(self) -> str:
+        return f"{self.tree_size} {self.root_hash[:12]}"
+
+
+class EvidenceNode(models.Model):
+    """A stored interior node: the hash of the complete aligned subtree of 2**level leaves starting at leaf
+    index * 2**level. Only levels >= 8 are stored; lower ones are recomputed from at most 256 leaf hashes."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("默克尔树节点")
+        verbose_name_plural = _("默克尔树节点")
+        constraints = [models.UniqueConstraint(fields=["level", "index"], name="core_evidence_node_once")]

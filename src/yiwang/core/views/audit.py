@@ -1,13 +1,15 @@
-"""Pages: audit — the log for district administrators (filter, keyset pages, verify the chain with HTMX)."""
+"""Pages: audit — the evidence log for district administrators (filter, keyset pages, the latest signed tree
+head, verify with HTMX, download an entry's inclusion proof as JSON)."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +17,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ..permissions import AUDIT_VIEW
 from ..principal import Principal
-from ..selectors.audit import audit_chain_verify, audit_entries_visible_to
+from ..selectors.audit import (
+    audit_chain_verify,
+    audit_entries_visible_to,
+    audit_entry_proof,
+    tree_heads_after,
+)
 
 PAGE_SIZE = 50
 
@@ -57,10 +64,20 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
                 form.add_error(field if field in form.fields and field != "cursor" else None, errors)
             status = 400
     rows = [(entry, _pretty(entry.before), _pretty(entry.after)) for entry in page.items] if page else []
+    heads = tree_heads_after(None, limit=1)
+    head = heads[0] if heads else None
+    head_time = datetime.fromtimestamp(head.timestamp_ms / 1000, tz=UTC) if head else None
     return render(
         request,
         "core/audit/log.html",
-        {"form": form, "page": page, "rows": rows, "first_page": not request.GET.get("cursor")},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "first_page": not request.GET.get("cursor"),
+            "head": head,
+            "head_time": head_time,
+        },
         status=status,
     )
 
@@ -78,11 +95,25 @@ def audit_verify_view(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"result": result})
 
 
+@login_required
+@require_GET
+def audit_proof_view(request: HttpRequest, entry_uuid) -> HttpResponse:
+    """One entry's inclusion proof under the newest signed head, as a JSON file (recorded as an audit view)."""
+    proof = audit_entry_proof(Principal.for_account(request.user), entry_uuid)
+    if proof is None:
+        raise Http404
+    response = JsonResponse(proof, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response["Content-Disposition"] = f'attachment; filename="evidence-proof-{entry_uuid}.json"'
+    return response
+
+
 # Declared permissions (the same marker the API's `requires` leaves), for the every-page-declares-one check.
 audit_log_view.yiwang_permission = AUDIT_VIEW
 audit_verify_view.yiwang_permission = AUDIT_VIEW
+audit_proof_view.yiwang_permission = AUDIT_VIEW
 
 urlpatterns = [
     path("", audit_log_view, name="audit"),
     path("verify/", audit_verify_view, name="audit_verify"),
+    path("proof/<uuid:entry_uuid>/", audit_proof_view, name="audit_proof"),
 ]

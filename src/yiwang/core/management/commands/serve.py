@@ -1,4 +1,5 @@
-"""`yiwang serve`: granian (WSGI workers) plus, with --with-worker, a Huey consumer beside it and, when a broker
+"""`yiwang serve`: granian (WSGI workers) plus, with --with-worker, a Huey consumer and the evidence-log sequencer
+(`yiwang audit sequencer`; a standby when another node's sequencer holds the lock) beside it and, when a broker
 accepts connections at MQTT_URL, the MQTT consumer (`yiwang mqtt-consume`) for IoT alarms."""
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--with-worker",
             action="store_true",
-            help="also run the Huey consumer, and the MQTT consumer when the broker is reachable",
+            help="also run the Huey consumer and the evidence sequencer, and the MQTT consumer when the broker is "
+            "reachable",
         )
 
     def _refuse_an_unsafe_production(self) -> None:
@@ -88,15 +90,17 @@ class Command(BaseCommand):
         extras: list[subprocess.Popen] = []  # optional helpers: their exit does not stop the server
         if with_worker:
             children.append(subprocess.Popen([sys.executable, "-m", "yiwang.cli", "run_huey"], env=env))
+            sequencer = [sys.executable, "-m", "yiwang.cli", "audit", "sequencer"]
+            extras.append(subprocess.Popen(sequencer, env=env))
             if _broker_reachable(settings.MQTT_URL):
                 extras.append(subprocess.Popen([sys.executable, "-m", "yiwang.cli", "mqtt-consume"], env=env))
         self.stdout.write(
             f"Yiwang serving on http://{host}:{port} ({workers} workers"
-            f"{', Huey consumer' if with_worker else ''}"
-            f"{', MQTT consumer on ' + _broker_label(settings.MQTT_URL) if extras else ''}"
+            f"{', Huey consumer, evidence sequencer' if with_worker else ''}"
+            f"{', MQTT consumer on ' + _broker_label(settings.MQTT_URL) if len(extras) > 1 else ''}"
             f"; database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})"
         )
-        if with_worker and not extras:
+        if with_worker and len(extras) < 2:
             self.stdout.write(
                 f"IoT intake is off: no MQTT broker accepts connections at {_broker_label(settings.MQTT_URL)}"
             )
