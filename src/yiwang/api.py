@@ -35,6 +35,7 @@ def _register_routers() -> None:
     from .licences.api_holder import router as licence_holder_router
     from .licences.api_imports import router as licence_imports_router
     from .licences.api_issuer import router as licence_issuer_router
+    from .licences.api_receipts import router as licence_receipts_router
     from .licences.api_verify import router as licence_verify_router
 
     api.add_router("/", core_router)
@@ -49,6 +50,7 @@ def _register_routers() -> None:
     api.add_router("/licences/issuer", licence_issuer_router)
     api.add_router("/licences/grants", licence_grants_router)
     api.add_router("/licences/imports", licence_imports_router)
+    api.add_router("/licences", licence_receipts_router)  # /{licence_id}/receipts (存证回执)
     api.add_router("/incidents/intake", incident_intake_router)
     api.add_router("/incidents/ops", incident_ops_router)
     api.add_router("/incidents/iot", iot_router)

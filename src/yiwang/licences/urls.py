@@ -7,13 +7,13 @@ answers show a licence's face. Only the published seal keys (`NO_STORE_EXEMPT`) 
 
 from django.views.decorators.cache import never_cache
 
-from . import views_case, views_holder, views_imports, views_issuer, views_verify
+from . import views_case, views_holder, views_imports, views_issuer, views_receipts, views_verify
 
 app_name = "licences"
 NO_STORE_EXEMPT = frozenset({"seals"})
 
 urlpatterns: list = []
-for _module in (views_verify, views_holder, views_issuer, views_case, views_imports):
+for _module in (views_verify, views_holder, views_issuer, views_case, views_imports, views_receipts):
     for _pattern in _module.urlpatterns:
         if _pattern.name not in NO_STORE_EXEMPT and not getattr(_pattern.callback, "yiwang_no_store", False):
             _pattern.callback = never_cache(_pattern.callback)

@@ -1,3 +1,3 @@
 """Admin registrations, one module per resource."""
 
-from . import audit, calendar, identity, notify, org, people  # noqa: F401
+from . import audit, calendar, identity, notify, org, people, witness  # noqa: F401
