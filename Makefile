@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install run test test-sqlite test-postgres lint format clean
+.PHONY: install run test test-sqlite test-postgres lint format clean bench-quick
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,11 @@ run: install
 
 test: install
 	$(BIN)/python -m yiwang.testrun
+
+# Short runs of the request-path benchmarks on PostgreSQL (needs wrk): each figure as a ratio to the bare view of
+# the same run beside bench/recorded.json; exits 1 and names the figures that fell by more than 20 %.
+bench-quick:
+	$(BIN)/python bench/quick.py
 
 lint:
 	$(BIN)/ruff check src tests bench

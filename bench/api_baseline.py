@@ -74,7 +74,7 @@ def issue_token(env: dict) -> str:
     return yiwang(["shell", "--no-imports", "-c", script], env).stdout.strip().splitlines()[-1]
 
 
-def wait_ready(url: str, timeout: float = 30) -> None:
+def wait_ready(url: str, timeout: float = 90) -> None:  # a loaded machine takes a while to start granian
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

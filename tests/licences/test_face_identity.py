@@ -25,9 +25,9 @@ from tests.cases.registry_world import (
     upload_codes,
 )
 from yiwang.catalog.formschema import PREFILL_SOURCES, form_fields
-from yiwang.core.demo.catalog import item_specs
-from yiwang.core.demo.demo_licences import LICENCE_TYPES
 from yiwang.core.principal import Principal
+from yiwang.demo.catalog import item_specs
+from yiwang.demo.demo_licences import LICENCE_TYPES
 from yiwang.licences.models import Licence, LicenceType
 from yiwang.licences.signing import licence_verify_signature
 

@@ -26,9 +26,9 @@ from tests.factories import (
     staff_with_roles,
 )
 from yiwang.catalog.formschema import registry_read
-from yiwang.core.demo.demo_licences import LICENCE_TYPES
 from yiwang.core.models import Department
 from yiwang.core.principal import Principal
+from yiwang.demo.demo_licences import LICENCE_TYPES
 from yiwang.licences.codes import ALPHABET, verify_code_display, verify_code_matches, verify_code_normalise
 from yiwang.licences.models import Licence, LicenceType
 from yiwang.licences.pdf import licence_pdf

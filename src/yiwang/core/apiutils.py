@@ -53,7 +53,9 @@ class SessionAuth(APIKeyCookie):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not request.session.get("mfa_ok", True):
             return None
-        return Principal.for_account(user)
+        from .identity import principal_for_session
+
+        return principal_for_session(user)
 
     def __call__(self, request: HttpRequest):
         # Always run authenticate (the cookie name may differ); CSRF is enforced for unsafe methods.

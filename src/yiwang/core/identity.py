@@ -39,7 +39,43 @@ class SessionIdleTimeoutMiddleware:
         return self.get_response(request)
 
 
-def principal_from_bearer(token: str):
-    from .services.identity import api_token_resolve
+MAX_BEARER_LENGTH = 256  # services.identity.MAX_TOKEN_LENGTH: anything longer is not one of ours
 
-    return api_token_resolve(token=token)
+
+def principal_from_bearer(token: str):
+    """The principal a bearer token acts as (None when refused), remembered briefly by core/principal_cache.py:
+    an API call then costs no database query while revocation still reaches every node within a second."""
+    if not token or len(token) > MAX_BEARER_LENGTH:
+        return None
+    from .principal_cache import cached_principal
+    from .services.identity import api_token_lookup
+
+    return cached_principal("bearer", token, lambda: api_token_lookup(token=token))
+
+
+def principal_for_session(user):
+    """The principal of a signed-in page session. The session and its account are checked on every request by
+    Django's middleware (a logout or a disabled account ends it at once); what is remembered briefly is the
+    staff record, the roles and the permissions they grant."""
+    from .principal import Principal
+    from .principal_cache import cached_principal
+
+    user.pk  # noqa: B018 — evaluates request.user's lazy wrapper
+    user = getattr(user, "_wrapped", user)  # the Account itself: its rows are what is remembered
+
+    def load():
+        return Principal.for_account(user), None
+
+    principal = cached_principal("account", str(user.pk), load)
+    if principal is not None and principal.account is not user:
+        # Act as the request's own user object (the one the session loaded), with the remembered staff record.
+        remembered = principal.account._state.fields_cache
+        if "staff" in remembered and "staff" not in user._state.fields_cache:
+            staff = remembered["staff"]
+            user._state.fields_cache["staff"] = staff
+            if staff is not None:
+                staff._state.fields_cache["account"] = user
+        principal = Principal(
+            account=user, permissions=principal.permissions, role_codes=principal.role_codes
+        )
+    return principal

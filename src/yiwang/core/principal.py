@@ -20,14 +20,19 @@ class Principal:
     account: object | None = None  # core.Account
     system: object | None = None  # core.RegisteredSystem
     permissions: frozenset[Permission] = field(default_factory=frozenset)
+    # The staff member's role codes when known at construction (for_account reads them once); None: read lazily.
+    role_codes: frozenset[str] | None = None
 
     @classmethod
     def for_account(cls, account) -> Principal:
         perms: set[Permission] = {SELF_SERVICE}
         staff = getattr(account, "staff", None) if account.kind == "staff" else None
-        if staff is not None and staff.is_active:
-            perms |= permissions_for_roles(r.role for r in staff.roles.all())
-        return cls(account=account, permissions=frozenset(perms))
+        codes: frozenset[str] = frozenset()
+        if staff is not None:
+            codes = frozenset(r.role for r in staff.roles.all())
+            if staff.is_active:
+                perms |= permissions_for_roles(codes)
+        return cls(account=account, permissions=frozenset(perms), role_codes=codes)
 
     @classmethod
     def for_system(cls, system, scopes) -> Principal:
@@ -55,7 +60,11 @@ class Principal:
 
     @property
     def roles(self) -> frozenset[str]:
-        return frozenset(r.role for r in self.staff.roles.all()) if self.staff else frozenset()
+        if not self.staff:
+            return frozenset()
+        if self.role_codes is not None:
+            return self.role_codes
+        return frozenset(r.role for r in self.staff.roles.all())
 
     def audit_identity(self) -> tuple[str, str]:
         """(account label, department code) for the audit chain."""

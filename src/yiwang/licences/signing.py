@@ -10,6 +10,7 @@ The SM3 digest of the canonical bytes is stored beside it for quick integrity ch
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from datetime import date
@@ -80,14 +81,29 @@ def sign_payload(keystore, seal_key_id: str, payload: Mapping[str, Any]) -> tupl
     return crypto.sm3_hex(data), keystore.seal_sign(seal_key_id, data).hex()
 
 
-def verify_payload(public_key_hex: str, payload: Mapping[str, Any], signature_hex: str) -> bool:
-    """True when the signature over the canonical payload verifies with the seal's public key."""
+@functools.lru_cache(maxsize=1024)
+def _public_key(public_key_hex: str):
+    """The seal's public key object, parsed once per process (a seal's published key never changes: a new key
+    is a new seal); the same text always gives the same key, so remembering it cannot change an answer."""
+    return crypto.sm2_load_public(bytes.fromhex(public_key_hex))
+
+
+@functools.lru_cache(maxsize=8192)
+def _verified(public_key_hex: str, signature_hex: str, data: bytes) -> bool:
+    """SM2 verification of exactly these bytes with exactly this key and signature. A pure function of its
+    arguments, so a repeated check (the same licence verified again, unchanged) is answered from memory; any
+    edited column changes `data` and is checked afresh."""
     try:
-        public = crypto.sm2_load_public(bytes.fromhex(public_key_hex))
+        public = _public_key(public_key_hex)
         signature = bytes.fromhex(signature_hex)
     except ValueError:
         return False
-    return crypto.sm2_verify(public, signature, canonical_bytes(payload))
+    return crypto.sm2_verify(public, signature, data)
+
+
+def verify_payload(public_key_hex: str, payload: Mapping[str, Any], signature_hex: str) -> bool:
+    """True when the signature over the canonical payload verifies with the seal's public key."""
+    return _verified(public_key_hex, signature_hex, canonical_bytes(payload))
 
 
 def licence_verify_signature(licence) -> bool:

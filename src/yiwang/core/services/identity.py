@@ -27,6 +27,7 @@ from ..audit import audit_record
 from ..models import Account, ApiToken, Department, RegisteredSystem
 from ..permissions import DEPARTMENT_MANAGE, SECOND_FACTOR_ROLES, SYSTEM_MANAGE, SYSTEM_SCOPES
 from ..principal import Principal
+from ..principal_cache import principal_cache_invalidate
 from ..ratelimit import RateLimited, rate_check, rate_clear, rate_hit, rate_limit
 
 TOTP_ISSUER = "Yiwang 一网"
@@ -436,6 +437,7 @@ def password_change(*, account: Account, old: str, new: str) -> Account:
         locked.password_changed_at = now
         locked.save(update_fields=["password", "password_changed_at"])
         revoked = ApiToken.objects.filter(account=locked, revoked_at__isnull=True).update(revoked_at=now)
+        principal_cache_invalidate()  # a bulk update sends no signal
         _audit_account(
             locked,
             "account.password_changed",
@@ -588,6 +590,7 @@ def registered_system_update(
             revoked = ApiToken.objects.filter(system=locked, revoked_at__isnull=True).update(
                 revoked_at=timezone.now()
             )
+            principal_cache_invalidate()  # a bulk update sends no signal
         audit_record(
             actor=actor,
             action="system.updated",
@@ -615,6 +618,7 @@ def registered_system_rotate_secret(
             revoked = ApiToken.objects.filter(system=locked, revoked_at__isnull=True).update(
                 revoked_at=timezone.now()
             )
+            principal_cache_invalidate()  # a bulk update sends no signal
         audit_record(
             actor=actor,
             action="system.secret_rotated",
@@ -710,14 +714,22 @@ def _live_token(token: str) -> ApiToken | None:
     return record
 
 
-def api_token_resolve(*, token: str) -> Principal | None:
-    """The principal a bearer token acts as, or None (unknown, expired, revoked, or owner disabled)."""
+def api_token_lookup(*, token: str) -> tuple[Principal | None, float | None]:
+    """(the principal a bearer token acts as, seconds until the token expires), or (None, None) when it is
+    unknown, expired, revoked or its owner disabled. The principal cache (core/principal_cache.py) keeps the
+    answer no longer than the token lives."""
     record = _live_token(token)
     if record is None:
-        return None
+        return None, None
+    left = (record.expires_at - timezone.now()).total_seconds()
     if record.account_id:
-        return Principal.for_account(record.account)
-    return Principal.for_system(record.system, record.scopes)
+        return Principal.for_account(record.account), left
+    return Principal.for_system(record.system, record.scopes), left
+
+
+def api_token_resolve(*, token: str) -> Principal | None:
+    """The principal a bearer token acts as, or None (unknown, expired, revoked, or owner disabled)."""
+    return api_token_lookup(token=token)[0]
 
 
 def api_token_revoke(*, actor: Principal, token: ApiToken) -> ApiToken:

@@ -21,6 +21,7 @@ from ..audit import audit_record
 from ..models import Account, Department, Division, Staff, StaffRole
 from ..permissions import DEPARTMENT_MANAGE, DIVISION_MANAGE, Permission, Role
 from ..principal import Principal
+from ..principal_cache import principal_cache_invalidate
 from ..validators import normalise_uscc, validate_uscc
 
 
@@ -615,6 +616,7 @@ def staff_roles_set(*, actor: Principal | None, staff: Staff, roles) -> Staff:
         before = staff_snapshot(staff, current)
         StaffRole.objects.filter(staff=staff).exclude(role__in=wanted).delete()
         StaffRole.objects.bulk_create([StaffRole(staff=staff, role=r) for r in wanted if r not in current])
+        principal_cache_invalidate()  # bulk_create sends no signal (core/principal_cache.py)
         audit_record(
             actor=actor,
             action="staff.roles_set",
