@@ -34,7 +34,7 @@ import benchdb  # shared database set-up (bench/benchdb.py)
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/yiwang_bench_incidents"
 VAR = Path(tempfile.gettempdir()) / "yiwang-bench-incidents"
-PORT = 8798
+PORT = int(os.environ.get("YIWANG_BENCH_PORT", "8798"))  # another bench may hold the default
 PREFIX = "BN"  # numbers of the bulk-created background incidents
 
 
@@ -45,8 +45,8 @@ def say(text: str) -> None:
 def load_world() -> None:
     """Demo divisions at scale 1 (300 grids), departments, staff, calendar, then the incident catalogue, rules,
     answers, devices and the classifier — each step idempotent."""
-    from yiwang.core.demo.demo_incidents import demo_load_incident_catalogue
-    from yiwang.core.demo.loader import (
+    from yiwang.demo.demo_incidents import demo_load_incident_catalogue
+    from yiwang.demo.loader import (
         _load_calendar,
         _load_departments,
         _load_divisions,
@@ -134,8 +134,8 @@ def ensure_open_incidents(count: int) -> int:
 def samples(n: int) -> list[dict]:
     """Request bodies: realistic texts of the catalogue at random points inside random grids; half with the
     category given, half left to the classifier."""
-    from yiwang.core.demo.demo_incidents_data import CATALOGUE
     from yiwang.core.models import Division
+    from yiwang.demo.demo_incidents_data import CATALOGUE
 
     rng = random.Random(7)
     grids = list(Division.objects.filter(level=Division.Level.GRID, code__startswith="440199"))
@@ -195,6 +195,39 @@ def measure_dispatch(seconds: float) -> dict:
     }
 
 
+def _bare_view(clients: int, seconds: float) -> dict:
+    """The bare Django view (GET /healthz) on the same server, same client pool, in the same run."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+        mine = []
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            mine.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(mine)
+
+    begin = time.perf_counter()
+    threads = [threading.Thread(target=client) for _n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - begin
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
+        "p99_ms": round(latencies[min(int(len(latencies) * 0.99), len(latencies) - 1)] * 1000, 2),
+    }
+
+
 def measure_http(token: str, bodies: list[dict], *, seconds: float, clients: int, workers: int) -> dict:
     from api_baseline import wait_ready
 
@@ -232,6 +265,7 @@ def measure_http(token: str, bodies: list[dict], *, seconds: float, clients: int
             raise SystemExit(f"probe refused: HTTP {status} {probe.getresponse().read()[:400]!r}")
         for _n in range(clients * 2):  # warm-up: every worker loads the classifier and the grid index
             post(probe)
+        bare = _bare_view(clients, seconds)
         deadline = time.perf_counter() + seconds
 
         def client() -> None:
@@ -255,6 +289,7 @@ def measure_http(token: str, bodies: list[dict], *, seconds: float, clients: int
     latencies.sort()
     accepted = statuses.get(201, 0)
     return {
+        "bare_view": bare,
         "server": f"granian, {workers} workers",
         "clients": clients,
         "requests": len(latencies),
@@ -300,6 +335,9 @@ def main() -> None:
     )
     created = Incident.objects.count() - before
     say(
+        f"bare Django view: {http_result['bare_view']['per_s']} req/s (p99 {http_result['bare_view']['p99_ms']} ms)"
+    )
+    say(
         f"POST /api/incidents/intake/: {http_result['accepted_per_s']} incidents/s "
         f"(p50 {http_result['p50_ms']} ms, p99 {http_result['p99_ms']} ms), {created} created"
     )
@@ -312,6 +350,9 @@ def main() -> None:
                 "open_incidents": open_count,
                 "background_incidents": present,
                 "intake_http": http_result,
+                "intake_to_bare_ratio": round(
+                    http_result["accepted_per_s"] / http_result["bare_view"]["per_s"], 4
+                ),
                 "incidents_created": created,
                 "dispatch_in_process": dispatch,
                 "quick": args.quick,

@@ -31,7 +31,7 @@ import benchdb  # shared database set-up (bench/benchdb.py)
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/yiwang_bench_submit"
 VAR = Path(tempfile.gettempdir()) / "yiwang-bench-submit"
-PORT = 8797
+PORT = int(os.environ.get("YIWANG_BENCH_PORT", "8797"))  # another bench may hold the default
 
 LUA = r"""
 local threads = 0
@@ -65,11 +65,11 @@ def application_for(item_code: str, username: str) -> tuple[str, dict]:
     """A valid application body for the item: registry prefill plus a plausible value for every other field."""
     from yiwang.catalog.formschema import form_clean, form_fields, form_prefill
     from yiwang.catalog.selectors import item_get_published
-    from yiwang.core.demo import demo_load
-    from yiwang.core.demo.catalog import demo_load_catalog
     from yiwang.core.models import Account
     from yiwang.core.principal import Principal
     from yiwang.core.services.identity import api_token_issue_for_account
+    from yiwang.demo import demo_load
+    from yiwang.demo.catalog import demo_load_catalog
 
     demo_load(scale=0.1)
     demo_load_catalog()
@@ -155,7 +155,7 @@ def main() -> None:
     )
     base = f"http://127.0.0.1:{PORT}"
     try:
-        deadline = time.monotonic() + 40
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=2):

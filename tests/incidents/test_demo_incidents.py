@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db.models import Count
+from django.test import TestCase
 
 from yiwang.core.audit import audit_verify
-from yiwang.core.demo import demo_incidents_data as data
-from yiwang.core.demo import demo_load
+from yiwang.demo import demo_incidents_data as data
+from yiwang.demo import demo_load
 from yiwang.incidents.models import (
     Callback,
     Device,
@@ -42,7 +43,8 @@ def fast_hash(settings):
 )
 def test_demo_incidents_load_once_with_routes_and_history(fast_hash, clock, moment):
     clock.moment = moment  # the demo's month of history, and today's rise, end at this moment
-    counts = demo_load(scale=0.02)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the load commits: the warning checks then run
+        counts = demo_load(scale=0.02)
     assert counts["incidents"] > 0
     tops = IncidentCategory.objects.filter(parent__isnull=True, code__in=[c for c, _n, _l in data.CATALOGUE])
     assert tops.count() == 11

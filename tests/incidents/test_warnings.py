@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.test import TestCase
 
 from yiwang.core.audit import AuditEntry
 from yiwang.core.models import Notification
@@ -25,20 +26,22 @@ OTHER_TOWN_GRID = "440199002001001"  # 二镇 / 龙塘村
 def file(
     world, *, category="SRHJ01", grid=GRID, phone="", address="", channel="hotline", text="路口有人占道卖水果"
 ):
-    """One incident through the real intake pipeline (operator actor, a point inside `grid`)."""
+    """One incident through the real intake pipeline (operator actor, a point inside `grid`), committed: the
+    warning checks run once the intake commits (a Huey task, immediate in tests)."""
     lon, lat = point_in(grid)
-    return incident_intake(
-        actor=world.p(world.operator),
-        report=IntakeReport(
-            channel=channel,
-            description=text,
-            category_code=category,
-            lon=lon,
-            lat=lat,
-            reporter_phone=phone,
-            address=address,
-        ),
-    ).incident
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return incident_intake(
+            actor=world.p(world.operator),
+            report=IntakeReport(
+                channel=channel,
+                description=text,
+                category_code=category,
+                lon=lon,
+                lat=lat,
+                reporter_phone=phone,
+                address=address,
+            ),
+        ).incident
 
 
 def test_third_call_from_one_caller_raises_one_repeat_warning_and_tells_the_centres(iworld, clock):

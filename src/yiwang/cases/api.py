@@ -140,7 +140,7 @@ def case_actions(request: HttpRequest, case_id: UUID):
 @requires(SELF_SERVICE)
 def case_submit(request: HttpRequest, payload: CaseSubmitIn):
     principal = principal_of(request)
-    item = item_get_published(payload.item_code)
+    item = selectors.item_for_application(payload.item_code)
     draft = _own_draft(principal, payload.draft_id)
     tolerant = [m.code for m in item.materials.all() if m.tolerant]
     case = services.case_submit(

@@ -14,19 +14,21 @@ Lists are keyset-paginated on indexed columns: the inbox on (step_due_date, id),
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yiwang.catalog.models import ServiceItem
+from yiwang.catalog.models import Material, ServiceItem
 from yiwang.catalog.process import DEPARTMENT_INTAKE, DEPARTMENT_ITEM
 from yiwang.core.audit import audit_record
 from yiwang.core.keystore import keystore
@@ -57,6 +59,7 @@ __all__ = [
     "INBOX_LIMIT",
     "NEAR_DUE_WORKING_DAYS",
     "inbox_for",
+    "item_for_application",
     "cases_of_applicant",
     "case_visible",
     "case_timeline",
@@ -83,6 +86,39 @@ _LIST_DEFERRED = (
     "item__where_to_apply",
     "applicant_organisation__business_scope",
 )
+# The applicant's registry columns a queue row does not show (it shows the name): SM4-encrypted ones would be
+# decrypted row by row otherwise.
+_APPLICANT_DEFERRED = (
+    "applicant_person__id_number",
+    "applicant_person__phone",
+    "applicant_person__address",
+    "applicant_organisation__address",
+)
+# What else of the joined rows a queue row does not show (each column costs its conversion, row by row): the row
+# shows the item's code, version, name and step names (process, updated_at), the department's code and name, the
+# applicant's name.
+_QUEUE_DEFERRED = (
+    *_APPLICANT_DEFERRED,
+    "item__public_id",
+    "item__keywords",
+    "item__fee",
+    "item__online_depth",
+    "item__published_at",
+    "item__created_at",
+    "department__public_id",
+    "department__uscc",
+    "applicant_person__public_id",
+    "applicant_person__id_number_index",
+    "applicant_person__phone_index",
+    "applicant_person__created_at",
+    "applicant_person__updated_at",
+    "applicant_organisation__public_id",
+    "applicant_organisation__uscc",
+    "applicant_organisation__registered_capital",
+    "applicant_organisation__established_on",
+    "applicant_organisation__created_at",
+    "applicant_organisation__updated_at",
+)
 
 
 def _is_staff(principal: Principal) -> bool:
@@ -90,28 +126,59 @@ def _is_staff(principal: Principal) -> bool:
     return principal_active(principal)
 
 
-def _chain(principal: Principal) -> list[int]:
-    cached = getattr(principal, "_case_dept_chain", None)
-    if cached is None:
+# Per process, a few seconds: department id → (its chain up the tree, its district). Departments move in the tree
+# about never; reading the chain costs a query per level on every inbox page otherwise.
+_DEPARTMENT_MEMO: dict[int | None, tuple[float, list[int], str]] = {}
+_DEPARTMENT_MEMO_SECONDS = 5.0
+# Per process, one second: the catalogue's version stamp (an aggregate over every item) — an item published or
+# edited reaches the inboxes within a second.
+_STAMP_MEMO: list = []
+_STAMP_MEMO_SECONDS = 1.0
+
+
+def case_selector_memos_reset() -> None:
+    """Forgets the per-process memos of this module (tests: around each test)."""
+    _DEPARTMENT_MEMO.clear()
+    _STAMP_MEMO.clear()
+    _SCOPE_CACHE.clear()
+
+
+def _department_id(principal: Principal) -> int | None:
+    if principal.staff is not None:
+        return principal.staff.department_id
+    return getattr(principal.system, "department_id", None)
+
+
+def _department_facts(principal: Principal) -> tuple[list[int], str]:
+    department_id = _department_id(principal)
+    now = time.monotonic()
+    found = _DEPARTMENT_MEMO.get(department_id)
+    if found is None or found[0] < now:
         department = principal.department
-        cached = ancestors_or_self(department.pk if department is not None else None)
-        object.__setattr__(principal, "_case_dept_chain", cached)
-    return cached
+        found = (now + _DEPARTMENT_MEMO_SECONDS, ancestors_or_self(department_id), district_of(department))
+        if len(_DEPARTMENT_MEMO) > 4096:
+            _DEPARTMENT_MEMO.clear()
+        _DEPARTMENT_MEMO[department_id] = found
+    return found[1], found[2]
+
+
+def _chain(principal: Principal) -> list[int]:
+    return _department_facts(principal)[0]
 
 
 # --- keyset on (step_due_date, id) ------------------------------------------------------------------------
-def _due_keyset(query: QuerySet, cursor: str | None, limit: int) -> Page:
-    limit = max(1, min(int(limit or INBOX_LIMIT), MAX_LIMIT))
-    query = query.filter(step_due_date__isnull=False).order_by("step_due_date", "id")
-    if cursor:
-        value = decode_cursor(cursor)
-        try:
-            due, last_id = date.fromisoformat(value[0]), int(value[1])
-        except (TypeError, ValueError, IndexError, KeyError) as exc:
-            raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}) from exc
-        # The redundant `>=` bound gives PostgreSQL an index range start; the OR alone makes it scan.
-        query = query.filter(Q(step_due_date__gte=due), Q(step_due_date__gt=due) | Q(id__gt=last_id))
-    rows = list(query[: limit + 1])
+def _due_cursor_q(cursor: str) -> Q:
+    """The rows after a (step_due_date, id) cursor."""
+    value = decode_cursor(cursor)
+    try:
+        due, last_id = date.fromisoformat(value[0]), int(value[1])
+    except (TypeError, ValueError, IndexError, KeyError) as exc:
+        raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}) from exc
+    # The redundant `>=` bound gives PostgreSQL an index range start; the OR alone makes it scan.
+    return Q(step_due_date__gte=due) & (Q(step_due_date__gt=due) | Q(id__gt=last_id))
+
+
+def _page_of(rows: list, limit: int) -> Page:
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor([rows[-1].step_due_date.isoformat(), rows[-1].pk]) if more and rows else None
@@ -141,8 +208,12 @@ _SCOPE_CACHE_MAX = 512
 
 
 def _catalogue_stamp() -> tuple:
+    now = time.monotonic()
+    if _STAMP_MEMO and _STAMP_MEMO[0] > now:
+        return _STAMP_MEMO[1]
     stamp = ServiceItem.objects.aggregate(latest=Max("updated_at"), count=Count("id"))
-    return stamp["latest"], stamp["count"]
+    _STAMP_MEMO[:] = [now + _STAMP_MEMO_SECONDS, (stamp["latest"], stamp["count"])]
+    return _STAMP_MEMO[1]
 
 
 def _inbox_groups(roles: frozenset[str], chain: tuple[int, ...], district: str) -> dict:
@@ -156,6 +227,8 @@ def _inbox_groups(roles: frozenset[str], chain: tuple[int, ...], district: str) 
         .values_list("id", "updated_at", "process", "department_id", "department__division__code")
     )
     groups: dict[str, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
+    # Per step code and department: the items in reach that have the step but not for this principal.
+    others: dict[str, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
     for item_id, updated_at, raw, department_id, division_code in items:
         try:
             process = _process_cached(
@@ -164,40 +237,87 @@ def _inbox_groups(roles: frozenset[str], chain: tuple[int, ...], district: str) 
         except ValidationError:
             continue  # a broken declaration cannot have cases in progress; the admin refuses to save one
         for step in process.steps:
-            if step.role not in roles:
-                continue
-            if step.department == DEPARTMENT_ITEM and department_id not in chain:
-                continue
-            if step.department == DEPARTMENT_INTAKE and division_code[:6] != district:
+            if (
+                step.role not in roles
+                or (step.department == DEPARTMENT_ITEM and department_id not in chain)
+                or (step.department == DEPARTMENT_INTAKE and division_code[:6] != district)
+            ):
+                others[step.code][department_id].add(item_id)
                 continue
             item_ids, department_ids = groups[step.code]
             item_ids.add(item_id)
             department_ids.add(department_id)
-    frozen = {code: (frozenset(i), frozenset(d)) for code, (i, d) in groups.items()}
+    frozen = {
+        code: (
+            frozenset(i),
+            frozenset(d),
+            {dept: frozenset(others[code][dept] - i) for dept in d if others[code][dept] - i},
+        )
+        for code, (i, d) in groups.items()
+    }
     if len(_SCOPE_CACHE) >= _SCOPE_CACHE_MAX:
         _SCOPE_CACHE.clear()
     _SCOPE_CACHE[key] = frozen
     return frozen
 
 
-def _inbox_scope(principal: Principal) -> Q | None:
-    """Q for the cases whose current step the principal may act at, built from the declared processes of the
-    items in reach: per step code, the item versions whose step has a role the principal holds and whose
-    department rule the principal meets. None when nothing is in reach. The per-step grouping is cached per
-    process and catalogue version (it costs a parse of every item's process otherwise)."""
+def _inbox_branches(principal: Principal) -> list[tuple[str, frozenset[int], frozenset[int], dict]] | None:
+    """[(step code, item ids, department ids, {department id: other item ids})] of the cases whose current step
+    the principal may act at, built from the declared processes of the items in reach: per step code, the item
+    versions whose step has a role the principal holds and whose department rule the principal meets, and per
+    department the items that have a step of that code the principal may not act at. None when nothing is in
+    reach. The per-step grouping is cached per process and catalogue version (it costs a parse of every item's
+    process otherwise)."""
     roles = principal_roles(principal)
     if not roles:
         return None
     chain = _chain(principal)
-    district = district_of(principal.department)
+    district = _district(principal)
     groups = _inbox_groups(frozenset(roles), tuple(chain), district)
     if not groups:
         return None
-    scope = Q()
-    for code, (item_ids, department_ids) in sorted(groups.items()):
-        # department_id first, so the (department, current_step, step_due_date, id) index applies.
-        scope |= Q(department_id__in=sorted(department_ids), current_step=code, item_id__in=sorted(item_ids))
-    return scope
+    return [(code, *group) for code, group in sorted(groups.items())]
+
+
+def _district(principal: Principal) -> str:
+    return _department_facts(principal)[1]
+
+
+# Beyond this many (department, step) pairs the page is one OR-ed query rather than a union of index scans.
+_UNION_BRANCHES_MAX = 64
+
+
+def _inbox_page_ids(query: QuerySet, branches, cursor_q: Q | None, limit: int) -> RawSQL | None:
+    """The ids of one inbox page as a subquery: a UNION ALL of one ordered index scan per (department, step)
+    pair — (department, current_step, step_due_date, id) in order, `limit` rows each — then the first `limit`
+    of their union. With the scope OR-ed into one WHERE, PostgreSQL instead bitmap-ORs every branch (all of the
+    department's cases at those steps) and sorts them, which grows with the department's caseload. None where
+    the database cannot order and slice the members of a compound query (SQLite) or there are too many pairs."""
+    pairs = [
+        (department_id, code, others.get(department_id, ()))
+        for code, _items, department_ids, others in branches
+        for department_id in sorted(department_ids)
+    ]
+    if not connection.features.supports_slicing_ordering_in_compound or len(pairs) > _UNION_BRANCHES_MAX:
+        return None
+    parts = []
+    for department_id, code, excluded in pairs:
+        # A case's item is of the case's department: "not one of the department's items whose step of this code
+        # is someone else's" selects the same cases as "one of the items in reach", and unlike an item_id IN
+        # list it does not tempt the planner into a bitmap of every case of those items.
+        part = query.filter(department_id=department_id, current_step=code)
+        if excluded:
+            part = part.exclude(item_id__in=sorted(excluded))
+        if cursor_q is not None:
+            part = part.filter(cursor_q)
+        parts.append(part.order_by("step_due_date", "id").values_list("step_due_date", "id")[:limit])
+    union = (
+        parts[0].union(*parts[1:], all=True).order_by("step_due_date", "id")[:limit]
+        if len(parts) > 1
+        else parts[0]
+    )
+    sql, params = union.query.get_compiler(using=query.db).as_sql()
+    return RawSQL(f"SELECT page.id FROM ({sql}) AS page", params)
 
 
 def _applicant_filter(applicant: str) -> Q:
@@ -229,16 +349,14 @@ def inbox_for(
         raise PermissionDenied(_("只有在岗的工作人员或已启用的接入系统有待办箱。"))
     if state and state not in Case.OPEN_STATES:
         raise ValidationError({"state": _("待办箱只能按待受理、办理中或待补正筛选。")})
-    scope = _inbox_scope(principal)
-    if scope is None or (mine_only and principal.staff is None):  # a system claims nothing
+    branches = _inbox_branches(principal)
+    if branches is None or (mine_only and principal.staff is None):  # a system claims nothing
         return Page(items=[], next_cursor=None)
-    query = (
-        Case.objects.filter(scope).filter(state=state)
-        if state
-        else Case.objects.filter(scope, state__in=ACTIVE_STATES)
-    )
     if step:
-        query = query.filter(current_step=step)
+        branches = [branch for branch in branches if branch[0] == step]
+        if not branches:
+            return Page(items=[], next_cursor=None)
+    query = Case.objects.filter(state=state) if state else Case.objects.filter(state__in=ACTIVE_STATES)
     if item_code:
         query = query.filter(item__code=item_code)
     if due_before:
@@ -247,10 +365,47 @@ def inbox_for(
         query = query.filter(_applicant_filter(applicant))
     if mine_only:
         query = query.filter(claimed_by=principal.staff)
+    limit = max(1, min(int(limit or INBOX_LIMIT), MAX_LIMIT))
+    query = query.filter(step_due_date__isnull=False)
+    cursor_q = _due_cursor_q(cursor) if cursor else None
+    page_ids = _inbox_page_ids(query, branches, cursor_q, limit + 1)
+    if page_ids is not None:
+        rows = Case.objects.filter(pk__in=page_ids)
+    else:
+        scope = Q()
+        for code, item_ids, department_ids, _others in branches:
+            scope |= Q(
+                department_id__in=sorted(department_ids), current_step=code, item_id__in=sorted(item_ids)
+            )
+        rows = query.filter(scope)
+        if cursor_q is not None:
+            rows = rows.filter(cursor_q)
     # The claimer is prefetched for the page's rows instead of joined: with a join, PostgreSQL misestimates the
-    # OR-ed scope and loops over every staff row for every candidate case.
-    query = query.select_related(*(r for r in _CASE_RELATED if r != "claimed_by")).defer(*_LIST_DEFERRED)
-    return _due_keyset(query.prefetch_related("claimed_by"), cursor, limit)
+    # OR-ed scope and loops over every staff row for every candidate case. Only the applicant's name is shown:
+    # the encrypted registry columns are not read (nor decrypted).
+    rows = (
+        rows.select_related(*(r for r in _CASE_RELATED if r != "claimed_by"))
+        .defer(*_LIST_DEFERRED, *_QUEUE_DEFERRED)
+        .prefetch_related("claimed_by")
+        .order_by("step_due_date", "id")
+    )
+    return _page_of(list(rows[: limit + 1]), limit)
+
+
+# --- applying ---------------------------------------------------------------------------------------------
+def item_for_application(code: str) -> ServiceItem:
+    """The published version of an item code as a submission needs it: department (and its division) and
+    materials, without the guide texts and themes the item pages show (two queries); Http404 otherwise."""
+    item = (
+        ServiceItem.objects.filter(status=ServiceItem.Status.PUBLISHED, code=(code or "").strip().upper())
+        .select_related("department", "department__division")
+        .defer("guide", "conditions", "legal_basis", "where_to_apply")
+        .prefetch_related(Prefetch("materials", queryset=Material.objects.order_by("sort", "id")))
+        .first()
+    )
+    if item is None:
+        raise Http404(_("没有找到这个政务服务事项，或它已暂停办理。"))
+    return item
 
 
 # --- applicants -------------------------------------------------------------------------------------------

@@ -276,7 +276,7 @@ def _same_bundle_or_refuse(existing: BundleCase, bundle: Bundle) -> BundleCase:
 
 
 def _new_case(bc: BundleCase, item: ServiceItem, *, channel: str) -> Case:
-    return Case.objects.create(
+    case = Case.objects.create(
         item=item,
         department=item.department,
         division_id=item.department.division_id,
@@ -286,6 +286,8 @@ def _new_case(bc: BundleCase, item: ServiceItem, *, channel: str) -> Case:
         channel=channel,
         bundle_case=bc,
     )
+    case._last_status_seq = 0  # a new case: its first history row needs no MAX(seq)
+    return case
 
 
 def _file_part(
@@ -350,6 +352,8 @@ def bundle_submit(
     form = build_form([item for _m, item in rows])
     values = _form_values(form, form_data)
     registry = _account_registry(account)
+    if registry[0] is not None and registry[0].pk == account.person_id:
+        account.person = registry[0]  # the history's name of the applicant, without reading the row again
     # The combined form is stored on the BundleCase: its registry fields hold the registry's values too.
     values, registry_errors = form_registry_apply(
         form.declaration, values, person=registry[0], organisation=registry[1]

@@ -9,7 +9,6 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -20,6 +19,7 @@ from yiwang.catalog.models import Material, ServiceItem
 from yiwang.core.audit import audit_record
 from yiwang.core.models import Account
 from yiwang.core.notify import notify, notify_sms
+from yiwang.core.numbering import counter_next
 from yiwang.core.principal import Principal, principal_label
 
 from .. import sla
@@ -114,8 +114,15 @@ def _append_status(
     to_step: str = "",
     opinion: str = "",
     opinion_public: bool = True,
+    first: bool = False,
 ) -> CaseStatus:
-    last = case.history.aggregate(last=Max("seq"))["last"] or 0
+    """Appends the next history row; `first=True` for a case that has none yet. The seq this in-memory case
+    wrote last saves the MAX query for the next row of the same request (the caller holds the case: it is
+    locked, or new in this transaction)."""
+    last = 0 if first else getattr(case, "_last_status_seq", None)
+    if last is None:
+        last = case.history.aggregate(last=Max("seq"))["last"] or 0
+    case._last_status_seq = last + 1
     return CaseStatus.objects.create(
         case=case,
         seq=last + 1,
@@ -227,14 +234,14 @@ def _missing_materials(
     return tolerated, errors
 
 
-def _check_storage_quota(account, upload) -> None:
+def _check_storage_quota(account, *uploads) -> None:
     """Applicants (citizens, enterprises) store a bounded number of bytes in all their cases together; staff
-    attachments are the department's records and are not counted."""
-    if account is None or account.kind == Account.Kind.STAFF:
+    attachments are the department's records and are not counted. One query for any number of uploads."""
+    if account is None or account.kind == Account.Kind.STAFF or not uploads:
         return
     limit = settings.YIWANG_MAX_STORED_BYTES_PER_ACCOUNT
     stored = CaseFile.objects.filter(uploaded_by=account).aggregate(total=Sum("size"))["total"] or 0
-    if stored + (getattr(upload, "size", 0) or 0) > limit:
+    if stored + sum(getattr(upload, "size", 0) or 0 for upload in uploads) > limit:
         raise ValidationError(
             {
                 "file": _("您上传的文件已达 %(mb)d MB 上限，请删除草稿中不再需要的文件后再上传。")
@@ -245,9 +252,19 @@ def _check_storage_quota(account, upload) -> None:
 
 
 def _store_file(
-    case: Case, material: Material | None, upload, content_type: str, digest: str, *, account, status=None
+    case: Case,
+    material: Material | None,
+    upload,
+    content_type: str,
+    digest: str,
+    *,
+    account,
+    status=None,
+    quota_checked: bool = False,
 ) -> CaseFile:
-    _check_storage_quota(account, upload)
+    """Stores one checked upload; `quota_checked`: the caller has checked the quota for all its uploads."""
+    if not quota_checked:
+        _check_storage_quota(account, upload)
     # Stored under a random name with the extension of the detected type: the client's name is only shown.
     original = os.path.basename(str(getattr(upload, "name", "") or "file")) or "file"
     record = CaseFile(
@@ -347,18 +364,11 @@ def _validate_application(
 
 # --- numbering and SLA ------------------------------------------------------------------------------------
 def _next_number(case: Case, day: date) -> str:
-    """<部门编码>-<YYYYMMDD>-<5-digit daily sequence>, the counter row locked while incremented."""
+    """<部门编码>-<YYYYMMDD>-<5-digit daily sequence>: the department's counter row for the day, incremented on
+    its own (core.numbering) so no submission waits for another's commit."""
     department = case.department
-    counter = CaseSequence.objects.select_for_update().filter(department=department, day=day).first()
-    if counter is None:
-        try:
-            with transaction.atomic():
-                counter = CaseSequence.objects.create(department=department, day=day, last=0)
-        except IntegrityError:  # another submission created today's row first: wait for it and use it
-            counter = CaseSequence.objects.select_for_update().get(department=department, day=day)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{department.code}-{day:%Y%m%d}-{counter.last:05d}"
+    last = counter_next(CaseSequence, day=day, department_id=department.pk)
+    return f"{department.code}-{day:%Y%m%d}-{last:05d}"
 
 
 def _step_due(case: Case, step_code: str, today: date, cal) -> date:

@@ -81,7 +81,15 @@ def case_conclude_automatically(
 def _registry_person(case: Case, today: date) -> dict[str, Any]:
     """Person facts from one narrow query (no encrypted columns read, nothing decrypted)."""
     row = None
-    if case.applicant_person_id is not None:
+    loaded = Case.applicant_person.is_cached(case) and case.applicant_person
+    if loaded and Person.division.is_cached(loaded):  # the submission read the registry row already
+        row = {
+            "birth_date": loaded.birth_date,
+            "gender": loaded.gender,
+            "is_deceased": loaded.is_deceased,
+            "division__code": loaded.division.code if loaded.division is not None else None,
+        }
+    elif case.applicant_person_id is not None:
         row = (
             Person.objects.filter(pk=case.applicant_person_id)
             .values("birth_date", "gender", "is_deceased", "division__code")

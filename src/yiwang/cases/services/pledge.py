@@ -137,7 +137,7 @@ def pledge_may_verify(principal: Principal, verification: PledgeVerification) ->
 
 def _schedule_verification(case: Case) -> None:
     """One 核查 for an approved case that was filed on a pledge (the OneToOne keeps it one)."""
-    if case.decision != Case.Decision.APPROVED:
+    if case.decision != Case.Decision.APPROVED or getattr(case, "_filed_without_pledge", False):
         return
     pledge = Pledge.objects.filter(case=case).first()
     if pledge is None or PledgeVerification.objects.filter(case=case).exists():

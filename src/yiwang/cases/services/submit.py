@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -42,6 +43,7 @@ from .common import (
     WINDOW_PURPOSE,
     _append_status,
     _audit,
+    _check_storage_quota,
     _clean_opinion,
     _clean_pledged,
     _lock,
@@ -247,6 +249,15 @@ def case_draft_file_remove(*, actor: Principal, case: Case, file_id) -> None:
         transaction.on_commit(lambda: storage.delete(name))
 
 
+def _with_materials(item: ServiceItem) -> None:
+    """Reads the item's materials once (unless the caller's query prefetched them): the form check, the licence
+    exemption, the pledge and 容缺 all go through `item.materials.all()`."""
+    if "materials" not in getattr(item, "_prefetched_objects_cache", {}):
+        prefetch_related_objects(
+            [item], Prefetch("materials", queryset=Material.objects.order_by("sort", "id"))
+        )
+
+
 def _existing_by_key(account_id: int | None, key: str) -> Case | None:
     if account_id is None:
         return None
@@ -272,6 +283,7 @@ def _start(
     today, now = _today(), _now()
     process = process_of(case.item)
     first = process.first_step
+    fresh = case.pk is None  # not saved yet (window filing): no history, inserted with its number below
     case.form_data = cleaned_form
     case.number = _next_number(case, today)
     case.state = Case.State.SUBMITTED
@@ -281,9 +293,11 @@ def _start(
     case.due_date = sla.due_after(today, case.item.committed_days, cal)
     case.step_due_date = _step_due(case, first.code, today, cal)
     case.save()
+    _check_storage_quota(account, *(upload for _material, upload, *_rest in uploads))
     for material, upload, content_type, digest in uploads:
-        _store_file(case, material, upload, content_type, digest, account=account)
+        _store_file(case, material, upload, content_type, digest, account=account, quota_checked=True)
     pledge = pledge_create(case=case, materials=list(pledged), account=pledge_account) if pledged else None
+    case._filed_without_pledge = pledge is None  # only _start files pledges: the listener needs no query
     note = opinion
     if tolerated:
         note = "；".join(
@@ -294,7 +308,7 @@ def _start(
         )
     if pledge is not None:
         note = "；".join(filter(None, [note, _pledge_note(pledged)]))
-    _append_status(case, action="submit", actor=actor, to_step=first.code, opinion=note)
+    _append_status(case, action="submit", actor=actor, to_step=first.code, opinion=note, first=fresh)
     pledge_audit = {"pledged": pledge.materials, "pledge_sm3": pledge.text_sm3} if pledge is not None else {}
     _audit(
         actor,
@@ -348,6 +362,7 @@ def case_submit(
     if existing is not None:
         return _same_item_or_refuse(existing, item)
     _check_item_open(item, account)
+    _with_materials(item)
     present = set()
     if draft is not None:
         if draft.applicant_account_id != account.pk:
@@ -392,9 +407,17 @@ def case_submit(
                     ),
                     channel=Case.Channel.API if actor.is_system else Case.Channel.ONLINE,
                 )
+                if person is not None and person.pk == account.person_id:
+                    # The registry row just read (with its division) serves 秒批's facts and the history's
+                    # name of the applicant without reading it again.
+                    case.applicant_person = person
+                    account.person = person
             case.idempotency_key = key
-            # Claim the key before numbering: a racing duplicate fails here and takes no sequence number.
-            case.save()
+            if draft is None:
+                # Claim the key before numbering: a racing duplicate fails here (the unique constraint, once
+                # the winner commits) and takes no number.
+                case.save()
+                case._last_status_seq = 0  # a new case: no history yet
             case = _start(
                 case,
                 actor=actor,
@@ -514,7 +537,7 @@ def case_file_at_window(
             existing = Case.objects.filter(filed_by=staff, idempotency_key=key).first()
             if existing is not None:
                 return _same_item_or_refuse(existing, item)
-            case = Case.objects.create(
+            case = Case(
                 item=item,
                 department=item.department,
                 division_id=item.department.division_id,

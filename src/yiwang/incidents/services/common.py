@@ -14,7 +14,6 @@ from datetime import date
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.cases.uploads import EXTENSIONS, JPEG, PNG, validate_upload
 from yiwang.core.audit import audit_record
+from yiwang.core.numbering import counter_next
 from yiwang.core.principal import Principal, principal_label
 
 from ..models import Incident, IncidentAttachment, IncidentEvent, IncidentSequence, IncidentSettings
@@ -117,17 +117,9 @@ def incident_lock(incident: Incident | int, *, expected_version: int | None = No
 
 
 def next_number(day: date) -> str:
-    """GD<YYYYMMDD><6-digit daily sequence>, the day's counter row locked while incremented."""
-    counter = IncidentSequence.objects.select_for_update().filter(day=day).first()
-    if counter is None:
-        try:
-            with transaction.atomic():
-                counter = IncidentSequence.objects.create(day=day, last=0)
-        except IntegrityError:  # another intake created today's row first: wait for it and use it
-            counter = IncidentSequence.objects.select_for_update().get(day=day)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"GD{day:%Y%m%d}{counter.last:06d}"
+    """GD<YYYYMMDD><6-digit daily sequence>: the day's counter row, incremented on its own (core.numbering) so
+    no intake waits for another's commit."""
+    return f"GD{day:%Y%m%d}{counter_next(IncidentSequence, day=day):06d}"
 
 
 def event_append(

@@ -261,9 +261,37 @@ def warnings_check_incident(incident: Incident, *, at: datetime | None = None) -
 
 @incident_listener
 def warnings_on_intake(incident: Incident, action: str) -> None:
-    """After intake (inside its transaction): the pipeline announces "intake" once per incident."""
-    if action == "intake":
-        warnings_check_incident(incident, at=timezone.now())
+    """After intake: the pipeline announces "intake" once per incident (inside its transaction). The checks run
+    once the intake has committed, in a Huey task (`tasks_ops.warnings_check_after_intake`): the reporter's
+    answer does not wait for them, and intakes of one area or caller do not queue on the warning row they would
+    update. Safe to run twice (a warning is raised once per key; joining it again changes nothing); a task lost
+    with its consumer is made up for by the periodic scan (`warnings_scan`, every 10 minutes)."""
+    if action != "intake":
+        return
+    incident_id, at = incident.pk, incident.created_at or timezone.now()
+
+    def enqueue() -> None:
+        from ..tasks_ops import warnings_check_after_intake
+
+        try:
+            warnings_check_after_intake(incident_id, at)
+        except Exception:  # a queue hiccup must not fail the (committed) intake: the scan catches up
+            log.exception("could not enqueue the warning checks", extra={"incident": incident_id})
+
+    transaction.on_commit(enqueue)
+
+
+def warnings_check_committed(incident_id: int, at: datetime) -> int:
+    """The checks of one committed intake, as of its intake moment (the Huey task's body)."""
+    with transaction.atomic():
+        incident = (
+            Incident.objects.select_related("category", "village", "grid", "town")
+            .filter(pk=incident_id)
+            .first()
+        )
+        if incident is None:
+            return 0
+        return warnings_check_incident(incident, at=at)
 
 
 def _surges(at: datetime) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -302,6 +302,18 @@ def exempt_licences_clean(
     return out, errors
 
 
+def _share_locked(pks: set[int]) -> dict[int, Licence]:
+    """The licences re-read under a shared row lock until the transaction ends: a suspension or revocation
+    (which updates the row) waits for the grant to commit, while other submissions using the same licence do
+    not wait for each other (FOR UPDATE would queue every application of one holder behind the previous one).
+    SQLite has one writer at a time and no row locks: a plain read."""
+    query = Licence.objects.filter(pk__in=sorted(pks)).order_by("pk")
+    if connection.vendor != "postgresql":
+        return {licence.pk: licence for licence in query}
+    sql, params = query.query.sql_with_params()
+    return {licence.pk: licence for licence in Licence.objects.raw(f"{sql} FOR SHARE", params)}
+
+
 def exempt_grants_create(*, actor: Principal, case, chosen: Mapping) -> list[LicenceGrant]:
     """The case grants of 免证办 (inside case_submit's transaction): purpose "办理 <item>", until 30 days after the
     case's due date."""
@@ -310,11 +322,14 @@ def exempt_grants_create(*, actor: Principal, case, chosen: Mapping) -> list[Lic
     end = timezone.make_aware(
         datetime.combine(due + timedelta(days=CASE_GRANT_DAYS_AFTER_DUE), datetime.max.time())
     )
+    current = _share_locked({licence.pk for licence in chosen.values()})
     for code, licence in chosen.items():
-        locked = (
-            Licence.objects.select_for_update(of=("self",)).select_related("licence_type").get(pk=licence.pk)
-        )
-        if locked.status != Licence.Status.VALID or not holds(actor, locked):
+        locked = current.get(licence.pk)
+        if locked is not None and locked.licence_type_id == licence.licence_type_id:
+            locked.licence_type = (
+                licence.licence_type
+            )  # read with it a moment ago; the type row is not locked
+        if locked is None or locked.status != Licence.Status.VALID or not holds(actor, locked):
             raise ValidationError({f"material_{code}": _("所选电子证照已不再有效，请重新选择或上传材料。")})
         grants.append(
             _grant_save(
