@@ -45,8 +45,8 @@ def say(text: str) -> None:
 
 
 def load_demo() -> None:
-    from yiwang.core.demo import demo_load
-    from yiwang.core.demo.demo_instant import demo_load_instant_rules
+    from yiwang.demo import demo_load
+    from yiwang.demo.demo_instant import demo_load_instant_rules
 
     demo_load(scale=0.1)
     demo_load_instant_rules()
@@ -56,7 +56,7 @@ def load_demo() -> None:
 def measure_evaluations(seconds: float) -> dict:
     from yiwang.catalog.rules import item_symbols, person_facts, ruleset_compile
     from yiwang.catalog.rulesets import instant_rules_item
-    from yiwang.core.demo.demo_instant import RULESETS
+    from yiwang.demo.demo_instant import RULESETS
 
     item = instant_rules_item(EVAL_ITEM)
     rules = RULESETS[EVAL_ITEM]
@@ -184,7 +184,7 @@ def measure_submits(total: int, blocks: int) -> dict:
         instant_ruleset_save,
     )
     from yiwang.catalog.selectors import item_get_published
-    from yiwang.core.demo.demo_instant import RULESETS
+    from yiwang.demo.demo_instant import RULESETS
 
     item = item_get_published(ITEM)
     rules = RULESETS[ITEM]

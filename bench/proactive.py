@@ -51,9 +51,9 @@ def ensure_world():
     import copy
 
     from yiwang.catalog.models import ServiceItem
-    from yiwang.core.demo.catalog_templates import PROCESSES, build_form
     from yiwang.core.models import Department, Division
     from yiwang.core.validators import make_uscc
+    from yiwang.demo.catalog_templates import PROCESSES, build_form
 
     def division(code, name, level, parent=None):
         found, _ = Division.objects.get_or_create(

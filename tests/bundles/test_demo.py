@@ -8,8 +8,8 @@ from django.db import transaction
 
 from yiwang.catalog.bundles import bundle_form, bundle_validate, bundles_published
 from yiwang.catalog.models import Bundle
-from yiwang.core.demo import demo_load
-from yiwang.core.demo.demo_bundles import BUNDLES, demo_load_bundles
+from yiwang.demo import demo_load
+from yiwang.demo.demo_bundles import BUNDLES, demo_load_bundles
 
 
 @pytest.fixture(scope="module")

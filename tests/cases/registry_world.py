@@ -24,7 +24,7 @@ MOMENT = (2026, 3, 2, 10)  # Monday 2 March 2026, 10:00 Asia/Shanghai (tests.cas
 
 # --- what the demo declares (no database) ------------------------------------------------------------------------
 def _item_specs():
-    from yiwang.core.demo.catalog import item_specs
+    from yiwang.demo.catalog import item_specs
 
     return item_specs()
 
@@ -45,7 +45,7 @@ def person_item_codes() -> list[str]:
 
 def prefill_bundle_codes() -> list[str]:
     """The demo bundles whose combined form has a registry-sourced field (any member item declaring one)."""
-    from yiwang.core.demo.demo_bundles import BUNDLES
+    from yiwang.demo.demo_bundles import BUNDLES
 
     with_prefill = set(prefill_item_codes())
     return [b[0] for b in BUNDLES if any(code in with_prefill for code, _after in b[6])]
@@ -58,13 +58,13 @@ def demo_loaded(django_db_blocker):
     loaded inside a transaction rolled back at the end, with timezone.now frozen at MOMENT throughout."""
     from tests.cases.factories import at
     from tests.conftest import Clock
-    from yiwang.core.demo import demo_load
+    from yiwang.demo import demo_load
 
     clock = Clock(at(*MOMENT))
     with pytest.MonkeyPatch.context() as mp, django_db_blocker.unblock(), transaction.atomic():
         mp.setattr(timezone, "now", clock)
-        mp.setattr("yiwang.core.demo.loader._load_incidents", lambda plan: 0)
-        mp.setattr("yiwang.core.demo.demo_reviews.demo_load_reviews", lambda: 0)
+        mp.setattr("yiwang.demo.loader._load_incidents", lambda plan: 0)
+        mp.setattr("yiwang.demo.demo_reviews.demo_load_reviews", lambda: 0)
         demo_load(scale=0.02)
         yield clock
         transaction.set_rollback(True)
@@ -153,8 +153,8 @@ def forge(declaration, account) -> dict:
 
 def form_values(declaration, account, *, without_prefill: bool = False) -> dict:
     """A valid form for the applicant (registry values in prefill fields, samples elsewhere)."""
-    from yiwang.core.demo.demo_reviews import demo_form_data
     from yiwang.core.principal import Principal
+    from yiwang.demo.demo_reviews import demo_form_data
 
     values = demo_form_data(declaration, principal=Principal.for_account(account))
     if without_prefill:

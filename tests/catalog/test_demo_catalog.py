@@ -14,10 +14,10 @@ from yiwang.catalog.models import Material, ServiceItem, Theme
 from yiwang.catalog.process import process_of
 from yiwang.catalog.search import search_index_count
 from yiwang.catalog.selectors import item_get_published, item_search
-from yiwang.core.demo import demo_load
-from yiwang.core.demo.catalog import demo_load_catalog, item_specs
 from yiwang.core.models import Account, AuditEntry
 from yiwang.core.principal import Principal
+from yiwang.demo import demo_load
+from yiwang.demo.catalog import demo_load_catalog, item_specs
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,12 @@ def loaded(django_db_setup, django_db_blocker):
             # watches a first catalogue load on top of the district.
             from yiwang.catalog.search import search_unindex
 
-            # (without the issue-4 extras: their demo cases and ratings refer to the items deleted below)
-            with mock.patch("yiwang.core.demo.loader._load_service_extras", lambda: 0):
+            # (without the issue-4 extras and the staff's waiting cases: their demo cases and ratings refer to
+            # the items deleted below)
+            with (
+                mock.patch("yiwang.demo.loader._load_service_extras", lambda: 0),
+                mock.patch("yiwang.demo.loader._load_work", lambda: 0),
+            ):
                 demo_load(scale=0.02)
             search_unindex(list(ServiceItem.objects.values_list("id", flat=True)))
             ServiceItem.objects.all().delete()

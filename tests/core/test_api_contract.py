@@ -27,7 +27,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from yiwang.core.demo import DEMO_PASSWORD, demo_load
+from yiwang.demo import DEMO_PASSWORD, demo_load
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

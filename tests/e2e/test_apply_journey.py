@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from yiwang.core.demo import DEMO_PASSWORD, demo_load
 from yiwang.core.validators import make_id_number, make_uscc
+from yiwang.demo import DEMO_PASSWORD, demo_load
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +23,7 @@ def demo_catalogue(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     demo_load(scale=0.02)
-    from yiwang.core.demo.catalog import demo_load_catalog
+    from yiwang.demo.catalog import demo_load_catalog
 
     demo_load_catalog()
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.test_apply_journey import act, fill_the_rest, log_in
 from yiwang.cases.models import BundleCase, Case
-from yiwang.core.demo import demo_load
+from yiwang.demo import demo_load
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

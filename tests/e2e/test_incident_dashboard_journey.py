@@ -10,9 +10,9 @@ import pyotp
 import pytest
 from django.utils import timezone
 
-from yiwang.core.demo import DEMO_PASSWORD, demo_load, demo_totp_secret
 from yiwang.core.models import Account, Division
 from yiwang.core.principal import Principal
+from yiwang.demo import DEMO_PASSWORD, demo_load, demo_totp_secret
 from yiwang.incidents.models import Incident
 from yiwang.incidents.services.intake import IntakeReport, incident_intake
 

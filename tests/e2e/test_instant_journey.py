@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def demo(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
-    from yiwang.core.demo import demo_load
+    from yiwang.demo import demo_load
 
     demo_load(scale=0.02)  # the catalogue and the 秒批 rule sets come with it
 

@@ -12,8 +12,8 @@ import pytest
 from tests.e2e.test_apply_journey import log_in
 from tests.factories import PASSWORD, staff_with_roles
 from tests.samples import PDF_BYTES
-from yiwang.core.demo import demo_load
 from yiwang.core.models import Account
+from yiwang.demo import demo_load
 from yiwang.licences.models import Licence, LicenceType
 from yiwang.licences.services.core import licence_issue, seal_create, seal_for
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from yiwang.cases.models import Entitlement
-from yiwang.core.demo import demo_load
 from yiwang.core.models import Account
+from yiwang.demo import demo_load
 
 from .test_apply_journey import log_in
 

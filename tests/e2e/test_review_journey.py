@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from yiwang.cases.models import Case, Rectification, Review
-from yiwang.core.demo import DEMO_PASSWORD, demo_load
+from yiwang.demo import DEMO_PASSWORD, demo_load
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from yiwang.core.demo import DEMO_PASSWORD, demo_load, demo_totp_secret
+from yiwang.demo import DEMO_PASSWORD, demo_load, demo_totp_secret
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

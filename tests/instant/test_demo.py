@@ -6,8 +6,8 @@ import pytest
 
 from tests.cases.factories import ServiceItemFactory
 from yiwang.catalog.models import InstantRuleSet
-from yiwang.core.demo.catalog import item_specs
-from yiwang.core.demo.demo_instant import RULESETS, demo_load_instant_rules
+from yiwang.demo.catalog import item_specs
+from yiwang.demo.demo_instant import RULESETS, demo_load_instant_rules
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ import pytest
 
 from yiwang.cases.models import Case, Entitlement
 from yiwang.catalog.models import ProactivePolicy
-from yiwang.core.demo import demo_load
-from yiwang.core.demo.demo_policies import demo_load_policies
 from yiwang.core.models import Account, Organisation
+from yiwang.demo import demo_load
+from yiwang.demo.demo_policies import demo_load_policies
 
 pytestmark = pytest.mark.django_db
 

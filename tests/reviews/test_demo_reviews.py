@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from yiwang.cases.models import Case, Rectification, Review
-from yiwang.core.demo import demo_load, demo_reviews
+from yiwang.demo import demo_load, demo_reviews
 
 pytestmark = pytest.mark.django_db
 

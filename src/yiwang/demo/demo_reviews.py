@@ -22,10 +22,11 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from ..models import Account, Person, Staff
-from ..permissions import Role
-from ..principal import Principal
-from ..validators import make_id_number, make_uscc
+from yiwang.core.models import Account, Person, Staff
+from yiwang.core.permissions import Role
+from yiwang.core.principal import Principal
+from yiwang.core.validators import make_id_number, make_uscc
+
 from .names import DISTRICT_CODE, MARKET_DEPARTMENT, SERVICE_DEPARTMENT
 
 log = logging.getLogger("yiwang.demo")
@@ -376,7 +377,7 @@ def _code_received(case) -> str:
     in-app message."""
     import re
 
-    from ..models import Notification, OutboxMessage
+    from yiwang.core.models import Notification, OutboxMessage
 
     if case.applicant_account_id is not None:
         text = (

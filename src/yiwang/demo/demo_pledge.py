@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from ..audit import audit_record
+from yiwang.core.audit import audit_record
 
 # item code → {material code: {flag: value}}; materials the applicant uploads only.
 MATERIAL_FLAGS: dict[str, dict[str, dict[str, bool]]] = {

@@ -29,9 +29,10 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from ..models import Account, Department, Division, Staff
-from ..permissions import Role
-from ..principal import Principal
+from yiwang.core.models import Account, Department, Division, Staff
+from yiwang.core.permissions import Role
+from yiwang.core.principal import Principal
+
 from . import demo_incidents_data as data
 from .names import DISTRICT_CODE, ROADS, TOWNS
 

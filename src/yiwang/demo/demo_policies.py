@@ -23,7 +23,7 @@ import random
 
 from django.db import transaction
 
-from ..models import Account, Department, Organisation
+from yiwang.core.models import Account, Department, Organisation
 
 WENGANG_ITEM = "RSJ-GF-101"
 DISTRICT = "440199"

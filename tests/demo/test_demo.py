@@ -15,20 +15,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from shapely.geometry import shape
 
+from yiwang.cases.models import Case
+from yiwang.cases.selectors import inbox_for
+from yiwang.cases.selectors_pledge import pledge_checks_for
+from yiwang.cases.workflow import principal_roles, process_of
 from yiwang.core.audit import audit_verify
-from yiwang.core.demo import (
-    DEMO_LOGINS,
-    DEMO_PASSWORD,
-    DISTRICT_CODE,
-    demo_load,
-    demo_logins_markdown,
-    demo_logins_table,
-    demo_plan,
-    demo_totp_secret,
-)
-from yiwang.core.demo.geometry import build_areas
-from yiwang.core.demo.loader import _load_calendar, _load_divisions
-from yiwang.core.demo.people import Village, organisation_specs, person_specs
 from yiwang.core.geo import validate_geometry
 from yiwang.core.keystore import keystore
 from yiwang.core.models import (
@@ -42,13 +33,28 @@ from yiwang.core.models import (
     Staff,
     StaffRole,
 )
-from yiwang.core.permissions import SECOND_FACTOR_ROLES, Role
+from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE, SECOND_FACTOR_ROLES, Role
+from yiwang.core.principal import Principal
 from yiwang.core.validators import (
     id_number_birth_date,
     id_number_gender,
     validate_id_number,
     validate_uscc,
 )
+from yiwang.demo import (
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    DISTRICT_CODE,
+    demo_load,
+    demo_logins_markdown,
+    demo_logins_table,
+    demo_plan,
+    demo_totp_secret,
+    demo_work,
+)
+from yiwang.demo.geometry import build_areas
+from yiwang.demo.loader import _load_calendar, _load_divisions
+from yiwang.demo.people import Village, organisation_specs, person_specs
 
 SCALE = 0.02
 PLAN = demo_plan(SCALE)
@@ -64,15 +70,22 @@ TOLERANCE = 1e-10
 
 
 @pytest.fixture(scope="module")
-def loaded(django_db_setup, django_db_blocker):
+def loaded(django_db_setup, django_db_blocker, tmp_path_factory):
     """Loads the demo once for the module inside a transaction that is rolled back at the end; each test
-    still runs in its own savepoint (the `db` fixture), so tests cannot see each other's writes."""
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            out = io.StringIO()
-            counts = demo_load(scale=SCALE, stdout=out)
-            yield counts, out.getvalue()
-            transaction.set_rollback(True)
+    still runs in its own savepoint (the `db` fixture), so tests cannot see each other's writes. Files the demo
+    uploads (materials of the waiting cases, incident photos) go to a temporary media root."""
+    from django.conf import settings
+
+    media, settings.MEDIA_ROOT = settings.MEDIA_ROOT, str(tmp_path_factory.mktemp("media"))
+    try:
+        with django_db_blocker.unblock():
+            with transaction.atomic():
+                out = io.StringIO()
+                counts = demo_load(scale=SCALE, stdout=out)
+                yield counts, out.getvalue()
+                transaction.set_rollback(True)
+    finally:
+        settings.MEDIA_ROOT = media
 
 
 def _shapes(level: int) -> dict[str, object]:
@@ -349,6 +362,77 @@ def test_logins_table_shows_the_current_totp_code():
     assert demo_totp_secret("admin") != demo_totp_secret("dispatcher")
     markdown = demo_logins_markdown()
     assert markdown.count("\n") == len(DEMO_LOGINS) + 1 and demo_totp_secret("admin") in markdown
+
+
+# --- work waiting for each staff role on first login ------------------------------------------------------
+def _principal(username: str) -> Principal:
+    return Principal.for_account(Account.objects.get(username=username))
+
+
+def _inbox_logins() -> list[str]:
+    """The demo staff logins that have a case inbox (the page needs case.intake or case.approve)."""
+    return [
+        login.username
+        for login in DEMO_LOGINS
+        if login.kind == Account.Kind.STAFF
+        and (_principal(login.username).has(CASE_INTAKE) or _principal(login.username).has(CASE_APPROVE))
+    ]
+
+
+def test_every_demo_inbox_has_a_case_waiting(loaded, db):
+    """The selector behind /cases/inbox/ (and GET /api/cases) gives each staff login with an inbox something
+    to do at a step of their own: 受理 and 办结出件 for the clerk, 审查 and 现场核查 for the approver, 决定 for
+    the head."""
+    assert _inbox_logins() == ["clerk", "approver", "head"]
+    expected = {"clerk": {"intake", "delivery"}, "approver": {"review", "inspection"}, "head": {"decision"}}
+    for username, steps in expected.items():
+        principal = _principal(username)
+        page = inbox_for(principal)
+        assert page.items, f"{username}: empty inbox"
+        assert {case.current_step for case in page.items} >= steps, username
+        roles = principal_roles(principal)
+        for case in page.items:
+            assert process_of(case.item).step(case.current_step).role in roles
+            assert case.state in Case.OPEN_STATES and case.step_due_date is not None
+
+
+def test_inbox_pages_list_the_waiting_cases(loaded, db, client):
+    for username in ("clerk", "approver", "head"):
+        client.force_login(Account.objects.get(username=username))
+        page = client.get("/cases/inbox/")
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert "没有符合条件的办件" not in text, username
+        assert text.count("SCJ-") >= 2, username
+
+
+def test_pledge_checks_wait_for_the_approver_and_the_head(loaded, db):
+    for username in ("approver", "head"):
+        checks = pledge_checks_for(_principal(username))
+        assert [c.case.item.code for c in checks.items] == ["SCJ-XK-003"], username
+
+
+def test_waiting_cases_were_handled_through_the_services(loaded, db):
+    """History, audit and deadlines are real: each step taken has a status row by the demo login of that
+    step's role and an audit entry; the applicant is the demo enterprise."""
+    cases = Case.objects.filter(idempotency_key__startswith=demo_work.MARKER).select_related(
+        "applicant_account", "item"
+    )
+    assert cases.count() == len(demo_work.PLAN)
+    for case in cases:
+        assert case.applicant_account.username == "enterprise"
+        history = list(case.history.order_by("seq").select_related("actor_account"))
+        assert history[0].action == "submit" and history[0].actor_account.username == "enterprise"
+        taken = history[1:]
+        plan = next(p for p in demo_work.PLAN if demo_work.MARKER + p[0] == case.idempotency_key)
+        assert [s.action for s in taken] == list(plan[2]), case.idempotency_key
+        step_roles = {s.code: s.role for s in process_of(case.item).steps}
+        for status in taken:
+            assert status.actor_account.username == demo_work.STAFF_OF_ROLE[step_roles[status.from_step]]
+        audited = AuditEntry.objects.filter(action="case.transition", object_id=str(case.public_id)).count()
+        assert audited == len(taken)
+    delivery = cases.get(current_step="delivery")
+    assert delivery.decision == Case.Decision.APPROVED and delivery.pledge is not None
 
 
 # --- calendar hook ------------------------------------------------------------------------------------

@@ -27,18 +27,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from faker import Faker
 
-from ..audit import audit_record
-from ..geo import grid_index_invalidate
-from ..keystore import keystore
-from ..models import Account, Department, Division, Organisation, Person, Representation, Staff, StaffRole
-from ..permissions import Role
-from ..validators import (
+from yiwang.core.audit import audit_record
+from yiwang.core.geo import grid_index_invalidate
+from yiwang.core.keystore import keystore
+from yiwang.core.models import (
+    Account,
+    Department,
+    Division,
+    Organisation,
+    Person,
+    Representation,
+    Staff,
+    StaffRole,
+)
+from yiwang.core.permissions import Role
+from yiwang.core.validators import (
     id_number_birth_date,
     id_number_gender,
     make_uscc,
     normalise_id_number,
     normalise_phone,
 )
+
 from .geometry import GRID, build_areas
 from .logins import DEMO_LOGINS, DEMO_PASSWORD, demo_totp_secret
 from .names import (
@@ -125,6 +135,7 @@ def demo_load(*, scale: float = 1.0, stdout=None) -> dict[str, int]:
         say, _("一件事、秒批、免申即享、告知承诺与好差评"), _load_service_extras
     )
     counts["licences"] = _step(say, _("电子印章、证照类型与演示证照"), _load_licences)
+    counts["work"] = _step(say, _("各岗位待办：待受理、待审查、待决定与待出件的办件"), _load_work)
     counts["incidents"] = _step(
         say, _("一网统管：事件分类、责任清单、知识库、感知设备与近 30 天工单"), lambda: _load_incidents(plan)
     )
@@ -677,6 +688,13 @@ def _load_licences() -> int:
     return demo_load_licences()
 
 
+def _load_work() -> int:
+    """Cases waiting at each step for the demo clerk, approver and head (filed and moved by the real services)."""
+    from .demo_work import demo_load_work
+
+    return demo_load_work()
+
+
 def _load_incidents(plan: DemoPlan) -> int:
     from .demo_incidents import demo_load_incidents
 
@@ -686,7 +704,7 @@ def _load_incidents(plan: DemoPlan) -> int:
 # --- calendar -----------------------------------------------------------------------------------------
 def _load_calendar(say: Say) -> int:
     try:
-        from ..services.calendar import calendar_load_year
+        from yiwang.core.services.calendar import calendar_load_year
     except ImportError:
         say(_("  节假日日历服务尚不可用，跳过。"))
         return 0

@@ -466,8 +466,8 @@ def demo_load_licences() -> int:
     """Idempotent; returns how many rows it created (seals, licence types, licences)."""
     from django.db import transaction
 
-    from ..audit import audit_record
-    from ..models import Department
+    from yiwang.core.audit import audit_record
+    from yiwang.core.models import Department
 
     wanted = {spec[1] for spec in LICENCE_TYPES.values()}
     departments = {d.code: d for d in Department.objects.filter(code__in=wanted)}

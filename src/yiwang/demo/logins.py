@@ -14,8 +14,9 @@ import pyotp
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import crypto
-from ..permissions import Role
+from yiwang.core import crypto
+from yiwang.core.permissions import Role
+
 from .names import DISTRICT_COMMAND_CENTRE, MARKET_DEPARTMENT, SERVICE_DEPARTMENT
 
 DEMO_PASSWORD = "Yiwang@2026"

@@ -7,7 +7,7 @@ import argparse
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from yiwang.core.demo import demo_load, demo_logins_table
+from yiwang.demo import demo_load, demo_logins_table
 
 
 def _scale(value: str) -> float:

@@ -21,8 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..audit import audit_record
-from ..models import Department
+from yiwang.core.audit import audit_record
+from yiwang.core.models import Department
+
 from .catalog_data import DEPARTMENT_LAW, ITEMS, THEMES
 from .catalog_templates import PROCESSES, build_form, build_materials
 from .names import DISTRICT_CODE, DISTRICT_NAME

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from faker import Faker
 
-from ..validators import make_id_number, make_uscc
+from yiwang.core.validators import make_id_number, make_uscc
+
 from .names import (
     COMPANY_SUFFIXES,
     DISTRICT_CODE,
