@@ -183,6 +183,8 @@ def main() -> None:
                 "seconds": {k: round(v, 1) for k, v in seconds.items()},
                 "errors": errors,
                 "inbox_cases": (results.get("inbox_page500") or {}).get("cases"),
+                # each script's own JSON: the absolute figures behind the ratios
+                "results": results,
             },
             ensure_ascii=False,
         )

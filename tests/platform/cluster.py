@@ -55,7 +55,33 @@ def database_create(url: str, template: str = "") -> None:
     database_drop(url)
     conn, name = _admin(url)
     with conn:
+        if template:
+            _template_release(conn, template)
         conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+
+
+def _template_release(conn, template: str) -> None:
+    """PostgreSQL copies a template only while nobody is connected to it. The template is this test process's
+    own database with Django's connections closed; a session still there was left by an earlier test in the same
+    process (a background thread's connection), so it is named on stderr and ended."""
+    lingering = conn.execute(
+        "SELECT pid, application_name, state, left(query, 120) FROM pg_stat_activity"
+        " WHERE datname = %s AND pid <> pg_backend_pid()",
+        [template],
+    ).fetchall()
+    for pid, app, state, query in lingering:
+        print(
+            f"[multinode] ending a session left on {template}: pid {pid} {app!r} {state} {query!r}",
+            file=sys.stderr,
+        )
+        conn.execute("SELECT pg_terminate_backend(%s)", [pid])
+    for _ in range(50):  # termination is asynchronous: wait (≤ 5 s) until the sessions are gone
+        left = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [template]
+        ).fetchone()[0]
+        if not left:
+            return
+        time.sleep(0.1)
 
 
 def database_drop(url: str) -> None:
