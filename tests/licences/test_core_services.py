@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from yiwang.core.models import AuditEntry
 from yiwang.licences.models import Licence, LicenceEvent, LicenceType, Seal
@@ -63,10 +64,11 @@ def test_unusable_seal_cannot_issue(lworld, how):
         seal_revoke(actor=head, seal=lworld.scj_seal, reason="注销")
     elif how == "expired":
         Seal.objects.filter(pk=lworld.scj_seal.pk).update(
-            valid_from=date.today() - timedelta(days=400), valid_until=date.today() - timedelta(days=1)
+            valid_from=timezone.localdate() - timedelta(days=400),
+            valid_until=timezone.localdate() - timedelta(days=1),
         )
     else:
-        Seal.objects.filter(pk=lworld.scj_seal.pk).update(valid_from=date.today() + timedelta(days=3))
+        Seal.objects.filter(pk=lworld.scj_seal.pk).update(valid_from=timezone.localdate() + timedelta(days=3))
     with pytest.raises(ValidationError) as exc:
         lworld.issue_org(actor=p(lworld.issuer))
     assert "seal" in exc.value.message_dict
@@ -198,6 +200,6 @@ def test_periodic_task_calls_the_sweep(lworld):
     from yiwang.licences import tasks
 
     licence = lworld.issue_org(actor=p(lworld.issuer))
-    Licence.objects.filter(pk=licence.pk).update(expires_on=date.today() - timedelta(days=1))
+    Licence.objects.filter(pk=licence.pk).update(expires_on=timezone.localdate() - timedelta(days=1))
     tasks.licences_expire_periodic.call_local()
     assert Licence.objects.get(pk=licence.pk).status == Licence.Status.EXPIRED

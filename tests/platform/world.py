@@ -17,7 +17,6 @@ import json
 import os
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,6 +135,7 @@ def _licence_plan() -> dict | None:
     """A licence type, a staff account that may issue it, a holder and face values; checked by issuing one
     inside a transaction that is rolled back."""
     from django.db import transaction
+    from django.utils import timezone
 
     from yiwang.core.models import Account, Organisation, Person
     from yiwang.core.principal import Principal
@@ -160,7 +160,7 @@ def _licence_plan() -> dict | None:
             source = spec.get("source", "")
             if source.startswith(("registry:", "const:")):
                 continue
-            face[spec["name"]] = {"number": 100, "date": date.today().isoformat()}.get(
+            face[spec["name"]] = {"number": 100, "date": timezone.localdate().isoformat()}.get(
                 spec.get("type"), "多节点测试"
             )
         try:
