@@ -179,6 +179,12 @@ def rate_limits_reset() -> None:
     """Forgets every count of this platform's prefix (tests; operators after an incident)."""
     for limiter in (_limiter(), _fallback_limiter()):
         try:
+            timer = getattr(limiter.storage, "timer", None)
+            if isinstance(limiter.storage, MemoryStorage) and timer is not None:
+                # The in-memory store's expiry thread reads a key and then writes it back without a guard against
+                # reset() clearing it in between (a KeyError in that thread): let a running sweep finish first.
+                timer.cancel()
+                timer.join(timeout=1)
             limiter.storage.reset()
         except Exception as exc:  # a store that cannot reset (e.g. Redis down) has nothing of ours to forget
             log.warning("rate-limit store not reset", extra={"error": str(exc)})

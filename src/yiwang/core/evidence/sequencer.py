@@ -355,6 +355,10 @@ class SequencerLock:
                 self._file.close()
             self._file = None
         if self._connection is not None:
+            # Unlock before closing: the server ends a closed session asynchronously, so a lock left to the close
+            # may still be held when the next sequencer (a standby, or this process again) asks for it.
+            with contextlib.suppress(Exception), self._connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock_all()")
             with contextlib.suppress(Exception):
                 self._connection.close()
             self._connection = None
