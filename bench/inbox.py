@@ -70,13 +70,13 @@ def load_cases(n: int, rebuild: bool) -> dict:
     from django.db import connection
 
     from yiwang.cases.models import Case
+    from yiwang.catalog.demo import demo_load_catalog
     from yiwang.catalog.models import ServiceItem
     from yiwang.core.models import Account
-    from yiwang.demo import demo_load
-    from yiwang.demo.catalog import demo_load_catalog
+    from yiwang.demo import DISTRICT_CODE, DISTRICT_NAME, demo_load
 
     demo_load(scale=1)
-    demo_load_catalog()
+    demo_load_catalog(district_code=DISTRICT_CODE, district_name=DISTRICT_NAME)
     if rebuild:
         with connection.cursor() as cursor:
             cursor.execute(

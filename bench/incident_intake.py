@@ -45,21 +45,22 @@ def say(text: str) -> None:
 def load_world() -> None:
     """Demo divisions at scale 1 (300 grids), departments, staff, calendar, then the incident catalogue, rules,
     answers, devices and the classifier — each step idempotent."""
-    from yiwang.demo.demo_incidents import demo_load_incident_catalogue
     from yiwang.demo.loader import (
         _load_calendar,
         _load_departments,
         _load_divisions,
         _load_staff,
         demo_plan,
+        incidents_district,
     )
+    from yiwang.incidents.demo import demo_load_incident_catalogue
 
     started = time.perf_counter()
     _load_divisions(demo_plan(1.0), say)
     _load_departments()
     _load_staff()
     _load_calendar(say)
-    demo_load_incident_catalogue()
+    demo_load_incident_catalogue(district=incidents_district())
     say(f"world ready in {time.perf_counter() - started:.1f} s")
 
 
@@ -135,7 +136,7 @@ def samples(n: int) -> list[dict]:
     """Request bodies: realistic texts of the catalogue at random points inside random grids; half with the
     category given, half left to the classifier."""
     from yiwang.core.models import Division
-    from yiwang.demo.demo_incidents_data import CATALOGUE
+    from yiwang.incidents.demo_data import CATALOGUE
 
     rng = random.Random(7)
     grids = list(Division.objects.filter(level=Division.Level.GRID, code__startswith="440199"))

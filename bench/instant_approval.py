@@ -45,21 +45,22 @@ def say(text: str) -> None:
 
 
 def load_demo() -> None:
-    from yiwang.demo import demo_load
-    from yiwang.demo.demo_instant import demo_load_instant_rules
+    from yiwang.cases.demo_instant import demo_load_instant_rules
+    from yiwang.demo import DISTRICT_CODE, demo_load
 
     demo_load(scale=0.1)
-    demo_load_instant_rules()
+    demo_load_instant_rules(district_code=DISTRICT_CODE)
 
 
 # --- (a) evaluations per second ------------------------------------------------------------------------------
 def measure_evaluations(seconds: float) -> dict:
+    from yiwang.cases.demo_instant import instant_rulesets
     from yiwang.catalog.rules import item_symbols, person_facts, ruleset_compile
     from yiwang.catalog.rulesets import instant_rules_item
-    from yiwang.demo.demo_instant import RULESETS
+    from yiwang.demo import DISTRICT_CODE
 
     item = instant_rules_item(EVAL_ITEM)
-    rules = RULESETS[EVAL_ITEM]
+    rules = instant_rulesets(DISTRICT_CODE)[EVAL_ITEM]
     started = time.perf_counter()
     compiled = ruleset_compile(rules, symbols=item_symbols(item))
     compile_ms = (time.perf_counter() - started) * 1000
@@ -175,6 +176,7 @@ def measure_submits(total: int, blocks: int) -> dict:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
+    from yiwang.cases.demo_instant import instant_rulesets
     from yiwang.cases.models import Case
     from yiwang.cases.services import case_submit
     from yiwang.catalog.rulesets import (
@@ -184,10 +186,10 @@ def measure_submits(total: int, blocks: int) -> dict:
         instant_ruleset_save,
     )
     from yiwang.catalog.selectors import item_get_published
-    from yiwang.demo.demo_instant import RULESETS
+    from yiwang.demo import DISTRICT_CODE
 
     item = item_get_published(ITEM)
-    rules = RULESETS[ITEM]
+    rules = instant_rulesets(DISTRICT_CODE)[ITEM]
     per_block = max(1, total // blocks)
     accounts = bench_accounts(item, per_block * blocks * 2 + 1)  # + the warm-up
     say(f"preparing {len(accounts)} applications for {item.code} {item.name} …")

@@ -50,10 +50,10 @@ def ensure_world():
     """District 440199 with one town and 40 villages, a far district for movers, 民政局 and MZJ-GF-001."""
     import copy
 
+    from yiwang.catalog.demo_templates import PROCESSES, build_form
     from yiwang.catalog.models import ServiceItem
     from yiwang.core.models import Department, Division
     from yiwang.core.validators import make_uscc
-    from yiwang.demo.catalog_templates import PROCESSES, build_form
 
     def division(code, name, level, parent=None):
         found, _ = Division.objects.get_or_create(

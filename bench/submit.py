@@ -63,16 +63,16 @@ def say(text: str) -> None:
 
 def application_for(item_code: str, username: str) -> tuple[str, dict]:
     """A valid application body for the item: registry prefill plus a plausible value for every other field."""
+    from yiwang.catalog.demo import demo_load_catalog
     from yiwang.catalog.formschema import form_clean, form_fields, form_prefill
     from yiwang.catalog.selectors import item_get_published
     from yiwang.core.models import Account
     from yiwang.core.principal import Principal
     from yiwang.core.services.identity import api_token_issue_for_account
-    from yiwang.demo import demo_load
-    from yiwang.demo.catalog import demo_load_catalog
+    from yiwang.demo import DISTRICT_CODE, DISTRICT_NAME, demo_load
 
     demo_load(scale=0.1)
-    demo_load_catalog()
+    demo_load_catalog(district_code=DISTRICT_CODE, district_name=DISTRICT_NAME)
     account = Account.objects.get(username=username)
     principal = Principal.for_account(account)
     item = item_get_published(item_code)

@@ -21,10 +21,10 @@ install_problem_handlers(api)
 
 def _register_routers() -> None:
     from .cases.api import router as cases_router
-    from .cases.api_bundles import router as bundles_router
-    from .cases.api_pledge import router as pledge_router
-    from .cases.api_proactive import router as proactive_router
-    from .cases.api_reviews import router as reviews_router
+    from .cases.bundles.api import router as bundles_router
+    from .cases.pledges.api import router as pledge_router
+    from .cases.proactive.api import router as proactive_router
+    from .cases.reviews.api import router as reviews_router
     from .catalog.api import router as catalog_router
     from .core.api import router as core_router
     from .incidents.api_intake import router as incident_intake_router

@@ -176,7 +176,7 @@ _keys = itertools.count(1)
 def submit(
     world: World, *, account=None, files=None, form_data=None, key=None, bundle=None, tolerant=("layout",)
 ):
-    from yiwang.cases.services.bundle import bundle_submit
+    from yiwang.cases.bundles.services import bundle_submit
 
     return bundle_submit(
         actor=World.p(account or world.citizen),

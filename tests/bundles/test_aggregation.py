@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from yiwang.cases import services
+from yiwang.cases.bundles.services import bundle_sync
 from yiwang.cases.models import BundleCase, BundlePart, Case, CaseFile
-from yiwang.cases.services.bundle import bundle_sync
 from yiwang.core.models import AuditEntry, Notification
 
 from .conftest import World, approve, deny, parts_of, pdf, submit

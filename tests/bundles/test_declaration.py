@@ -8,7 +8,7 @@ import copy
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from yiwang.catalog.bundles import (
+from yiwang.catalog.bundles.services import (
     bundle_form,
     bundle_materials,
     bundle_prefill,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from yiwang.catalog.bundles import bundle_form, bundle_validate, bundles_published
+from yiwang.cases.demo_bundles import BUNDLES, demo_load_bundles
+from yiwang.catalog.bundles.services import bundle_form, bundle_validate, bundles_published
 from yiwang.catalog.models import Bundle
 from yiwang.demo import demo_load
-from yiwang.demo.demo_bundles import BUNDLES, demo_load_bundles
 
 
 @pytest.fixture(scope="module")

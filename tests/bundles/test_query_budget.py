@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from yiwang.cases.services.bundle import bundle_submit
+from yiwang.cases.bundles.services import bundle_submit
 
 from .conftest import GOOD, World, all_files, submit
 

@@ -136,7 +136,7 @@ def test_an_unpublished_bundle_or_a_suspended_item_cannot_be_applied_for(world):
 
 def test_instant_approval_at_submission_files_the_dependent_part_at_once(world, monkeypatch):
     """秒批 may conclude a sub-case inside _start: the part waiting for it is filed in the same submission."""
-    from yiwang.cases.services import instant
+    from yiwang.cases.instant import services as instant
 
     def approve_licence(*, case):
         if case.item.code == "TST-QR-001":

@@ -24,9 +24,10 @@ MOMENT = (2026, 3, 2, 10)  # Monday 2 March 2026, 10:00 Asia/Shanghai (tests.cas
 
 # --- what the demo declares (no database) ------------------------------------------------------------------------
 def _item_specs():
-    from yiwang.demo.catalog import item_specs
+    from yiwang.catalog.demo import item_specs
+    from yiwang.demo.names import DISTRICT_NAME
 
-    return item_specs()
+    return item_specs(district_name=DISTRICT_NAME)
 
 
 def prefill_item_specs() -> list:
@@ -45,7 +46,7 @@ def person_item_codes() -> list[str]:
 
 def prefill_bundle_codes() -> list[str]:
     """The demo bundles whose combined form has a registry-sourced field (any member item declaring one)."""
-    from yiwang.demo.demo_bundles import BUNDLES
+    from yiwang.cases.demo_bundles import BUNDLES
 
     with_prefill = set(prefill_item_codes())
     return [b[0] for b in BUNDLES if any(code in with_prefill for code, _after in b[6])]
@@ -64,7 +65,7 @@ def demo_loaded(django_db_blocker):
     with pytest.MonkeyPatch.context() as mp, django_db_blocker.unblock(), transaction.atomic():
         mp.setattr(timezone, "now", clock)
         mp.setattr("yiwang.demo.loader._load_incidents", lambda plan: 0)
-        mp.setattr("yiwang.demo.demo_reviews.demo_load_reviews", lambda: 0)
+        mp.setattr("yiwang.cases.demo_reviews.demo_load_reviews", lambda **_: 0)
         demo_load(scale=0.02)
         yield clock
         transaction.set_rollback(True)
@@ -153,10 +154,13 @@ def forge(declaration, account) -> dict:
 
 def form_values(declaration, account, *, without_prefill: bool = False) -> dict:
     """A valid form for the applicant (registry values in prefill fields, samples elsewhere)."""
+    from yiwang.cases.demo_reviews import demo_form_data
     from yiwang.core.principal import Principal
-    from yiwang.demo.demo_reviews import demo_form_data
+    from yiwang.demo.names import DISTRICT_CODE
 
-    values = demo_form_data(declaration, principal=Principal.for_account(account))
+    values = demo_form_data(
+        declaration, district_code=DISTRICT_CODE, principal=Principal.for_account(account)
+    )
     if without_prefill:
         prefill = {spec.name for spec in form_fields(declaration) if spec.prefill}
         values = {k: v for k, v in values.items() if k not in prefill}

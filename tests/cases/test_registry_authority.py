@@ -16,9 +16,9 @@ import pytest
 from django.urls import reverse
 
 from yiwang.cases import services
+from yiwang.cases.bundles.services import bundle_submit
 from yiwang.cases.models import BundleCase, Case
-from yiwang.cases.services.bundle import bundle_submit
-from yiwang.catalog.bundles import build_materials, bundle_form, bundle_items
+from yiwang.catalog.bundles.services import build_materials, bundle_form, bundle_items
 from yiwang.catalog.models import Bundle
 from yiwang.catalog.selectors import item_get_published
 from yiwang.core.principal import Principal
@@ -258,7 +258,7 @@ def test_bundle_page_refuses_forged_registry_fields(demo, client, code):
 def test_a_bundle_part_filed_later_takes_the_registry_not_what_was_stored(demo, client):
     """A part that waits for another is filed by the system from the bundle's stored form: the registry values
     of the applicant replace whatever that form holds (e.g. an application stored before this rule)."""
-    from yiwang.cases.services.instant import case_conclude_automatically
+    from yiwang.cases.instant.services import case_conclude_automatically
 
     waiting = [code for code in BUNDLES if any(m.after for m in Bundle.objects.get(code=code).members.all())]
     assert waiting

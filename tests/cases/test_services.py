@@ -610,11 +610,11 @@ def _slow(monkeypatch, module, name, seconds=0.3):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_clerks_accepting_at_once_cannot_both_win(tworld, monkeypatch):
-    from yiwang.cases.services import handling
+    from yiwang.cases.services import transition
 
     world = tworld
     case = make_case(world, "submitted")
-    _slow(monkeypatch, handling, "_append_status")
+    _slow(monkeypatch, transition, "_append_status")
     results = _race(
         lambda: services.case_transition(
             actor=p(world.clerk), case=case, action="accept", expected_version=0
@@ -633,11 +633,11 @@ def test_two_clerks_accepting_at_once_cannot_both_win(tworld, monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_different_actions_without_versions(tworld, monkeypatch):
-    from yiwang.cases.services import handling
+    from yiwang.cases.services import transition
 
     world = tworld
     case = make_case(world, "submitted")
-    _slow(monkeypatch, handling, "_append_status")
+    _slow(monkeypatch, transition, "_append_status")
     results = _race(
         lambda: services.case_transition(actor=p(world.clerk), case=case, action="accept"),
         lambda: services.case_transition(

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import InMemoryUploadedFile, SimpleUploadedFile
 
 from tests.samples import pdf_bytes
-from yiwang.cases.uploads import JPEG, MAX_UPLOAD_BYTES, OFD, PDF, PNG, validate_upload
 from yiwang.core import crypto
+from yiwang.core.uploads import JPEG, MAX_UPLOAD_BYTES, OFD, PDF, PNG, validate_upload
 
 from .factories import EXE_BYTES, JPEG_BYTES, PDF_BYTES, PNG_BYTES, ofd_bytes, upload
 

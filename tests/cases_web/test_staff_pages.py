@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -25,7 +25,16 @@ def accepted_case(item, citizen, clerk):
 
 
 # --- inbox -----------------------------------------------------------------------------------------------------
-def test_inbox_shows_each_role_its_own_steps(client, item, citizen, clerk, approver):
+def _lights(html: str) -> list[tuple[str, str]]:
+    """Each SLA light on a page: (colour, its text label)."""
+    found = re.findall(
+        r'class="sla sla-(\w+)"><span class="dot" aria-hidden="true"></span>([^<]+)</span>', html
+    )
+    return [(colour, label.strip()) for colour, label in found]
+
+
+def test_inbox_shows_each_role_its_own_steps(clock, client, item, citizen, clerk, approver):
+    clock.set(2026, 3, 2, 10)  # a Monday: the review step (half of 10 committed working days) is due 9 March
     waiting = submitted_case(item, citizen)
     in_review = accepted_case(item, citizen, clerk)
     client.force_login(clerk.account)
@@ -37,8 +46,17 @@ def test_inbox_shows_each_role_its_own_steps(client, item, citizen, clerk, appro
     # the applicant's name is masked, the SLA light has a text label
     name = citizen.person.name
     assert name not in html and (name[0] + "*") in html
-    assert re.search(r'class="sla sla-(green|yellow|red)"><span class="dot" aria-hidden="true"></span>', html)
-    assert "正常" in html or "临近到期" in html or "已超期" in html
+    assert in_review.step_due_date == date(2026, 3, 9)
+    assert _lights(html) == [("green", "正常")]  # the step began today: all five working days are left
+    clock.set(2026, 3, 6, 16)  # Friday: one of five working days left, not fewer than 20 %
+    client.force_login(approver.account)
+    assert _lights(client.get(reverse("cases:inbox")).content.decode()) == [("green", "正常")]
+    clock.set(2026, 3, 9, 9)  # the due day: nothing is left after it
+    client.force_login(approver.account)
+    assert _lights(client.get(reverse("cases:inbox")).content.decode()) == [("yellow", "临近到期")]
+    clock.set(2026, 3, 10, 9)
+    client.force_login(approver.account)
+    assert _lights(client.get(reverse("cases:inbox")).content.decode()) == [("red", "已超期")]
 
 
 def test_inbox_is_empty_for_other_districts_and_departments(
@@ -162,12 +180,12 @@ def test_other_departments_and_citizens_cannot_open_the_work_page(
     for staff in (far_clerk, other_approver):
         client.force_login(staff.account)
         assert client.get(reverse("cases:work", args=[case.public_id])).status_code == 404
-    client.force_login(other_citizen)
-    assert client.get(reverse("cases:work", args=[case.public_id])).status_code == 404
-    client.force_login(citizen)  # the applicant is sent to their own view
-    assert client.get(reverse("cases:work", args=[case.public_id]))["Location"] == reverse(
-        "cases:detail", args=[case.public_id]
-    )
+    # The work page is declared for staff: a citizen — the applicant too — is refused before the case is looked
+    # up, so the answer is the same whether or not the case exists.
+    for person in (other_citizen, citizen):
+        client.force_login(person)
+        assert client.get(reverse("cases:work", args=[case.public_id])).status_code == 403
+    assert client.get(reverse("cases:work", args=[uuid.uuid4()])).status_code == 403
 
 
 def test_transition_through_the_page_and_required_opinion(client, item, citizen, clerk, approver):

@@ -8,9 +8,9 @@ import pytest
 
 from tests.factories import DepartmentFactory, staff_with_roles
 from yiwang.catalog import services
+from yiwang.catalog.demo_templates import PROCESSES, build_form
 from yiwang.catalog.models import ServiceItem, Theme
 from yiwang.core.principal import Principal
-from yiwang.demo.catalog_templates import PROCESSES, build_form
 
 STANDARD_PROCESS = PROCESSES["std"]
 

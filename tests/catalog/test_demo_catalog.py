@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 from django.db import transaction
 
+from yiwang.catalog.demo import demo_load_catalog, item_specs
 from yiwang.catalog.formschema import form_fields, form_prefill
 from yiwang.catalog.models import Material, ServiceItem, Theme
 from yiwang.catalog.process import process_of
@@ -17,7 +18,9 @@ from yiwang.catalog.selectors import item_get_published, item_search
 from yiwang.core.models import Account, AuditEntry
 from yiwang.core.principal import Principal
 from yiwang.demo import demo_load
-from yiwang.demo.catalog import demo_load_catalog, item_specs
+from yiwang.demo.names import DISTRICT_CODE, DISTRICT_NAME
+
+DISTRICT = {"district_code": DISTRICT_CODE, "district_name": DISTRICT_NAME}
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +43,14 @@ def loaded(django_db_setup, django_db_blocker):
             ServiceItem.objects.all().delete()
             Theme.objects.all().delete()
             out = io.StringIO()
-            counts = demo_load_catalog(stdout=out)
+            counts = demo_load_catalog(**DISTRICT, stdout=out)
             yield counts, out.getvalue()
             transaction.set_rollback(True)
 
 
 def test_first_load_counts(loaded, db):
     counts, output = loaded
-    assert counts["themes"] == 18 and counts["items"] == len(item_specs()) >= 200
+    assert counts["themes"] == 18 and counts["items"] == len(item_specs(district_name=DISTRICT_NAME)) >= 200
     assert counts["materials"] == Material.objects.count()
     assert "政务服务事项：新增主题 18 个、事项" in output
     assert ServiceItem.objects.filter(status="published").count() == counts["items"]
@@ -56,7 +59,7 @@ def test_first_load_counts(loaded, db):
 
 def test_second_load_writes_nothing(loaded, db):
     audit_before = AuditEntry.objects.count()
-    counts = demo_load_catalog()
+    counts = demo_load_catalog(**DISTRICT)
     assert counts == {"themes": 0, "items": 0, "materials": 0, "reindexed": 0}
     assert AuditEntry.objects.count() == audit_before
 
@@ -138,7 +141,7 @@ def test_reindexes_when_the_index_is_missing(loaded, db):
     table = search.FTS_TABLE if connection.vendor == "sqlite" else search.PG_TABLE
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")
-    counts = demo_load_catalog()
+    counts = demo_load_catalog(**DISTRICT)
     assert (
         counts["items"] == 0 and counts["reindexed"] == ServiceItem.objects.filter(status="published").count()
     )

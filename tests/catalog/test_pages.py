@@ -108,6 +108,12 @@ def test_index_for_a_logged_in_citizen(client, catalogue, django_assert_max_num_
     ):  # session, account, its person, nav, unread badge + 3 catalogue reads
         response = client.get(reverse("catalog:index"), {"q": "食品"})
     assert response.status_code == 200
+    # the same results as for a visitor, under the signed-in header (messages, log out) instead of "登录"
+    assert [i.code for i in response.context["page"].items] == ["SCJ-XK-001", "SCJ-XK-002"]
+    html = response.content.decode()
+    assert "与“食品”相关的事项" in html and 'href="/services/SCJ-XK-002/"' in html
+    assert "高龄津贴申领" not in html
+    assert 'data-unread="0"' in html and "退出登录" in html and ">登录</a>" not in html
 
 
 def test_guide_page(client, catalogue, django_assert_max_num_queries):  # noqa: F811

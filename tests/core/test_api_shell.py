@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.factories import staff_with_roles
+from tests.factories import AccountFactory, staff_with_roles
 from yiwang.api import api
-from yiwang.core.permissions import Permission
+from yiwang.core.permissions import SELF_SERVICE, Permission
 
 
 def _api_operations():
@@ -58,6 +59,93 @@ def test_every_page_declares_a_permission():
     assert missing == [], f"pages without @page_requires(...): {missing}"
 
 
+# SELF_SERVICE means "any signed-in user": citizens and enterprise users as much as staff. A staff page declares the
+# permissions of its audience instead (`page_requires(CASE_INTAKE, CASE_APPROVE, ...)`), so the declaration says
+# who may use it. Pages with URL parameters cannot be opened blind, so those a citizen or enterprise user uses as
+# their own are listed here, each with why; any other SELF_SERVICE page with parameters fails the test below.
+SELF_SERVICE_PAGES_WITH_PARAMETERS = {
+    # 在线申请, 我的办件 (the applicant's own case: detail, receipt, 补正, withdrawal, notices, 补交, rating)
+    "cases/apply/<str:item_code>/",
+    "cases/<uuid:case_id>/",
+    "cases/<uuid:case_id>/receipt/",
+    "cases/<uuid:case_id>/supply/",
+    "cases/<uuid:case_id>/withdraw/",
+    "cases/<uuid:case_id>/notice/",
+    "cases/<uuid:case_id>/owed-supply/",
+    "cases/reviews/case/<uuid:case_id>/",
+    # a case's files: the applicant and the staff who may see the case (case_visible decides)
+    "cases/<uuid:case_id>/files/<uuid:file_id>/",
+    # 一件事: apply, follow, rate
+    "cases/bundles/apply/<slug:code>/",
+    "cases/bundles/<uuid:bundle_case_id>/",
+    "cases/reviews/bundle/<uuid:bundle_id>/",
+    # 免申即享: the applicant confirms or declines an entitlement
+    "cases/entitlements/<uuid:entitlement_id>/confirm/",
+    "cases/entitlements/<uuid:entitlement_id>/decline/",
+    # 差评整改: the rater reads the thread and accepts or rejects the reply (staff act through their own pages)
+    "cases/rectifications/<uuid:rect_id>/",
+    "cases/rectifications/<uuid:rect_id>/respond/",
+    # 我的证照 and 授权用证 (the holder's licences, grants and receipts)
+    "licences/mine/<uuid:licence_id>/",
+    "licences/mine/<uuid:licence_id>/pdf/",
+    "licences/mine/<uuid:licence_id>/file/",
+    "licences/mine/<uuid:licence_id>/show/",
+    "licences/mine/<uuid:licence_id>/dispute/",
+    "licences/mine/<uuid:licence_id>/grants/",
+    "licences/grants/<uuid:grant_id>/revoke/",
+    "licences/receipts/<uuid:licence_id>/",
+    # 我要上报, 我的诉求 (the reporter's own incidents)
+    "incidents/report/<uuid:public_id>/receipt/",
+    "incidents/mine/<uuid:public_id>/",
+    "incidents/mine/<uuid:public_id>/photos/<uuid:attachment_id>/",
+}
+
+
+def _has_parameters(path: str) -> bool:
+    return "<" in path or "(" in path
+
+
+def _self_service_pages() -> list[tuple[str, object]]:
+    return [
+        (path, view)
+        for path, view in _page_views()
+        if getattr(view, "yiwang_permission", None) == SELF_SERVICE
+        and getattr(view, "yiwang_permissions", (SELF_SERVICE,)) == (SELF_SERVICE,)
+    ]
+
+
+def test_self_service_pages_with_parameters_are_listed():
+    unlisted = [
+        path
+        for path, _view in _self_service_pages()
+        if _has_parameters(path) and path not in SELF_SERVICE_PAGES_WITH_PARAMETERS
+    ]
+    assert unlisted == [], (
+        f"pages declared SELF_SERVICE that are not citizen pages: {unlisted} — declare the permissions of "
+        "their audience, or (for a citizen's own page) add them to SELF_SERVICE_PAGES_WITH_PARAMETERS"
+    )
+
+
+@pytest.mark.django_db
+def test_self_service_pages_open_to_a_citizen(client):
+    client.force_login(AccountFactory(citizen=True))
+    refused = []
+    for path, _view in _self_service_pages():
+        if _has_parameters(path):
+            continue
+        url = "/" + path
+        response = client.get(url)
+        if response.status_code == 405:  # a form target: post nothing, which must not be refused either
+            response = client.post(url)
+        to_login = response.status_code == 302 and response["Location"].startswith(settings.LOGIN_URL)
+        if response.status_code == 403 or to_login or response.status_code >= 500:
+            refused.append(f"{url} ({response.status_code})")
+    assert refused == [], (
+        f"pages declared SELF_SERVICE that refuse a signed-in citizen: {refused} — declare the permissions of "
+        "their audience instead"
+    )
+
+
 @pytest.fixture
 def operator_client(client):
     client.force_login(staff_with_roles("district_admin").account)
@@ -100,6 +188,20 @@ def test_health_is_degraded_when_a_component_is_unreachable(operator_client):
     assert body["components"]["database"]["status"] == "ok"
 
 
+def _listening(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+# Like the other live-service tests: skipped, saying which service is missing, where it is not running
+# (CI's .ci/run starts both).
+@pytest.mark.skipif(not _listening(6379), reason="no Redis at 127.0.0.1:6379")
+@pytest.mark.skipif(not _listening(1883), reason="no MQTT broker at 127.0.0.1:1883")
 @pytest.mark.django_db
 def test_health_sees_live_redis_and_mqtt(operator_client):
     with override_settings(MQTT_URL="mqtt://127.0.0.1:1883", REDIS_URL="redis://127.0.0.1:6379/15"):

@@ -118,7 +118,7 @@ def test_the_token_endpoint_is_rate_limited_per_client(client, settings):
     assert response.status_code == 429 and response["Retry-After"]
 
 
-def test_password_grant_for_an_admin_needs_the_totp(client):
+def test_password_grant_for_an_admin_needs_the_totp(client, clock):
     account = staff_with_roles("district_admin").account
     request = {"grant_type": "password", "username": account.username, "password": PASSWORD}
     body = assert_problem(post_json(client, TOKEN_URL, request), 401, "second_factor_required")
@@ -126,14 +126,16 @@ def test_password_grant_for_an_admin_needs_the_totp(client):
 
     secret, _uri = totp_enrol_begin(account=account)
     totp = pyotp.TOTP(secret)
-    enrolled_at = timezone.now() - timedelta(seconds=30)  # leave the current step free for the API call
-    totp_enrol_confirm(account=account, code=totp.at(enrolled_at))
+    # a fixed clock: enrolled with the previous step's code, the current step stays free for the API call
+    totp_enrol_confirm(account=account, code=totp.at(clock.moment - timedelta(seconds=30)))
     body = assert_problem(post_json(client, TOKEN_URL, request), 401, "second_factor_required")
     assert "totp" in body["detail"]
-    wrong = assert_problem(post_json(client, TOKEN_URL, {**request, "totp": "000000"}), 401)
+    accepted = {totp.at(clock.moment + timedelta(seconds=30 * step)) for step in (-1, 0, 1)}
+    bad = next(code for code in ("000000", "111111", "222222", "333333") if code not in accepted)
+    wrong = assert_problem(post_json(client, TOKEN_URL, {**request, "totp": bad}), 401)
     assert wrong["error"] == "second_factor_required"
 
-    response = post_json(client, TOKEN_URL, {**request, "totp": totp.now()})
+    response = post_json(client, TOKEN_URL, {**request, "totp": totp.at(clock.moment)})
     assert response.status_code == 200, response.content
     assert "system.manage" in response.json()["scope"].split()
     logins = AuditEntry.objects.filter(action="account.login")

@@ -43,11 +43,24 @@ def is_logged_in(client) -> bool:
 
 
 def enrol(account: Account) -> pyotp.TOTP:
-    """Enrols with a code from the previous step, so the current step is still unused for the test's login."""
+    """Enrols with a code from the previous step, so the current step is still unused for the test's login.
+    Tests that enrol take the `clock` fixture: the step is then fixed, not the wall clock's, which could move
+    on between this code and the server's check."""
     secret, _uri = totp_enrol_begin(account=account)
     totp = pyotp.TOTP(secret)
     totp_enrol_confirm(account=account, code=totp.at(timezone.now() - timedelta(seconds=30)))
     return totp
+
+
+def current_code(totp: pyotp.TOTP) -> str:
+    """The code of the step the server is in (its clock is the `clock` fixture's)."""
+    return totp.at(timezone.now())
+
+
+def wrong_code(totp: pyotp.TOTP) -> str:
+    """Six digits that are none of the codes the server accepts now (one step either side)."""
+    accepted = {totp.at(timezone.now() + timedelta(seconds=30 * step)) for step in (-1, 0, 1)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in accepted)
 
 
 # --- password login -------------------------------------------------------------------------------------------------
@@ -109,7 +122,7 @@ def test_safe_local_next_is_followed(client):
 
 
 # --- second factor in the browser ----------------------------------------------------------------------------------
-def test_admin_without_totp_enrols_before_being_logged_in(client):
+def test_admin_without_totp_enrols_before_being_logged_in(client, clock):
     account = staff_with_roles("district_admin").account
     response = login(client, account.username, next_url="/account/")
     assert response.status_code == 302 and response["Location"] == reverse("core:totp_enrol")
@@ -126,8 +139,7 @@ def test_admin_without_totp_enrols_before_being_logged_in(client):
     bad = client.post(reverse("core:totp_enrol"), {"code": "12345"})
     assert "动态口令为 6 位数字。" in bad.content.decode() and not is_logged_in(client)
 
-    code = pyotp.TOTP(account.totp_secret).now()
-    done = client.post(reverse("core:totp_enrol"), {"code": code})
+    done = client.post(reverse("core:totp_enrol"), {"code": current_code(pyotp.TOTP(account.totp_secret))})
     assert done.status_code == 302 and done["Location"] == "/account/"
     assert is_logged_in(client) and PENDING_KEY not in client.session
     account.refresh_from_db()
@@ -147,26 +159,24 @@ def test_a_new_login_attempt_gets_a_new_enrolment_secret(client):
     assert first and second and first != second
 
 
-def test_enrolled_dispatcher_passes_the_totp_step(client):
+def test_enrolled_dispatcher_passes_the_totp_step(client, clock):
     account = staff_with_roles("dispatcher").account
     totp = enrol(account)
     response = login(client, account.username)
     assert response["Location"] == reverse("core:login_totp") and not is_logged_in(client)
     pending_key = client.session.session_key
 
-    wrong = client.post(
-        reverse("core:login_totp"), {"code": "000000" if totp.now() != "000000" else "111111"}
-    )
+    wrong = client.post(reverse("core:login_totp"), {"code": wrong_code(totp)})
     assert "动态口令不正确" in wrong.content.decode() and not is_logged_in(client)
 
-    ok = client.post(reverse("core:login_totp"), {"code": totp.now()})
+    ok = client.post(reverse("core:login_totp"), {"code": current_code(totp)})
     assert ok.status_code == 302 and ok["Location"] == HOME
     assert is_logged_in(client) and client.session.session_key != pending_key
     assert AuditEntry.objects.filter(action="account.totp_verified").exists()
     assert AuditEntry.objects.filter(action="account.totp_failed").exists()
 
 
-def test_half_authenticated_session_cannot_open_protected_pages_or_the_api(client):
+def test_half_authenticated_session_cannot_open_protected_pages_or_the_api(client, clock):
     account = staff_with_roles("district_admin").account
     enrol(account)
     login(client, account.username)
@@ -177,14 +187,14 @@ def test_half_authenticated_session_cannot_open_protected_pages_or_the_api(clien
     assert client.get("/api/auth/me").status_code == 401
 
 
-def test_pending_second_factor_expires(client):
+def test_pending_second_factor_expires(client, clock):
     account = staff_with_roles("dispatcher").account
     totp = enrol(account)
     login(client, account.username)
     session = client.session
     session[PENDING_KEY] = {**session[PENDING_KEY], "expires": int(time.time()) - 1}
     session.save()
-    response = client.post(reverse("core:login_totp"), {"code": totp.now()})
+    response = client.post(reverse("core:login_totp"), {"code": current_code(totp)})
     assert response.status_code == 302 and response["Location"] == LOGIN
     assert not is_logged_in(client)
 
@@ -306,7 +316,7 @@ def test_admin_unlock_action(admin_client):
     assert AuditEntry.objects.filter(action="account.unlocked", object_id=str(locked.public_id)).exists()
 
 
-def test_admin_account_page_never_shows_secrets(admin_client):
+def test_admin_account_page_never_shows_secrets(admin_client, clock):
     account = staff_with_roles("dispatcher").account
     enrol(account)
     account.refresh_from_db()

@@ -11,6 +11,7 @@ with the file, line and module.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,3 +168,102 @@ def test_scanner_sees_the_old_demo_location(tmp_path, relative):
     assert [str(imp) for imp in up_imports(core, tmp_path)] == [
         "core/demo/catalog.py:2 imports yiwang.catalog"
     ]
+
+
+# --- the import contracts between apps (pyproject.toml, [tool.importlinter]) --------------------------------------
+PYPROJECT = SRC.parent / "pyproject.toml"
+
+
+def _lint(config: Path) -> bool:
+    """import-linter over `config`, every import counted (module level, inside functions, under TYPE_CHECKING);
+    no cache directory is written. Its report goes to stdout, which pytest shows when a test fails."""
+    from importlinter import api  # noqa: F401  (configures import-linter's adapters)
+    from importlinter.application import use_cases
+
+    return use_cases.lint_imports(config_filename=str(config), cache_dir=None, no_logo=True)
+
+
+def test_apps_keep_the_import_contracts():
+    assert _lint(PYPROJECT), (
+        "an import breaks the layers core <- catalog <- cases <- licences | incidents <- web | demo "
+        "(see the report above); turn it around with a hook or registry the lower app offers"
+    )
+
+
+def _contracts() -> list[dict]:
+    import tomllib
+
+    return tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
+
+
+def test_contracts_state_the_documented_direction():
+    contracts = {c["id"]: c for c in _contracts()}
+    assert contracts["layers"]["type"] == "layers"
+    assert contracts["layers"]["containers"] == ["yiwang"]
+    assert [layer.replace(" ", "") for layer in contracts["layers"]["layers"]] == [
+        "web|demo",
+        "licences|incidents",
+        "cases",
+        "catalog",
+        "core",
+    ]
+    assert contracts["licences-incidents"]["type"] == "independence"
+    assert set(contracts["licences-incidents"]["modules"]) == {"yiwang.licences", "yiwang.incidents"}
+
+
+FAKE_APPS = ("core", "catalog", "cases", "licences", "incidents", "web", "demo")
+
+
+def _fake_project(tmp_path: Path, name: str, imports: dict[str, str]) -> Path:
+    """A package `name` with the apps of yiwang, judged by yiwang's own contracts (its name swapped in, its
+    accepted exceptions left out)."""
+    root = tmp_path / name
+    for app in FAKE_APPS:
+        (root / app).mkdir(parents=True)
+        (root / app / "__init__.py").write_text("")
+    (root / "__init__.py").write_text("")
+    for module, body in imports.items():
+        (root / f"{module.replace('.', '/')}.py").write_text(body)
+
+    def lines(values: list[str]) -> str:
+        return "".join(f"\n    {v.replace('yiwang', name)}" for v in values)
+
+    config = [f"[importlinter]\nroot_package = {name}\n"]
+    for contract in _contracts():
+        config.append(
+            f"[importlinter:contract:{contract['id']}]\nname = {contract['name']}\ntype = {contract['type']}"
+        )
+        for key in ("containers", "layers", "modules"):
+            if key in contract:
+                config.append(f"{key} ={lines(contract[key])}")
+        config.append("")
+    path = tmp_path / "contracts.ini"
+    path.write_text("\n".join(config))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "imports", "passes"),
+    [
+        ("downward only", {"cases.views": "from ..catalog import models\nfrom ..core import x\n"}, True),
+        ("up at module level", {"catalog.api": "from PKG.cases import schemas\n"}, False),
+        ("up inside a function", {"cases.submit": "def f():\n    from PKG.licences import grants\n"}, False),
+        ("core imports demo", {"core.x": "def f():\n    import PKG.demo.loader\n"}, False),
+        ("app imports web", {"incidents.sel": "from ..web import selectors\n"}, False),
+        ("licences and incidents", {"licences.x": "from PKG.incidents import models\n"}, False),
+        ("incidents and licences", {"incidents.x": "def f():\n    from ..licences import y\n"}, False),
+        (
+            "app demo reads the demo package",
+            {"demo.names": "CODE = 1\n", "cases.demo": "from PKG.demo.names import CODE\n"},
+            False,
+        ),
+        ("demo package loads an app demo", {"demo.loader": "from PKG.cases import demo\n"}, True),
+    ],
+)
+def test_contracts_catch_each_kind_of_violation(tmp_path, monkeypatch, case, imports, passes):
+    """The contracts themselves can fail: a fake project with one import of each kind is judged by them."""
+    name = "fakeyw_" + re.sub(r"\W", "_", case)
+    imports = {module: body.replace("PKG", name) for module, body in imports.items()}
+    config = _fake_project(tmp_path, name, imports)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert _lint(config) is passes, case

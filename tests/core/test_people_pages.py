@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import AccountFactory, OrganisationFactory, PersonFactory, staff_with_roles
+from yiwang.core.masking import mask_id_number
 from yiwang.core.models import AuditEntry, Organisation, Person, Representation
-from yiwang.core.selectors.people import mask_id_number
 from yiwang.core.validators import make_uscc
 
 pytestmark = pytest.mark.django_db

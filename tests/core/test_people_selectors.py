@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from tests.factories import AccountFactory, OrganisationFactory, PersonFactory, staff_with_roles
+from yiwang.core import masking
 from yiwang.core.models import AuditEntry, Representation
 from yiwang.core.principal import Principal
 from yiwang.core.selectors import people as selectors
@@ -25,11 +26,11 @@ def as_principal(obj) -> Principal:
 
 
 def test_masking_helpers():
-    assert selectors.mask_id_number("44010619880715123x") == "4401**********123X"
-    assert selectors.mask_phone("13912345678") == "139****5678"
-    assert selectors.mask_phone("020-87654321") == "020*****4321"
-    assert selectors.mask_phone("") == ""
-    assert selectors.mask_name("欧阳小明") == "欧**明" and selectors.mask_name("李四") == "李*"
+    assert masking.mask_id_number("44010619880715123x") == "4401**********123X"
+    assert masking.mask_phone("13912345678") == "139****5678"
+    assert masking.mask_phone("020-87654321") == "020*****4321"
+    assert masking.mask_phone("") == ""
+    assert masking.mask_name("欧阳小明") == "欧**明" and masking.mask_name("李四") == "李*"
 
 
 def test_lookup_finds_person_and_audits_purpose(django_assert_max_num_queries):
@@ -47,7 +48,7 @@ def test_lookup_finds_person_and_audits_purpose(django_assert_max_num_queries):
     assert entry.purpose == "受理营业执照申请核验身份"
     assert entry.object_id == str(person.public_id) and entry.actor_account == clerk.account.username
     assert entry.actor_department == clerk.department.code
-    assert entry.after == {"id_number": selectors.mask_id_number(person.id_number), "found": True}
+    assert entry.after == {"id_number": masking.mask_id_number(person.id_number), "found": True}
     assert person.id_number not in str(entry.after)
 
 

@@ -6,6 +6,7 @@ import io
 import re
 import sys
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 
 import pyotp
 import pytest
@@ -15,9 +16,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from shapely.geometry import shape
 
+from yiwang.cases import demo_work
 from yiwang.cases.models import Case
+from yiwang.cases.pledges.selectors import pledge_checks_for
 from yiwang.cases.selectors import inbox_for
-from yiwang.cases.selectors_pledge import pledge_checks_for
 from yiwang.cases.workflow import principal_roles, process_of
 from yiwang.core.audit import audit_verify
 from yiwang.core.geo import validate_geometry
@@ -50,7 +52,6 @@ from yiwang.demo import (
     demo_logins_table,
     demo_plan,
     demo_totp_secret,
-    demo_work,
 )
 from yiwang.demo.geometry import build_areas
 from yiwang.demo.loader import _load_calendar, _load_divisions
@@ -327,7 +328,11 @@ def test_demo_logins_exist_with_their_roles_and_password(loaded, db):
         if needs_totp:
             assert account.totp_confirmed_at is not None
             assert account.totp_secret == demo_totp_secret(login.username)
-            assert pyotp.TOTP(account.totp_secret).verify(pyotp.TOTP(demo_totp_secret(login.username)).now())
+            # one fixed step for both codes: no 30-second boundary to cross between them
+            moment = datetime(2026, 3, 2, 9, 0, 15, tzinfo=UTC)
+            assert pyotp.TOTP(account.totp_secret).verify(
+                pyotp.TOTP(demo_totp_secret(login.username)).at(moment), for_time=moment
+            )
         else:
             assert account.totp_secret == "" and account.totp_confirmed_at is None
     admin = Account.objects.get(username="admin")

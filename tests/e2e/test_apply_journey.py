@@ -23,9 +23,10 @@ def demo_catalogue(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     demo_load(scale=0.02)
-    from yiwang.demo.catalog import demo_load_catalog
+    from yiwang.catalog.demo import demo_load_catalog
+    from yiwang.demo.names import DISTRICT_CODE, DISTRICT_NAME
 
-    demo_load_catalog()
+    demo_load_catalog(district_code=DISTRICT_CODE, district_name=DISTRICT_NAME)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ def _enterprise_licence():
     from yiwang.licences.services.core import licence_issue, seal_create
 
     try:
-        from yiwang.demo.demo_licences import demo_load_licences
+        from yiwang.licences.demo import demo_load_licences
 
         demo_load_licences()
     except Exception:  # noqa: BLE001 — another part's demo data; the journey issues its own licence below

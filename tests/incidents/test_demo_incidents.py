@@ -11,8 +11,8 @@ from django.db.models import Count
 from django.test import TestCase
 
 from yiwang.core.audit import audit_verify
-from yiwang.demo import demo_incidents_data as data
 from yiwang.demo import demo_load
+from yiwang.incidents import demo_data as data
 from yiwang.incidents.models import (
     Callback,
     Device,
@@ -36,10 +36,11 @@ def fast_hash(settings):
 @pytest.mark.parametrize(
     "moment",
     [
-        datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")),  # a working morning
+        datetime(2026, 3, 2, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai")),  # a working day's noon
+        datetime(2026, 3, 2, 0, 5, tzinfo=ZoneInfo("Asia/Shanghai")),  # five minutes into a working day
         datetime(2026, 10, 1, 0, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai")),  # 30 s into a day (and a holiday)
     ],
-    ids=["morning", "just-after-midnight"],
+    ids=["noon", "five-past-midnight", "just-after-midnight"],
 )
 def test_demo_incidents_load_once_with_routes_and_history(fast_hash, clock, moment):
     clock.moment = moment  # the demo's month of history, and today's rise, end at this moment
@@ -72,6 +73,14 @@ def test_demo_incidents_load_once_with_routes_and_history(fast_hash, clock, mome
     # planted: today's rise of 违章停车 and the cluster of 垃圾堆放 raise warnings
     kinds = set(IncidentWarning.objects.values_list("kind", flat=True))
     assert {"surge", "cluster", "repeat"} <= kinds
+    # the rise lies in the part of today already past, however little of it there is
+    midnight = moment.replace(hour=0, minute=0, second=0)
+    surge = IncidentWarning.objects.get(kind="surge", category__code="DLJT02")
+    parking_today = incidents.filter(category__code="DLJT02", created_at__gte=midnight)
+    assert surge.count == parking_today.count() >= 12
+    assert set(surge.incidents.values_list("pk", flat=True)) <= set(
+        parking_today.values_list("pk", flat=True)
+    )
     assert not incidents.filter(created_at__gt=moment).exists()
     assert audit_verify().ok
 

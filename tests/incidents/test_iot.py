@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from yiwang.core.models import AuditEntry
+from yiwang.incidents import selectors_iot
 from yiwang.incidents.models import Device, DeviceType, Incident, IncidentEvent
 from yiwang.incidents.services import iot
 from yiwang.incidents.services.common import incident_lock, incident_transition
@@ -280,21 +281,21 @@ def test_bad_readings_are_ignored_with_a_reason_and_counted(iworld, types):
 @pytest.mark.django_db
 def test_device_state_labels(iworld, types, clock):
     device = register(iworld, "WL-001", "water_level")
-    assert iot.device_state(device)[0] == "silent"
+    assert selectors_iot.device_state(device)[0] == "silent"
     ingest("WL-001", 2.5)
     device = Device.objects.select_related("device_type", "alarm_incident").get(pk=device.pk)
-    assert iot.device_state(device)[0] == "alarm"
+    assert selectors_iot.device_state(device)[0] == "alarm"
     close_incident(device.alarm_incident)
     device = Device.objects.select_related("device_type", "alarm_incident").get(pk=device.pk)
-    assert iot.device_state(device)[0] == "debounce"
-    assert iot.device_state(device)[1] == "报警已结案（去抖期内）"
+    assert selectors_iot.device_state(device)[0] == "debounce"
+    assert selectors_iot.device_state(device)[1] == "报警已结案（去抖期内）"
     clock.moment += timedelta(hours=1)
-    assert iot.device_state(device, at=clock.moment)[0] == "over"  # the last reading was still high
+    assert selectors_iot.device_state(device, at=clock.moment)[0] == "over"  # the last reading was still high
     ingest("WL-001", 1.0)
     device.refresh_from_db()
-    assert iot.device_state(device, at=clock.moment)[0] == "normal"
+    assert selectors_iot.device_state(device, at=clock.moment)[0] == "normal"
     clock.moment += timedelta(hours=25)
-    assert iot.device_state(device, at=clock.moment)[0] == "silent"
+    assert selectors_iot.device_state(device, at=clock.moment)[0] == "silent"
 
 
 # --- two consumers at once -------------------------------------------------------------------------------------

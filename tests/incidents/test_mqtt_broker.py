@@ -100,10 +100,13 @@ def test_handler_ignores_foreign_topics_and_bad_json(iworld):
     assert outcome.status == iot.IGNORED and "JSON" in outcome.reason
 
 
-def test_unreachable_broker_is_retried_not_fatal():
+def test_unreachable_broker_is_retried_not_fatal(django_db_blocker):
     consumer = Consumer(url="mqtt://127.0.0.1:1", seconds=1.5)
     started = time.monotonic()
-    stats = consumer.run()
+    # The consumer hands its database connection back when it stops (close_old_connections). An earlier test in
+    # this worker may have left that connection open, and checking it is a database access: allow it.
+    with django_db_blocker.unblock():
+        stats = consumer.run()
     assert stats["connects"] == 0 and stats["received"] == 0
     assert time.monotonic() - started < 5
 
@@ -181,7 +184,21 @@ def test_two_shared_consumers_split_the_messages_and_still_raise_one_incident():
 
 @broker
 @pytest.mark.django_db(transaction=True)
-def test_the_management_command_consumes_and_reports():
+def test_the_management_command_consumes_and_reports(monkeypatch):
+    from yiwang.incidents.management.commands import mqtt_consume
+
+    built: list[Consumer] = []
+    ready = threading.Event()
+
+    class Watched(Consumer):
+        """The command's own consumer, made visible so the test can wait for its SUBACK."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            built.append(self)
+            ready.set()
+
+    monkeypatch.setattr(mqtt_consume, "Consumer", Watched)
     world = build_incident_world()
     iot_types(world)
     register(world, "MH-CMD", "manhole", grid="440199001002001")
@@ -208,7 +225,8 @@ def test_the_management_command_consumes_and_reports():
 
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
-    time.sleep(3)  # the command builds its own consumer: give it time to subscribe
+    assert ready.wait(timeout=10), "the command built no consumer"
+    assert built[0].subscribed.wait(timeout=10), "the command's consumer did not subscribe"
     publish(
         [(f"{prefix}/manhole/MH-CMD", b'{"open": true}'), (f"{prefix}/manhole/MH-CMD", b'{"open": true}')]
     )

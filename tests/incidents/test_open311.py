@@ -181,6 +181,13 @@ def test_staff_token_with_intake_may_post_too(client, iworld):
         },
     )
     assert response.status_code == 200, response.content
+    [answer] = response.json()
+    incident = Incident.objects.get(number=answer["service_request_id"])
+    assert answer["account_id"] is None and incident.number in answer["service_notice"]
+    # filed in the staff member's name (not a system's), through the same pipeline: routed by the 责任清单
+    assert incident.channel == "open311" and incident.category.code == "ZX01"
+    assert incident.reporter_staff == iworld.operator and incident.reporter_system is None
+    assert incident.village.name == "凤岗社区" and incident.assigned_department == iworld.zsj
 
 
 # --- XML and JSON, with the spec's names ------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied
 from yiwang.core.models import Account
 from yiwang.core.pageutils import account_preload
 from yiwang.core.principal import Principal
+from yiwang.incidents import selectors_ops as stats
 from yiwang.incidents.models import Incident
-from yiwang.incidents.services import stats
 from yiwang.incidents.services.intake import IntakeReport, incident_intake
 
 from .factories import point_in

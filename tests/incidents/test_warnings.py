@@ -11,6 +11,7 @@ from django.test import TestCase
 
 from yiwang.core.audit import AuditEntry
 from yiwang.core.models import Notification
+from yiwang.incidents import selectors_ops
 from yiwang.incidents.models import Incident, IncidentWarning
 from yiwang.incidents.services import warnings as w
 from yiwang.incidents.services.intake import IntakeReport, incident_intake
@@ -161,15 +162,21 @@ def test_town_centre_sees_and_handles_only_its_town(iworld, clock):
     own = _warning(iworld, clock)
     other = _warning(iworld, clock, grid=OTHER_TOWN_GRID, phone="13800006666")
     town = iworld.p(iworld.town_dispatcher)
-    assert [x.pk for x in w.warning_list_visible_to(town).items] == [own.pk]
-    assert {x.pk for x in w.warning_list_visible_to(iworld.p(iworld.dispatcher)).items} == {own.pk, other.pk}
-    assert {x.pk for x in w.warning_list_visible_to(iworld.p(iworld.admin)).items} == {own.pk, other.pk}
+    assert [x.pk for x in selectors_ops.warning_list_visible_to(town).items] == [own.pk]
+    assert {x.pk for x in selectors_ops.warning_list_visible_to(iworld.p(iworld.dispatcher)).items} == {
+        own.pk,
+        other.pk,
+    }
+    assert {x.pk for x in selectors_ops.warning_list_visible_to(iworld.p(iworld.admin)).items} == {
+        own.pk,
+        other.pk,
+    }
     with pytest.raises(Http404):
-        w.warning_get_visible(town, other.pk)
+        selectors_ops.warning_get_visible(town, other.pk)
     with pytest.raises(Http404):
         w.warning_acknowledge(actor=town, warning=other, note="不是本镇的")
     with pytest.raises(PermissionDenied):
-        w.warning_list_visible_to(iworld.p(iworld.cgj_handler))
+        selectors_ops.warning_list_visible_to(iworld.p(iworld.cgj_handler))
     with pytest.raises(PermissionDenied):
         w.warning_acknowledge(actor=iworld.p(iworld.grid_workers[GRID]), warning=own, note="x")
 
@@ -178,10 +185,12 @@ def test_list_filters_and_pages(iworld, clock):
     _warning(iworld, clock)
     _warning(iworld, clock, phone="13800007777")
     principal = iworld.p(iworld.dispatcher)
-    first = w.warning_list_visible_to(principal, kind="repeat", state="open", limit=1)
+    first = selectors_ops.warning_list_visible_to(principal, kind="repeat", state="open", limit=1)
     assert len(first.items) == 1 and first.next_cursor
-    second = w.warning_list_visible_to(principal, kind="repeat", cursor=first.next_cursor, limit=1)
+    second = selectors_ops.warning_list_visible_to(
+        principal, kind="repeat", cursor=first.next_cursor, limit=1
+    )
     assert second.items[0].pk < first.items[0].pk
-    assert w.warning_list_visible_to(principal, kind="surge").items == []
+    assert selectors_ops.warning_list_visible_to(principal, kind="surge").items == []
     with pytest.raises(ValidationError):
-        w.warning_list_visible_to(principal, kind="nonsense")
+        selectors_ops.warning_list_visible_to(principal, kind="nonsense")

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from yiwang.incidents.models import Callback, ExtensionRequest, Incident
 from yiwang.incidents.services.dispatch import extension_request
@@ -216,13 +215,14 @@ def test_extensions_page_for_the_dispatcher(client, iworld):
     assert request.state == ExtensionRequest.State.APPROVED and fresh(incident).extended
 
 
-def test_confidential_reporter_hidden_from_the_unit(client, iworld):
+def test_confidential_reporter_hidden_from_the_unit(client, iworld, clock):
+    clock.set(2026, 3, 2, 9, 45)
     incident = filed(iworld, kind="report")  # 举报 is confidential
-    assert incident.confidential
+    assert incident.confidential and incident.created_at == clock.moment
     login(client, iworld.cgj_handler)
     page = client.get(reverse("incidents:detail", args=[incident.public_id])).content.decode()
     assert 'data-testid="reporter-hidden"' in page and "138****1111" not in page
+    assert "<dd>2026-03-02 09:45</dd>" in page  # hiding the reporter hides nothing else (time in Shanghai)
     login(client, iworld.town_dispatcher)
     page = client.get(reverse("incidents:detail", args=[incident.public_id])).content.decode()
-    assert "138****1111" in page
-    assert timezone.now()
+    assert "138****1111" in page and "<dd>2026-03-02 09:45</dd>" in page

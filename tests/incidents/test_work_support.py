@@ -4,8 +4,6 @@ incident through the real pipeline, a photo upload, and moving an incident along
 
 from __future__ import annotations
 
-import itertools
-
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.cases.factories import PNG_BYTES
@@ -21,13 +19,18 @@ TOWN2_GRID = "440199002001001"  # 二镇 / 龙塘村 / 第5网格
 
 
 _SPOTS = (0.001, 0.003, 0.007, 0.009)  # about 200 m apart and from the grid's centre: no de-duplication
-_spot = itertools.count()
 
 
-def spot(grid: str) -> tuple[float, float]:
-    """A fresh point in `grid`, away from the previous ones (the de-duplication radius is 100 m)."""
-    n = next(_spot)
-    return point_in(grid, _SPOTS[n % 4], _SPOTS[(n // 4) % 4])
+def spot(iw: IncidentWorld, grid: str) -> tuple[float, float]:
+    """The next of 16 points in `grid`, away from the ones handed out before (the de-duplication radius is
+    100 m). Counted per world, which each test builds afresh, so where a test's incidents lie does not depend
+    on the tests that ran before it in the process."""
+    used = iw.__dict__.setdefault("spots_used", {})
+    n = used[grid] = used.get(grid, -1) + 1
+    assert n < len(_SPOTS) ** 2, (
+        f"more than {len(_SPOTS) ** 2} incidents in {grid}: they would be de-duplicated"
+    )
+    return point_in(grid, _SPOTS[n % 4], _SPOTS[n // 4])
 
 
 def photo(name: str = "scene.png") -> SimpleUploadedFile:
@@ -47,7 +50,7 @@ def filed(
 ) -> Incident:
     """An incident filed through the pipeline at the centre of `grid` (auto-dispatched by the rules when they
     name a unit; category "" leaves it 待分拨)."""
-    lon, lat = spot(grid)
+    lon, lat = spot(iw, grid)
     result = incident_intake(
         actor=iw.p(actor or iw.operator),
         report=IntakeReport(

@@ -5,16 +5,18 @@ from __future__ import annotations
 import pytest
 
 from tests.cases.factories import ServiceItemFactory
+from yiwang.cases.demo_instant import demo_load_instant_rules, instant_rulesets
+from yiwang.catalog.demo import item_specs
 from yiwang.catalog.models import InstantRuleSet
-from yiwang.demo.catalog import item_specs
-from yiwang.demo.demo_instant import RULESETS, demo_load_instant_rules
+from yiwang.demo.names import DISTRICT_CODE, DISTRICT_NAME
 
 pytestmark = pytest.mark.django_db
 
 
 def test_demo_rule_sets_load_once_on_the_demo_items(world):
-    specs = {s.code: s for s in item_specs() if s.code in RULESETS}
-    assert set(specs) == set(RULESETS) and len(RULESETS) >= 4
+    rulesets = instant_rulesets(DISTRICT_CODE)
+    specs = {s.code: s for s in item_specs(district_name=DISTRICT_NAME) if s.code in rulesets}
+    assert set(specs) == set(rulesets) and len(rulesets) >= 4
     for code, spec in specs.items():
         ServiceItemFactory(
             code=code,
@@ -23,12 +25,12 @@ def test_demo_rule_sets_load_once_on_the_demo_items(world):
             form_schema=spec.values["form_schema"],
             process=spec.values["process"],
         )
-    assert demo_load_instant_rules() == len(RULESETS)
-    assert demo_load_instant_rules() == 0
-    assert InstantRuleSet.objects.filter(is_active=True).count() == len(RULESETS)
+    assert demo_load_instant_rules(district_code=DISTRICT_CODE) == len(rulesets)
+    assert demo_load_instant_rules(district_code=DISTRICT_CODE) == 0
+    assert InstantRuleSet.objects.filter(is_active=True).count() == len(rulesets)
     assert all(r.version == 1 and r.created_by_id is None for r in InstantRuleSet.objects.all())
 
 
 def test_demo_rules_skip_items_missing_from_the_catalogue(world):
-    assert demo_load_instant_rules() == 0
+    assert demo_load_instant_rules(district_code=DISTRICT_CODE) == 0
     assert not InstantRuleSet.objects.exists()

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.cases.factories import GOOD_FORM, ServiceItemFactory, World, make_case, required_files
 from yiwang.cases import services
+from yiwang.cases.instant.services import case_instant_evaluate
 from yiwang.cases.models import Case, CaseStatus, InstantDecision
-from yiwang.cases.services.instant import case_instant_evaluate
 from yiwang.catalog.models import InstantRuleSet
 from yiwang.catalog.rulesets import instant_ruleset_save
 from yiwang.core.models import AuditEntry, Notification

@@ -9,7 +9,7 @@ from django.db import transaction
 from yiwang.catalog.models import Material, ServiceItem
 from yiwang.core.models import Account
 from yiwang.demo import demo_load
-from yiwang.demo.demo_licences import LICENCE_TYPES, demo_load_licences
+from yiwang.licences.demo import LICENCE_TYPES, demo_load_licences
 from yiwang.licences.models import Licence, LicenceType, Seal
 from yiwang.licences.signing import licence_verify_signature
 

@@ -24,10 +24,11 @@ from tests.cases.registry_world import (
     pdf,
     upload_codes,
 )
+from yiwang.catalog.demo import item_specs
 from yiwang.catalog.formschema import PREFILL_SOURCES, form_fields
 from yiwang.core.principal import Principal
-from yiwang.demo.catalog import item_specs
-from yiwang.demo.demo_licences import LICENCE_TYPES
+from yiwang.demo.names import DISTRICT_NAME
+from yiwang.licences.demo import LICENCE_TYPES
 from yiwang.licences.models import Licence, LicenceType
 from yiwang.licences.signing import licence_verify_signature
 
@@ -57,7 +58,7 @@ def _producers(code: str) -> list:
     wanted = ("organisation",) if _holder_kind(code) == "organisation" else ("person", "both")
     return [
         s
-        for s in item_specs()
+        for s in item_specs(district_name=DISTRICT_NAME)
         if s.values.get("produces_licence_type") == code and s.values["target"] in wanted
     ]
 
@@ -147,7 +148,7 @@ def _case_with_forged_form(item, account, monkeypatch):
     from yiwang.cases import services
     from yiwang.cases.models import Case
 
-    monkeypatch.setattr("yiwang.cases.services.instant.case_instant_evaluate", lambda case: None)
+    monkeypatch.setattr("yiwang.cases.instant.services.case_instant_evaluate", lambda case: None)
     principal = Principal.for_account(account)
     case = services.case_submit(
         actor=principal,
@@ -169,7 +170,7 @@ def _case_with_forged_form(item, account, monkeypatch):
 @pytest.mark.parametrize("declared_as", ["declared", "form_source"])
 @pytest.mark.parametrize("code", PRODUCED)
 def test_licence_from_a_case_shows_the_registry_identity(demo, monkeypatch, code, declared_as):
-    from yiwang.cases.services.instant import case_conclude_automatically
+    from yiwang.cases.instant.services import case_conclude_automatically
     from yiwang.catalog.selectors import item_get_published
 
     licence_type = LicenceType.objects.get(code=code)

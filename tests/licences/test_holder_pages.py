@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from yiwang.core.models import AuditEntry
 from yiwang.core.principal import Principal
@@ -129,7 +128,8 @@ def test_offline_file_download_verifies(client, hw):
 
 
 # --- 亮证 -----------------------------------------------------------------------------------------------------
-def test_show_creates_a_five_minute_token_with_a_qr(client, hw):
+def test_show_creates_a_five_minute_token_with_a_qr(client, hw, clock):
+    clock.set(2026, 3, 2, 10, 30)
     login(client, hw.citizen)
     url = reverse("licences:show", args=[hw.licence.public_id])
     assert client.get(url).status_code == 405
@@ -138,11 +138,14 @@ def test_show_creates_a_five_minute_token_with_a_qr(client, hw):
     token = LicenceShowToken.objects.get(licence=hw.licence)
     assert response.status_code == 200
     assert "<svg" in body and f"/licences/verify/{token.token}/" in body
-    assert timedelta(minutes=4, seconds=50) < token.expires_at - timezone.now() <= timedelta(minutes=5)
+    assert token.expires_at == clock.moment + timedelta(minutes=5)
     assert hw.licence.events.filter(action="shown").exists()
     licence, expired = sel.licence_by_show_token(token.token)
     assert licence.pk == hw.licence.pk and not expired
-    licence, expired = sel.licence_by_show_token(token.token, timezone.now() + timedelta(minutes=6))
+    clock.moment += timedelta(minutes=4, seconds=59)
+    assert sel.licence_by_show_token(token.token) == (hw.licence, False)
+    clock.moment += timedelta(seconds=1)  # five minutes on: expired from that instant
+    licence, expired = sel.licence_by_show_token(token.token)
     assert licence.pk == hw.licence.pk and expired
     assert sel.licence_by_show_token("nope") == (None, False)
 

@@ -28,8 +28,8 @@ from tests.factories import (
 from yiwang.catalog.formschema import registry_read
 from yiwang.core.models import Department
 from yiwang.core.principal import Principal
-from yiwang.demo.demo_licences import LICENCE_TYPES
 from yiwang.licences.codes import ALPHABET, verify_code_display, verify_code_matches, verify_code_normalise
+from yiwang.licences.demo import LICENCE_TYPES
 from yiwang.licences.models import Licence, LicenceType
 from yiwang.licences.pdf import licence_pdf
 from yiwang.licences.services.core import licence_issue, licence_set_status, seal_create

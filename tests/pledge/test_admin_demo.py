@@ -7,10 +7,10 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from tests.cases.factories import MaterialFactory, ServiceItemFactory
+from yiwang.cases.demo_pledge import demo_load_pledge_flags
 from yiwang.cases.models import Pledge, PledgeVerification
 from yiwang.catalog import services as catalog_services
 from yiwang.catalog.models import Material, ServiceItem
-from yiwang.demo.demo_pledge import demo_load_pledge_flags
 
 from .conftest import advance, submit_pledged
 

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from tests.cases.factories import pdf
 from yiwang.cases import services
 from yiwang.cases.models import Case, CaseFile, PledgeVerification
-from yiwang.cases.services.pledge import case_owed, case_owed_supply
-from yiwang.cases.tasks_pledge import cases_owed_sweep, pledge_overdue_sweep
+from yiwang.cases.pledges.services import case_owed, case_owed_supply
+from yiwang.cases.pledges.tasks import cases_owed_sweep, pledge_overdue_sweep
 from yiwang.core.models import AuditEntry, Notification
 
 from .conftest import advance, p, submit_owing, submit_pledged

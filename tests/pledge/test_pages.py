@@ -12,6 +12,7 @@ from django.urls import reverse
 from tests.cases.factories import pdf
 from yiwang.cases import services
 from yiwang.cases.models import Case, Pledge, PledgeVerification
+from yiwang.cases.pledges import services as pledge_services
 
 from .conftest import advance, p, submit_owing, submit_pledged
 
@@ -83,7 +84,7 @@ def test_applicant_sees_the_pledge_and_its_verification(client, world):
     html = client.get(reverse("cases:detail", args=[case.public_id])).content.decode()
     assert 'id="pledge"' in html and "身份证明" in html and "待核查" in html
     verification = PledgeVerification.objects.get(case=case)
-    services.pledge.pledge_verify(
+    pledge_services.pledge_verify(
         actor=p(world.approver), verification=verification, passed=False, result="承诺不实"
     )
     html = client.get(reverse("cases:detail", args=[case.public_id])).content.decode()
@@ -163,7 +164,7 @@ def test_checks_list_is_scoped_keyset_paged_and_highlights_overdue(
 
 
 def test_checks_list_pages(client, world):
-    from yiwang.cases import selectors_pledge
+    from yiwang.cases.pledges import selectors as selectors_pledge
 
     rows = _verifications(world, 3)
     page = selectors_pledge.pledge_checks_for(p(world.approver), limit=2)

@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from tests.cases.factories import GOOD_FORM, pdf
 from yiwang.cases import services
+from yiwang.cases.instant.services import case_conclude_automatically
 from yiwang.cases.models import Case, CaseFile, Pledge, PledgeVerification
-from yiwang.cases.services.instant import case_conclude_automatically
-from yiwang.cases.services.pledge import PLEDGE_CONSEQUENCE, pledge_text, pledge_verify
+from yiwang.cases.pledges.services import PLEDGE_CONSEQUENCE, pledge_text, pledge_verify
 from yiwang.core import crypto
 from yiwang.core.models import AuditEntry, Notification, OutboxMessage
 

@@ -137,7 +137,7 @@ ORG_RULES = [
 
 
 def make_policy(*, code="gaoling", subject="person", item_code="MZJ-GF-001", rules=None, mode="confirm"):
-    from yiwang.cases.services.proactive import policy_save
+    from yiwang.cases.proactive.services import policy_save
 
     return policy_save(
         actor=None,

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection, connections
 
 from yiwang.cases.models import Case, Entitlement, PolicyRun
-from yiwang.cases.services.entitlements import entitlement_confirm, entitlement_grant
-from yiwang.cases.services.proactive import policy_evaluate
+from yiwang.cases.proactive.entitlements import entitlement_confirm, entitlement_grant
+from yiwang.cases.proactive.services import policy_evaluate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from yiwang.cases.demo_policies import demo_load_policies
 from yiwang.cases.models import Case, Entitlement
 from yiwang.catalog.models import ProactivePolicy
 from yiwang.core.models import Account, Organisation
 from yiwang.demo import demo_load
-from yiwang.demo.demo_policies import demo_load_policies
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from yiwang.cases.models import Entitlement, PolicyRun
-from yiwang.cases.services.proactive import ORGANISATION, PERSON, _row_facts, policy_evaluate
+from yiwang.cases.proactive.services import ORGANISATION, PERSON, _row_facts, policy_evaluate
 from yiwang.catalog.rules import organisation_facts, person_facts
 from yiwang.core.models import Notification, Organisation, OutboxMessage, Person
 

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from yiwang.cases.models import Case, Entitlement
-from yiwang.cases.services.entitlements import entitlement_confirm, entitlement_decline
-from yiwang.cases.services.proactive import policy_evaluate
+from yiwang.cases.proactive.entitlements import entitlement_confirm, entitlement_decline
+from yiwang.cases.proactive.services import policy_evaluate
 from yiwang.core.models import AuditEntry, Notification
 
 from .conftest import make_policy

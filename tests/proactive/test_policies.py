@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from yiwang.cases.services.proactive import policy_save, policy_validate
+from yiwang.cases.proactive.services import policy_save, policy_validate
 from yiwang.catalog.models import ProactivePolicy, ServiceItem
 from yiwang.core.models import AuditEntry
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from yiwang.cases.models import Case, Entitlement
-from yiwang.cases.services.proactive import policy_evaluate
+from yiwang.cases.proactive.services import policy_evaluate
 
 pytestmark = pytest.mark.django_db
 S = Entitlement.Status

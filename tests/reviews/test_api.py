@@ -10,8 +10,8 @@ import uuid
 import pytest
 
 from yiwang.cases.models import Rectification, Review
-from yiwang.cases.services import reviews as svc
-from yiwang.cases.services import reviews_window as window_svc
+from yiwang.cases.reviews import services as svc
+from yiwang.cases.reviews import window as window_svc
 from yiwang.core.apiutils import PROBLEM_CONTENT_TYPE
 from yiwang.core.models import Notification
 

@@ -11,7 +11,7 @@ from django.db import connection
 
 from tests.cases.factories import build_world, make_case
 from yiwang.cases.models import Review
-from yiwang.cases.services import reviews as svc
+from yiwang.cases.reviews import services as svc
 
 from .conftest import BAD_SCORES, SCORES, P
 

@@ -10,8 +10,16 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from yiwang.cases import demo_reviews
 from yiwang.cases.models import Case, Rectification, Review
-from yiwang.demo import demo_load, demo_reviews
+from yiwang.demo import demo_load
+from yiwang.demo.names import DISTRICT_CODE, MARKET_DEPARTMENT, SERVICE_DEPARTMENT
+
+PLACES = {
+    "district_code": DISTRICT_CODE,
+    "service_department": SERVICE_DEPARTMENT,
+    "market_department": MARKET_DEPARTMENT,
+}
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +31,11 @@ def loaded(django_db_setup, django_db_blocker, tmp_path_factory):
     media, settings.MEDIA_ROOT = settings.MEDIA_ROOT, str(tmp_path_factory.mktemp("media"))
     with django_db_blocker.unblock():
         with transaction.atomic():
-            with mock.patch.object(demo_reviews, "demo_load_reviews", lambda: 0):
+            with mock.patch.object(demo_reviews, "demo_load_reviews", lambda **_: 0):
                 demo_load(scale=0.02)
             started = time.perf_counter()
             with CaptureQueriesContext(connection) as queries:
-                created = demo_reviews.demo_load_reviews()
+                created = demo_reviews.demo_load_reviews(**PLACES)
             elapsed = time.perf_counter() - started
             yield created, elapsed, len(queries.captured_queries)
             transaction.set_rollback(True)
@@ -61,5 +69,5 @@ def test_history_is_meaningful(loaded, db):
 def test_second_run_writes_nothing(loaded, db, django_assert_max_num_queries):
     before = Review.objects.count(), Case.objects.count(), Rectification.objects.count()
     with django_assert_max_num_queries(1):
-        assert demo_reviews.demo_load_reviews() == 0
+        assert demo_reviews.demo_load_reviews(**PLACES) == 0
     assert (Review.objects.count(), Case.objects.count(), Rectification.objects.count()) == before

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from yiwang.cases.models import Rectification, Review
-from yiwang.cases.services import reviews as svc
+from yiwang.cases.reviews import services as svc
 from yiwang.core.models import Notification
 
 from .conftest import BAD_SCORES, SCORES, P, concluded

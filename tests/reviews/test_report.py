@@ -9,8 +9,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from tests.cases.factories import MaterialFactory, ServiceItemFactory, make_case
-from yiwang.cases import selectors_reviews as sel
-from yiwang.cases.services import reviews as svc
+from yiwang.cases.reviews import selectors as sel
+from yiwang.cases.reviews import services as svc
 
 from .conftest import BAD_SCORES, SCORES, P, bundle_case, concluded
 

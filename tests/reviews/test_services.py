@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from yiwang.cases.models import BundleCase, Case, Rectification, Review
-from yiwang.cases.services import reviews as svc
-from yiwang.cases.services import reviews_window as window_svc
-from yiwang.cases.tasks_reviews import rectifications_overdue_sweep
+from yiwang.cases.reviews import services as svc
+from yiwang.cases.reviews import window as window_svc
+from yiwang.cases.reviews.tasks import rectifications_overdue_sweep
 from yiwang.core.models import AuditEntry, Notification, OutboxMessage
 
 from .conftest import BAD_SCORES, SCORES, P, bundle_case, concluded

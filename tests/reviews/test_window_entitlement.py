@@ -21,9 +21,9 @@ from django.urls import reverse
 from tests.factories import DepartmentFactory, DivisionFactory, staff_with_roles
 from yiwang.cases import models as case_models
 from yiwang.cases.models import BundleCase, Case, Rectification, Review
-from yiwang.cases.selectors_reviews import review_report
-from yiwang.cases.services import reviews as svc
-from yiwang.cases.services import reviews_window as window_svc
+from yiwang.cases.reviews import services as svc
+from yiwang.cases.reviews import window as window_svc
+from yiwang.cases.reviews.selectors import review_report
 from yiwang.core.models import AuditEntry, Notification, OutboxMessage
 from yiwang.core.ratelimit import RateLimited
 

@@ -98,4 +98,8 @@ class SupplementRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 # Admin of the issue-4 features, one module each.
-from . import admin_bundles, admin_instant, admin_pledge, admin_proactive, admin_reviews  # noqa: E402,F401
+from .bundles import admin as admin_bundles  # noqa: E402,F401
+from .instant import admin as admin_instant  # noqa: E402,F401
+from .pledges import admin as admin_pledge  # noqa: E402,F401
+from .proactive import admin as admin_proactive  # noqa: E402,F401
+from .reviews import admin as admin_reviews  # noqa: E402,F401

@@ -21,6 +21,7 @@ from yiwang.catalog.selectors import item_get_published
 from yiwang.core.apiutils import principal_of, problem, requires, requires_any
 from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE, CASE_SUPERVISE, SELF_SERVICE
 from yiwang.core.principal import Principal
+from yiwang.core.schemas import ProblemOut
 
 from . import selectors, services
 from .models import Case
@@ -32,11 +33,11 @@ from .schemas import (
     CaseOut,
     CasePage,
     CaseSubmitIn,
-    ProblemOut,
     TimelineEntryOut,
     TransitionIn,
     WithdrawIn,
 )
+from .services.online import case_submit_online
 from .workflow import CaseConflict, actions_for
 
 router = Router(tags=["cases"])
@@ -142,14 +143,12 @@ def case_submit(request: HttpRequest, payload: CaseSubmitIn):
     principal = principal_of(request)
     item = selectors.item_for_application(payload.item_code)
     draft = _own_draft(principal, payload.draft_id)
-    tolerant = [m.code for m in item.materials.all() if m.tolerant]
-    case = services.case_submit(
+    case = case_submit_online(
         actor=principal,
         item=item,
         form_data=payload.form_data,
         files=None,
         idempotency_key=payload.idempotency_key,
-        tolerant_missing=tolerant,
         draft=draft,
         pledged=payload.pledged,
         pledge_accepted=payload.pledge_accepted,

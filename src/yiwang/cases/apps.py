@@ -7,5 +7,12 @@ class CasesConfig(AppConfig):
     verbose_name = "办件"
 
     def ready(self) -> None:
-        # Case listeners (一件事 aggregation, 告知承诺, 容缺) register themselves when their modules load.
-        from .services import bundle, entitlements, pledge, proactive, reviews  # noqa: F401
+        # The case core (`.services`, sorted first) loads before the feature packages: submit calls into
+        # pledges, and each feature imports the core's listener registry, so a feature loaded first would meet
+        # the core half-imported. Each feature's case listener registers itself when its services load.
+        from . import services  # noqa: F401
+        from .bundles import services as bundle_services  # noqa: F401
+        from .pledges import services as pledge_services  # noqa: F401
+        from .proactive import entitlements  # noqa: F401
+        from .proactive import services as proactive_services  # noqa: F401
+        from .reviews import services as review_services  # noqa: F401

@@ -23,7 +23,7 @@ from yiwang.catalog.models import Material
 FIELD_PREFIX = "f_"
 MATERIAL_PREFIX = "m_"
 LICENCE_PREFIX = "lic_"  # 免证办: the licence chosen in place of a material
-# What the browser offers in the file chooser; the server checks magic bytes (cases.uploads) regardless.
+# What the browser offers in the file chooser; the server checks magic bytes (core.uploads) regardless.
 UPLOAD_ACCEPT = ".pdf,.ofd,.jpg,.jpeg,.png,application/pdf,application/ofd,image/jpeg,image/png"
 
 _INPUT_TYPES = {

@@ -18,15 +18,25 @@ APPLICANT_PANELS: list[Panel] = []
 STAFF_PANELS: list[Panel] = []
 BUNDLE_PANELS: list[Panel] = []  # on the applicant's 一件事 page: fn(request, principal, bundle_case)
 
-# Modules that register panels when imported (each feature owns one).
+# Modules that register panels when imported (each feature owns one). Apps above cases add theirs with
+# `panel_module_register` from their `ready()`; all load on the first render, cases' own first.
 PANEL_MODULES = (
-    "yiwang.cases.views_instant",
-    "yiwang.cases.views_pledge",
-    "yiwang.cases.views_reviews",
-    "yiwang.cases.views_bundles",
-    "yiwang.licences.views_case",  # 免证办: the licences a case may use, verified, in place of a scan
+    "yiwang.cases.instant.views",
+    "yiwang.cases.pledges.views",
+    "yiwang.cases.reviews.views",
+    "yiwang.cases.bundles.views",
 )
+_registered_modules: list[str] = []
 _loaded = False
+
+
+def panel_module_register(name: str) -> None:
+    """An app above cases names its module of panels; it is imported on the first render like cases' own (views
+    import much), after them, so the panels keep one order."""
+    global _loaded
+    if name not in _registered_modules:
+        _registered_modules.append(name)
+        _loaded = False
 
 
 def applicant_panel(fn: Panel) -> Panel:
@@ -50,7 +60,7 @@ def bundle_panel(fn: Panel) -> Panel:
 def _load() -> None:
     global _loaded
     if not _loaded:
-        for name in PANEL_MODULES:
+        for name in (*PANEL_MODULES, *_registered_modules):
             import_module(name)
         _loaded = True
 

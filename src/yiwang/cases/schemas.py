@@ -8,25 +8,6 @@ from uuid import UUID
 from ninja import Field, Schema
 
 
-# --- errors (RFC 9457 problem+json, as written by core.apiutils.problem) -------------------------------------
-class FieldErrorOut(Schema):
-    field: str = Field(description="出错的字段；为空表示整体错误")
-    message: str = Field(description="中文错误说明")
-    code: str = Field(description="错误代码")
-
-
-class ProblemOut(Schema):
-    """application/problem+json"""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[FieldErrorOut] | None = Field(None, description="422：逐字段的错误")
-
-
 # --- cases ----------------------------------------------------------------------------------------------------
 class CaseOut(Schema):
     id: UUID = Field(description="办件标识（UUID）")
@@ -119,7 +100,7 @@ class CaseDetailOut(CaseOut):
 
     @staticmethod
     def resolve_instant_decision(obj):
-        from .services.instant import instant_decision_of
+        from .instant.services import instant_decision_of
 
         return instant_decision_of(obj)
 

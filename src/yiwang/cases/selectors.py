@@ -13,7 +13,6 @@ Lists are keyset-paginated on indexed columns: the inbox on (step_due_date, id),
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from yiwang.catalog.process import DEPARTMENT_INTAKE, DEPARTMENT_ITEM
 from yiwang.core.audit import audit_record
 from yiwang.core.keystore import keystore
 from yiwang.core.models import AuditEntry, Department
-from yiwang.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from yiwang.core.pagination import Page, keyset_after, keyset_page, page_limit, page_of
 from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE, CASE_SUPERVISE, SELF_SERVICE, Role
 from yiwang.core.principal import Principal
 from yiwang.core.validators import normalise_id_number, validate_id_number
@@ -46,13 +45,13 @@ from .workflow import (
     DENIED,
     REJECTED,
     SUPPLEMENT,
-    _process_cached,
     ancestors_or_self,
     district_of,
     materials_owed,
     principal_active,
     principal_roles,
     process_of,
+    process_parsed,
 )
 
 __all__ = [
@@ -166,38 +165,8 @@ def _chain(principal: Principal) -> list[int]:
     return _department_facts(principal)[0]
 
 
-# --- keyset on (step_due_date, id) ------------------------------------------------------------------------
-def _due_cursor_q(cursor: str) -> Q:
-    """The rows after a (step_due_date, id) cursor."""
-    value = decode_cursor(cursor)
-    try:
-        due, last_id = date.fromisoformat(value[0]), int(value[1])
-    except (TypeError, ValueError, IndexError, KeyError) as exc:
-        raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}) from exc
-    # The redundant `>=` bound gives PostgreSQL an index range start; the OR alone makes it scan.
-    return Q(step_due_date__gte=due) & (Q(step_due_date__gt=due) | Q(id__gt=last_id))
-
-
-def _page_of(rows: list, limit: int) -> Page:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor([rows[-1].step_due_date.isoformat(), rows[-1].pk]) if more and rows else None
-    return Page(items=rows, next_cursor=next_cursor)
-
-
-def _id_keyset(query: QuerySet, cursor: str | None, limit: int) -> Page:
-    limit = max(1, min(int(limit or DEFAULT_LIMIT), MAX_LIMIT))
-    query = query.order_by("-id")
-    if cursor:
-        try:
-            last_id = int(decode_cursor(cursor))
-        except (TypeError, ValueError) as exc:
-            raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}) from exc
-        query = query.filter(id__lt=last_id)
-    rows = list(query[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor(rows[-1].pk) if more and rows else None)
+# The inbox pages on (step_due_date, id), most urgent first.
+INBOX_KEY = ("step_due_date", "id")
 
 
 # --- inbox ------------------------------------------------------------------------------------------------
@@ -231,9 +200,7 @@ def _inbox_groups(roles: frozenset[str], chain: tuple[int, ...], district: str) 
     others: dict[str, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
     for item_id, updated_at, raw, department_id, division_code in items:
         try:
-            process = _process_cached(
-                item_id, updated_at, json.dumps(raw, sort_keys=True, ensure_ascii=False)
-            )
+            process = process_parsed(item_id, updated_at, raw)
         except ValidationError:
             continue  # a broken declaration cannot have cases in progress; the admin refuses to save one
         for step in process.steps:
@@ -365,9 +332,9 @@ def inbox_for(
         query = query.filter(_applicant_filter(applicant))
     if mine_only:
         query = query.filter(claimed_by=principal.staff)
-    limit = max(1, min(int(limit or INBOX_LIMIT), MAX_LIMIT))
+    limit = page_limit(limit, INBOX_LIMIT)
     query = query.filter(step_due_date__isnull=False)
-    cursor_q = _due_cursor_q(cursor) if cursor else None
+    cursor_q = keyset_after(cursor, model=Case, key=INBOX_KEY) if cursor else None
     page_ids = _inbox_page_ids(query, branches, cursor_q, limit + 1)
     if page_ids is not None:
         rows = Case.objects.filter(pk__in=page_ids)
@@ -387,9 +354,9 @@ def inbox_for(
         rows.select_related(*(r for r in _CASE_RELATED if r != "claimed_by"))
         .defer(*_LIST_DEFERRED, *_QUEUE_DEFERRED)
         .prefetch_related("claimed_by")
-        .order_by("step_due_date", "id")
+        .order_by(*INBOX_KEY)
     )
-    return _page_of(list(rows[: limit + 1]), limit)
+    return page_of(list(rows[: limit + 1]), key=INBOX_KEY, limit=limit)
 
 
 # --- applying ---------------------------------------------------------------------------------------------
@@ -418,7 +385,7 @@ def cases_of_applicant(
     if account is None:
         return Page(items=[], next_cursor=None)
     query = Case.objects.filter(applicant_account=account).select_related("item", "department")
-    return _id_keyset(query, cursor, limit)
+    return keyset_page(query, key="id", cursor=cursor, limit=limit, descending=True)
 
 
 # --- one case ---------------------------------------------------------------------------------------------

@@ -93,6 +93,6 @@ def cases_supplement_expiry_periodic() -> int:
 
 
 # Jobs of the issue-4 features, one module each (imported here: Huey's consumer autodiscovers `tasks` only).
-from .tasks_pledge import *  # noqa: E402,F401,F403
-from .tasks_proactive import *  # noqa: E402,F401,F403
-from .tasks_reviews import *  # noqa: E402,F401,F403
+from .pledges.tasks import *  # noqa: E402,F401,F403
+from .proactive.tasks import *  # noqa: E402,F401,F403
+from .reviews.tasks import *  # noqa: E402,F401,F403

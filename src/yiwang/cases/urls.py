@@ -3,8 +3,12 @@
 from django.urls import path
 
 from . import views_applicant as applicant
-from . import views_bundles, views_instant, views_pledge, views_proactive, views_reviews
 from . import views_staff as staff
+from .bundles import views as views_bundles
+from .instant import views as views_instant
+from .pledges import views as views_pledge
+from .proactive import views as views_proactive
+from .reviews import views as views_reviews
 
 app_name = "cases"
 

@@ -39,11 +39,12 @@ from .forms import (
     pledge_accepted,
     pledged_codes,
     raw_values,
-    tolerant_missing,
     uploaded_files,
 )
+from .hooks import licence_exemption
 from .models import Case
-from .services.pledge import pledge_text
+from .pledges.services import pledge_text
+from .services.online import case_submit_online
 from .workflow import actions_for, process_of
 
 PAGE_SIZE = 20
@@ -113,9 +114,7 @@ def _licence_options(principal, materials) -> dict[str, list[tuple[str, str]]]:
     """免证办: the applicant's valid licences for each material that names a licence type."""
     if not any(m.licence_type_code for m in materials):
         return {}
-    from yiwang.licences.selectors_grants import licence_options_for_materials
-
-    return licence_options_for_materials(principal, materials)
+    return licence_exemption().options(principal, materials)
 
 
 # --- apply -------------------------------------------------------------------------------------------------
@@ -152,14 +151,12 @@ def apply(request: HttpRequest, item_code: str) -> HttpResponse:
                 saved = services.case_draft_save(actor=principal, item=item, form_data=form_data, case=draft)
                 messages.success(request, _("草稿已保存，可以在“我的办件”中继续填写。"))
                 return redirect(f"{reverse('cases:apply', args=[item.code])}?draft={saved.public_id}")
-            files = uploaded_files(request.FILES, materials)
-            case = services.case_submit(
+            case = case_submit_online(
                 actor=principal,
                 item=item,
                 form_data=form_data,
-                files=files,
+                files=uploaded_files(request.FILES, materials),
                 idempotency_key=key,
-                tolerant_missing=tolerant_missing(materials, files, attached_codes=pledged),
                 draft=draft,
                 pledged=pledged,
                 pledge_accepted=accepted,

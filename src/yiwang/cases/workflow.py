@@ -17,8 +17,8 @@ staff member's claim, and cannot issue a 补正 notice (a SupplementRequest is s
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
@@ -40,7 +40,7 @@ from yiwang.catalog.process import (
 )
 from yiwang.core.models import Department
 from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE, Role
-from yiwang.core.principal import Principal
+from yiwang.core.principal import Principal, principal_memo
 
 from .models import Case
 
@@ -55,8 +55,12 @@ __all__ = [
     "USER_STATES",
     "SYSTEM_ONLY_STATES",
     "CaseConflict",
+    "Move",
+    "MOVES",
+    "state_moves",
     "ActionSpec",
     "process_of",
+    "process_parsed",
     "ancestors_or_self",
     "district_of",
     "principal_roles",
@@ -91,10 +95,81 @@ USER_STATES = frozenset(
         Case.State.DENIED,
         Case.State.REJECTED,
         Case.State.WITHDRAWN,
-        Case.State.REVOKED,  # 告知承诺核查不实: a verifier revokes the approval (cases.services.pledge)
+        Case.State.REVOKED,  # 告知承诺核查不实: a verifier revokes the approval (cases.pledges.services)
     }
 )
 SYSTEM_ONLY_STATES = frozenset({Case.State.SUSPENDED})
+
+
+# --- moves of the coarse state ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Move:
+    """One kind of state change and the (from, to) pairs it may make. `case_move()` (cases.services.transition),
+    the only writer of `Case.state`, refuses any pair not listed here.
+
+    `event` is also what the case listeners receive; `history` is the action written to the history row
+    ("" when the caller names it: a declared process action such as accept or approve); `audit` the audit
+    action. A pair (s, s) keeps the state (the move is recorded all the same)."""
+
+    event: str
+    pairs: frozenset[tuple[str, str]]
+    audit: str
+    history: str = ""
+
+    def allows(self, source: str, target: str) -> bool:
+        return (source, target) in self.pairs
+
+
+_S = Case.State
+_OPEN = (_S.SUBMITTED, _S.IN_PROGRESS, _S.SUPPLEMENT)
+_ENDS = (_S.APPROVED, _S.DENIED, _S.REJECTED)
+
+
+def _pairs(sources, targets) -> frozenset[tuple[str, str]]:
+    return frozenset((str(s), str(t)) for s in sources for t in targets)
+
+
+# Derived from what each service does. A declared transition leaves a step for another step (accepting the case
+# on the way out of the first step, so a case past intake is IN_PROGRESS), for 补正 or for an end. The
+# revocation of a 告知承诺 approval (pledge_verify) needs an approved decision, and a decision taken by an
+# approve action that led to a step may since have gone on to 补正, to an end or to 中止.
+MOVES: dict[str, Move] = {
+    m.event: m
+    for m in (
+        Move("submit", _pairs([_S.DRAFT], [_S.SUBMITTED]), "case.submit", "submit"),
+        Move(
+            "transition",
+            _pairs([_S.SUBMITTED, _S.IN_PROGRESS], [_S.IN_PROGRESS, _S.SUPPLEMENT, *_ENDS]),
+            "case.transition",
+        ),
+        Move("supply", _pairs([_S.SUPPLEMENT], [_S.SUBMITTED, _S.IN_PROGRESS]), "case.supply", "supply"),
+        Move("owed_supply", frozenset((str(s), str(s)) for s in _OPEN), "case.owed_supply", "owed_supply"),
+        Move("withdraw", _pairs(_OPEN, [_S.WITHDRAWN]), "case.withdraw", "withdraw"),
+        Move("suspend", _pairs(_OPEN, [_S.SUSPENDED]), "case.suspend", "suspend"),
+        Move(
+            "instant",
+            _pairs([_S.SUBMITTED, _S.IN_PROGRESS], [_S.APPROVED]),
+            "case.instant_approve",
+            "instant_approve",
+        ),
+        Move(
+            "proactive_grant",
+            _pairs([_S.SUBMITTED, _S.IN_PROGRESS], [_S.APPROVED]),
+            "case.proactive_grant",
+            "proactive_grant",
+        ),
+        Move("revoke", _pairs([*_OPEN, *_ENDS, _S.SUSPENDED], [_S.REVOKED]), "case.revoke", "revoke"),
+    )
+}
+
+
+def state_moves() -> dict[str, frozenset[str]]:
+    """Every state and the states a case may go to from it, by any move (for documentation and tests)."""
+    graph: dict[str, set[str]] = {str(state): set() for state in Case.State}
+    for move in MOVES.values():
+        for source, target in move.pairs:
+            graph[source].add(target)
+    return {state: frozenset(targets) for state, targets in graph.items()}
 
 
 class CaseConflict(ValidationError):
@@ -127,20 +202,33 @@ APPLICANT_ACTIONS = {
 
 
 # --- the process of a case ----------------------------------------------------------------------------------
-@lru_cache(maxsize=1024)
-def _process_cached(item_pk: int, updated_at, raw: str) -> Process:
-    import json
-
-    return process_validate(json.loads(raw))
+_PROCESS_MEMO_SIZE = 1024
+# (item pk, updated_at) → (a copy of the declaration parsed, the Process). The copy is compared with the item's
+# declaration on every hit, so an edit that did not move updated_at (an unsaved instance, an update() query)
+# is parsed again rather than served stale; comparing two small dicts costs far less than serialising one.
+_processes: dict[tuple, tuple[object, Process]] = {}
 
 
 def process_of(item) -> Process:
     """The validated Process of an item version. Published versions are immutable, so the parse is memoised by
-    (pk, updated_at, content); a draft edited in the admin gets a new entry."""
-    import json
+    item version and last change (pk, updated_at), and kept only while the declaration is still equal."""
+    return process_parsed(item.pk, item.updated_at, item.process)
 
-    raw = json.dumps(item.process, sort_keys=True, ensure_ascii=False)
-    return _process_cached(item.pk, item.updated_at, raw)
+
+def process_parsed(item_pk: int | None, updated_at, raw) -> Process:
+    """process_of for an item read as values (pk, updated_at, process); ValidationError when it is invalid."""
+    key = (item_pk, updated_at)
+    found = _processes.get(key)
+    if found is not None and found[0] == raw:
+        return found[1]
+    parsed = process_validate(raw)
+    if key not in _processes and len(_processes) >= _PROCESS_MEMO_SIZE:
+        try:
+            _processes.pop(next(iter(_processes)), None)  # the oldest entry: first inserted
+        except (StopIteration, RuntimeError):  # another thread changed the memo meanwhile: skip this eviction
+            pass
+    _processes[key] = (copy.deepcopy(raw), parsed)
+    return parsed
 
 
 def materials_owed(case: Case) -> list[Material]:
@@ -193,26 +281,23 @@ def principal_active(principal: Principal) -> bool:
 
 
 def principal_roles(principal: Principal) -> frozenset[str]:
-    cached = getattr(principal, "_case_roles", None)
-    if cached is not None:
-        return cached
     if not principal_active(principal):
-        return frozenset()
+        return frozenset()  # not remembered: deactivation is re-checked on every call
+    return principal_memo(principal, "cases.roles", lambda: _case_roles(principal))
+
+
+def _case_roles(principal: Principal) -> frozenset[str]:
     if principal.is_system:
-        cached = frozenset(role for perm, roles in SYSTEM_ROLES if principal.has(perm) for role in roles)
-    else:
-        cached = principal.roles
-    object.__setattr__(principal, "_case_roles", cached)
-    return cached
+        return frozenset(role for perm, roles in SYSTEM_ROLES if principal.has(perm) for role in roles)
+    return principal.roles
 
 
 def _staff_ancestors(principal: Principal) -> list[int]:
-    cached = getattr(principal, "_case_dept_chain", None)
-    if cached is None:
+    def chain() -> list[int]:
         department = principal.department
-        cached = ancestors_or_self(department.pk if department is not None else None)
-        object.__setattr__(principal, "_case_dept_chain", cached)
-    return cached
+        return ancestors_or_self(department.pk if department is not None else None)
+
+    return principal_memo(principal, "cases.department_chain", chain)
 
 
 def can_act_at_step(principal: Principal, case: Case, step: Step | None) -> bool:

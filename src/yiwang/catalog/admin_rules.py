@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yiwang.core.admin.org import admin_principal, adopt
-from yiwang.core.permissions import CATALOG_MANAGE, Role
+from yiwang.core.permissions import CATALOG_MANAGE
 
 from . import rulesets
 from .admin import PrettyJSONField
 from .models import InstantRuleSet, ServiceItem
+from .selectors import instant_rulesets_maintainable_by
 from .services import item_may_manage
 
 EXAMPLE = (
@@ -152,18 +153,7 @@ class InstantRuleSetAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        rows = super().get_queryset(request)
-        actor = admin_principal(request)
-        account = actor.account
-        if Role.DISTRICT_ADMIN in actor.roles or (account is not None and account.is_superuser):
-            return rows
-        department = actor.department
-        if department is None:
-            return rows.none()
-        departments = [department.pk, *department.children.values_list("pk", flat=True)]
-        return rows.filter(
-            item_code__in=ServiceItem.objects.filter(department__in=departments).values("code")
-        )
+        return instant_rulesets_maintainable_by(admin_principal(request), super().get_queryset(request))
 
     # --- form ----------------------------------------------------------------------------------------------
     def get_readonly_fields(self, request, obj=None):

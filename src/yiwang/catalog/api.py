@@ -11,9 +11,9 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from yiwang.cases.schemas import ProblemOut
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.permissions import CATALOG_MANAGE, PUBLIC
+from yiwang.core.schemas import ProblemOut
 
 from . import rulesets, selectors
 from .schemas import ItemDetailOut, ItemPage, ThemeOut

@@ -22,8 +22,11 @@ from django.utils.translation import gettext as _
 
 from yiwang.core.models import Department
 from yiwang.core.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor, keyset_page
+from yiwang.core.permissions import CATALOG_MANAGE, Role
+from yiwang.core.principal import Principal, principal_memo
+from yiwang.core.selectors.org import department_subtree_ids
 
-from .models import Material, ServiceItem, Theme
+from .models import InstantRuleSet, Material, ServiceItem, Theme
 from .search import MAX_QUERY_TOKENS, search_match, tokens_for_index, tokens_for_query
 
 RANKED_MAX = 200
@@ -195,3 +198,43 @@ def items_by_codes(codes: Iterable[str]) -> dict[str, ServiceItem]:
     if not codes:
         return {}
     return {item.code: item for item in _published().select_related("department").filter(code__in=codes)}
+
+
+# --- the back office: every version, drafts included, scoped by department ----------------------------------
+def items_maintainable_by(
+    principal: Principal, items: QuerySet[ServiceItem] | None = None
+) -> QuerySet[ServiceItem]:
+    """Every version of the items `principal` may maintain (drafts and history included; the admin's lists,
+    change pages and actions read through this): all of them for district administrators and superusers, a
+    department head's own department and the departments below it, none without CATALOG_MANAGE. The same
+    rule as services.item_may_manage, as a query. `items` narrows a queryset the caller already has."""
+    items = ServiceItem.objects.all() if items is None else items
+    departments = _maintained_departments(principal)
+    return items if departments is None else items.filter(department__in=departments)
+
+
+def instant_rulesets_maintainable_by(
+    principal: Principal, rulesets: QuerySet[InstantRuleSet] | None = None
+) -> QuerySet[InstantRuleSet]:
+    """The 秒批 rule sets (every version) of the items `principal` may maintain (items_maintainable_by)."""
+    rulesets = InstantRuleSet.objects.all() if rulesets is None else rulesets
+    departments = _maintained_departments(principal)
+    if departments is None:
+        return rulesets
+    codes = ServiceItem.objects.filter(department__in=departments).values("code")
+    return rulesets.filter(item_code__in=codes)
+
+
+def _maintained_departments(principal: Principal) -> set[int] | None:
+    """None: every department; else the department ids whose items the principal maintains (maybe none)."""
+    if not principal.has(CATALOG_MANAGE):
+        return set()
+    account = principal.account
+    if Role.DISTRICT_ADMIN in principal.roles or (account is not None and account.is_superuser):
+        return None
+    department = principal.department
+    if department is None:
+        return set()
+    return principal_memo(
+        principal, "catalog.maintained_departments", lambda: department_subtree_ids(department)
+    )

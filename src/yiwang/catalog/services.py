@@ -107,7 +107,8 @@ def item_may_manage(actor: Principal | None, department: Department) -> bool:
     return own is not None and _in_department_tree(department, own.pk)
 
 
-def _authorise(actor: Principal | None, department: Department) -> None:
+def item_manage_require(actor: Principal | None, department: Department) -> None:
+    """item_may_manage, raising PermissionDenied: for every write to items (or bundles) led by `department`."""
     if actor is None:
         return
     actor.require(CATALOG_MANAGE)
@@ -421,7 +422,7 @@ def item_create(
         cleaned_materials = []
     if errors:
         raise ValidationError(errors)
-    _authorise(actor, department)
+    item_manage_require(actor, department)
     theme_rows = _themes(themes)
     with transaction.atomic():
         item = ServiceItem.objects.create(code=code, version=1, status=ServiceItem.Status.DRAFT, **values)
@@ -452,7 +453,7 @@ def item_update_draft(
         raise TypeError(f"item_update_draft: unknown fields {unknown}")
     with transaction.atomic():
         item = _locked(item)
-        _authorise(actor, item.department)
+        item_manage_require(actor, item.department)
         _require_draft(item)
         before = item_snapshot(item)
         values = _values_of(item)
@@ -471,7 +472,7 @@ def item_update_draft(
         if errors:
             raise ValidationError(errors)
         if "department" in changes and changes["department"] != item.department:
-            _authorise(actor, changes["department"])
+            item_manage_require(actor, changes["department"])
         for key, value in changes.items():
             setattr(item, key, value.strip() if isinstance(value, str) else value)
         item.save()
@@ -497,7 +498,7 @@ def item_publish(*, actor: Principal | None, item: ServiceItem) -> ServiceItem:
         # Lock every version of the code: two publishers of one code serialise here.
         versions = list(ServiceItem.objects.select_for_update().filter(code=item.code).order_by("version"))
         item = _locked(item)
-        _authorise(actor, item.department)
+        item_manage_require(actor, item.department)
         if item.status not in (ServiceItem.Status.DRAFT, ServiceItem.Status.SUSPENDED):
             raise ValidationError(
                 _("只有草稿或已暂停的版本可以发布，该版本当前为“%(status)s”。")
@@ -552,7 +553,7 @@ def item_new_version(*, actor: Principal | None, item: ServiceItem) -> ServiceIt
     with transaction.atomic():
         versions = list(ServiceItem.objects.select_for_update().filter(code=item.code).order_by("version"))
         source = _locked(item)
-        _authorise(actor, source.department)
+        item_manage_require(actor, source.department)
         drafts = [v for v in versions if v.status == ServiceItem.Status.DRAFT]
         if drafts:
             raise ValidationError(
@@ -592,7 +593,7 @@ def item_suspend(*, actor: Principal | None, item: ServiceItem, reason: str = ""
         raise ValidationError({"reason": _("内容太长，最多 %(n)s 个字符。") % {"n": 200}})
     with transaction.atomic():
         item = _locked(item)
-        _authorise(actor, item.department)
+        item_manage_require(actor, item.department)
         if item.status != ServiceItem.Status.PUBLISHED:
             raise ValidationError(
                 _("只有已发布的事项可以暂停，该版本当前为“%(status)s”。")

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views, views_bundles
+from . import views
+from .bundles import views as views_bundles
 
 app_name = "catalog"
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
-from .evidence.canonical import FORMAT_LOG, canonical_log, json_safe
+from .evidence.canonical import FORMAT_LOG, canonical_log_encoded, json_safe, json_text
 from .evidence.fasthash import leaf_hash
 from .logging import current_client_ip, current_request_id
 from .models import AuditEntry
@@ -38,6 +38,27 @@ def _actor_fields(actor) -> tuple[str, str]:
         return f"system:{client_id}", getattr(getattr(actor, "department", None), "code", "")
     staff = getattr(actor, "staff", None) if getattr(actor, "kind", "") == "staff" else None
     return actor.get_username(), staff.department.code if staff else ""
+
+
+class _EncodedJSON(models.Expression):
+    """A JSON column value given as its already-encoded text: the entry's before/after are encoded once, for the
+    canonical bytes, and the column stores that same text instead of the JSON field encoding them again."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def as_sql(self, compiler, connection):
+        return "%s", [self.text]
+
+    def as_postgresql(self, compiler, connection):
+        return "%s::jsonb", [self.text]
+
+
+def _column(value, text: str):
+    return None if value is None else _EncodedJSON(text)
 
 
 def audit_record(
@@ -67,13 +88,15 @@ def audit_record(
         purpose=str(purpose)[:200],
         request_id=current_request_id(),
     )
-    canonical = canonical_log(
+    after, before = entry.after, entry.before
+    after_text, before_text = json_text(after), json_text(before)
+    canonical = canonical_log_encoded(
         entry.action,
         entry.actor_account,
         entry.actor_department,
         entry.actor_ip,
-        entry.after,
-        entry.before,
+        after_text,
+        before_text,
         entry.object_id,
         entry.object_type,
         entry.occurred_at,
@@ -86,8 +109,12 @@ def audit_record(
     entry.canonical = canonical.decode()
     # No savepoint of its own: if the insert fails, the caller's whole transaction is marked for rollback,
     # so even a caller that catches the exception cannot commit its change without the audit entry.
-    with transaction.atomic(savepoint=False):
-        entry.save(force_insert=True)
+    entry.after, entry.before = _column(after, after_text), _column(before, before_text)
+    try:
+        with transaction.atomic(savepoint=False):
+            entry.save(force_insert=True)
+    finally:
+        entry.after, entry.before = after, before
     return entry
 
 

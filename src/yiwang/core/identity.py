@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.backends import ModelBackend
 
 # Set in the fresh session after an idle logout, so the login page can say why the user was signed out.
@@ -16,8 +16,18 @@ IDLE_LOGOUT_FLAG = "yiwang_idle_logout"
 LAST_SEEN_RESOLUTION = 60
 
 
+# Columns a request's account never needs: the TOTP secret is SM4-decrypted when its row is read, and only a
+# second-factor check (which reads the account under its row lock) uses it.
+PER_REQUEST_DEFERRED = ("totp_secret",)
+
+
 class AccountBackend(ModelBackend):
     """Password check only; lockout and the second factor are enforced by services.identity.account_login."""
+
+    def get_user(self, user_id):
+        # Runs on every signed-in request (the session's account): skip decrypting what it never reads.
+        user = get_user_model()._default_manager.defer(*PER_REQUEST_DEFERRED).filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 class SessionIdleTimeoutMiddleware:

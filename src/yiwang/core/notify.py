@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.utils import timezone
 
+from .masking import mask_phone
 from .models import Notification, OutboxMessage
 
 log = logging.getLogger("yiwang.notify")
@@ -85,21 +86,12 @@ def channel_override(kind: str, channel: NotificationChannel) -> Iterator[Notifi
             _CHANNELS[kind] = previous
 
 
-def _mask_address(address: str) -> str:
-    address = address or ""
-    return (
-        address[:3] + "*" * max(len(address) - 7, 0) + address[-4:]
-        if len(address) > 7
-        else "*" * len(address)
-    )
-
-
 @register_channel("sms")
 class ConsoleSmsChannel(NotificationChannel):
     """Development SMS channel: writes the message to the log (with the number masked) instead of sending."""
 
     def send(self, *, address: str, body: str) -> None:
-        log.info("sms (console channel)", extra={"to": _mask_address(address), "body": body})
+        log.info("sms (console channel)", extra={"to": mask_phone(address), "body": body})
 
 
 # --- writing ---------------------------------------------------------------------------------------------

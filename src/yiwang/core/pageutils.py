@@ -50,9 +50,14 @@ def principal_for_request(request) -> Principal | None:
     return principal
 
 
-def page_requires(perm: Permission):
+def page_requires(perm: Permission, *alternatives: Permission):
     """Declares and enforces a page's permission. Anonymous users go to the login page; others without the
-    permission get 403. The view finds the caller as `request.principal`."""
+    permission get 403. The view finds the caller as `request.principal`.
+
+    Several permissions mean "any of them": a page that names its audience as window clerks, approvers and
+    department heads lists all three (`page_requires(CASE_INTAKE, CASE_APPROVE, CASE_SUPERVISE)`). The first is
+    `yiwang_permission` (the one a refusal names), all of them are `yiwang_permissions`, as for `requires`."""
+    perms = (perm, *alternatives)
 
     def decorate(view):
         @functools.wraps(view)
@@ -61,11 +66,13 @@ def page_requires(perm: Permission):
             if perm is not PUBLIC:
                 if principal is None:
                     return redirect_to_login(request.get_full_path())
-                principal.require(perm)
+                if not any(principal.has(p) for p in perms):
+                    principal.require(perm)  # raises PermissionDenied naming the declared permission
             request.principal = principal
             return view(request, *args, **kwargs)
 
         wrapper.yiwang_permission = perm
+        wrapper.yiwang_permissions = perms
         return wrapper
 
     return decorate

@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 T = TypeVar("T")
@@ -34,25 +34,93 @@ def decode_cursor(cursor: str) -> Any:
         raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}, code="cursor") from exc
 
 
+Key = str | tuple[str, ...]
+
+
+def page_limit(limit: int | None, default: int = DEFAULT_LIMIT) -> int:
+    """The page size a caller asked for, within 1..MAX_LIMIT (`default` when it asked for none)."""
+    return max(1, min(int(limit or default), MAX_LIMIT))
+
+
+def _keys(key: Key) -> tuple[str, ...]:
+    return (key,) if isinstance(key, str) else tuple(key)
+
+
+def _invalid_cursor() -> ValidationError:
+    return ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}, code="cursor")
+
+
+def cursor_values(cursor: str, *, model: type[Model], key: Key) -> list[Any]:
+    """The key values a cursor carries, each converted by its model field (a date from its ISO text, an id from
+    its number); ValidationError when the cursor is not one this key made."""
+    keys = _keys(key)
+    value = decode_cursor(cursor)
+    values = [value] if len(keys) == 1 else value
+    if not isinstance(values, list) or len(values) != len(keys):
+        raise _invalid_cursor()
+    converted = []
+    for name, raw in zip(keys, values, strict=True):
+        if raw is None or isinstance(raw, (dict, list)):
+            raise _invalid_cursor()
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            converted.append(raw)
+            continue
+        try:
+            converted.append(field.to_python(raw))
+        except (ValidationError, TypeError, ValueError) as exc:
+            raise _invalid_cursor() from exc
+    return converted
+
+
+def keyset_after(cursor: str, *, model: type[Model], key: Key, descending: bool = False) -> Q:
+    """The rows that follow the cursor's row in `key` order (ascending, or descending on every column)."""
+    return _after(_keys(key), cursor_values(cursor, model=model, key=key), "lt" if descending else "gt")
+
+
+def _after(keys: tuple[str, ...], values: list[Any], op: str) -> Q:
+    first, value = keys[0], values[0]
+    if len(keys) == 1:
+        return Q(**{f"{first}__{op}": value})
+    # The redundant inclusive bound on the leading column gives PostgreSQL an index range start; the OR alone
+    # makes it scan.
+    return Q(**{f"{first}__{op}e": value}) & (
+        Q(**{f"{first}__{op}": value}) | _after(keys[1:], values[1:], op)
+    )
+
+
+def page_of(rows: list, *, key: Key, limit: int) -> Page:
+    """A page from up to `limit` + 1 rows read in key order: the extra row only tells that another page follows."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(_cursor_value(rows[-1], _keys(key))) if more and rows else None
+    return Page(items=rows, next_cursor=next_cursor)
+
+
 def keyset_page(
     queryset: QuerySet,
     *,
-    key: str = "id",
+    key: Key = "id",
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
     descending: bool = False,
 ) -> Page:
-    """One page ordered by `key` (a unique column). `cursor` is the opaque value from the previous page."""
-    limit = max(1, min(int(limit or DEFAULT_LIMIT), MAX_LIMIT))
-    queryset = queryset.order_by(f"-{key}" if descending else key)
+    """One page ordered by `key`: a unique column, or a tuple of columns ending in a unique one (a due date,
+    then id). `cursor` is the opaque value from the previous page."""
+    limit = page_limit(limit)
+    keys = _keys(key)
+    queryset = queryset.order_by(*(f"-{k}" if descending else k for k in keys))
     if cursor:
-        last = decode_cursor(cursor)
-        queryset = queryset.filter(**{f"{key}__lt" if descending else f"{key}__gt": last})
-    rows = list(queryset[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor(_key_value(rows[-1], key)) if more and rows else None
-    return Page(items=rows, next_cursor=next_cursor)
+        queryset = queryset.filter(
+            keyset_after(cursor, model=queryset.model, key=keys, descending=descending)
+        )
+    return page_of(list(queryset[: limit + 1]), key=keys, limit=limit)
+
+
+def _cursor_value(row: Any, keys: tuple[str, ...]) -> Any:
+    values = [_key_value(row, key) for key in keys]
+    return values[0] if len(keys) == 1 else values
 
 
 def _key_value(row: Any, key: str) -> Any:

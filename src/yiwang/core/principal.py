@@ -6,13 +6,17 @@ build one from the request (session or bearer token) and pass it down.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from .permissions import SELF_SERVICE, Permission, permissions_for_roles
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,10 @@ class Principal:
     permissions: frozenset[Permission] = field(default_factory=frozenset)
     # The staff member's role codes when known at construction (for_account reads them once); None: read lazily.
     role_codes: frozenset[str] | None = None
+    # What other modules work out once per principal (department trees, role sets), through principal_memo():
+    # a principal lives for one request, so these never outlive what they were computed from. Not part of
+    # identity: two principals with the same account and permissions are equal whatever each has remembered.
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def for_account(cls, account) -> Principal:
@@ -83,6 +91,17 @@ class Principal:
                 _("需要权限：%(description)s（%(code)s）")
                 % {"description": perm.description, "code": perm.code}
             )
+
+
+def principal_memo(principal: Principal, key: str, compute: Callable[[], T]) -> T:
+    """`compute()`'s value, worked out once per principal and remembered under `key` (a name owned by the
+    calling module, e.g. "licences.issuer_departments")."""
+    memo = getattr(principal, "_memo", None)
+    if memo is None:  # a stand-in principal (tests' namespaces) has nowhere to remember
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def principal_label(principal: Principal | None) -> str:

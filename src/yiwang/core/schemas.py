@@ -8,7 +8,30 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
-from .selectors.people import mask_id_number, mask_phone
+from .masking import mask_id_number, mask_phone
+
+
+# --- errors: RFC 9457 application/problem+json, as written by core.apiutils.problem --------------------------
+# The one problem schema every router declares for its error responses; the OpenAPI document describes the same
+# body as its `Problem` component (core.apiutils.PROBLEM_SCHEMAS).
+class FieldErrorOut(Schema):
+    field: str = Field(description="出错的字段（以 . 连接的路径）；为空表示整体错误")
+    message: str = Field(description="中文错误说明")
+    code: str = Field(description="错误代码")
+
+
+class ProblemOut(Schema):
+    """application/problem+json"""
+
+    type: str = "about:blank"
+    title: str = Field(description="中文错误标题")
+    status: int = Field(description="HTTP 状态码")
+    detail: str | None = Field(None, description="中文错误说明")
+    instance: str | None = Field(None, description="请求路径")
+    request_id: str | None = Field(None, description="请求编号（与响应头 X-Request-ID 相同）")
+    errors: list[FieldErrorOut] | None = Field(None, description="422 等：逐字段的错误")
+    retry_after: int | None = Field(None, description="429：多少秒后可重试")
+    error: str | None = Field(None, description="令牌接口：OAuth 2.0 错误代码（RFC 6749 §5.2）")
 
 
 # --- organisation ------------------------------------------------------------------------------------

@@ -3,6 +3,11 @@
 `demo_load(scale=...)` writes it idempotently; `DEMO_LOGINS` / `demo_logins_table()` describe the accounts a
 newcomer logs in with (DEMO ONLY: the password and TOTP secrets are public).
 
+Each app keeps its own demo content in `yiwang/<app>/demo.py` (catalog, cases, licences, incidents); this package
+keeps the district itself (names, geometry, people, logins), the order of the steps (loader.py) and the command,
+and hands each app's demo the district's names it needs (an app never imports this package; the import contracts
+in pyproject.toml check it).
+
 This package sits above every app (it imports them all; no app imports it) and is the Django app `yiwang.demo`,
 last in INSTALLED_APPS, which owns the `yiwang demo` command. Django imports this package while the app registry
 is still loading, so the names below are resolved lazily (PEP 562) instead of importing models here.

@@ -27,6 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from faker import Faker
 
+from yiwang.cases import demo as cases_demo
+from yiwang.catalog import demo as catalog_demo
 from yiwang.core.audit import audit_record
 from yiwang.core.geo import grid_index_invalidate
 from yiwang.core.keystore import keystore
@@ -48,6 +50,8 @@ from yiwang.core.validators import (
     normalise_id_number,
     normalise_phone,
 )
+from yiwang.incidents import demo as incidents_demo
+from yiwang.licences import demo as licences_demo
 
 from .geometry import GRID, build_areas
 from .logins import DEMO_LOGINS, DEMO_PASSWORD, demo_totp_secret
@@ -57,6 +61,7 @@ from .names import (
     DISTRICT_DEPARTMENTS,
     DISTRICT_NAME,
     MARKET_DEPARTMENT,
+    ROADS,
     SERVICE_DEPARTMENT,
     STREET_COUNT,
     TITLES,
@@ -653,52 +658,37 @@ def _load_public_accounts(organisations: list[OrganisationSpec], persons: list[P
     return created
 
 
-# --- catalogue --------------------------------------------------------------------------------------------
+# --- each app's own demo (yiwang.<app>.demo), given the district's names ----------------------------------
 def _load_catalog() -> int:
-    from .catalog import demo_load_catalog
-
-    created = demo_load_catalog()
+    created = catalog_demo.demo_load_catalog(district_code=DISTRICT_CODE, district_name=DISTRICT_NAME)
     return sum(v for k, v in created.items() if k != "reindexed")
 
 
 def _load_service_extras() -> int:
     """Issue-4 demo content (each module idempotent): 容缺/告知承诺 flags, 秒批 rule sets, 一件事 bundles,
     免申即享 policies, and a history of ratings."""
-    from .demo_bundles import demo_load_bundles
-    from .demo_instant import demo_load_instant_rules
-    from .demo_pledge import demo_load_pledge_flags
-    from .demo_policies import demo_load_policies
-    from .demo_reviews import demo_load_reviews
-
-    return sum(
-        loader()
-        for loader in (
-            demo_load_pledge_flags,
-            demo_load_instant_rules,
-            demo_load_bundles,
-            demo_load_policies,
-            demo_load_reviews,
-        )
+    return cases_demo.demo_load_service_extras(
+        district_code=DISTRICT_CODE,
+        service_department=SERVICE_DEPARTMENT,
+        market_department=MARKET_DEPARTMENT,
     )
 
 
 def _load_licences() -> int:
-    from .demo_licences import demo_load_licences
-
-    return demo_load_licences()
+    return licences_demo.demo_load_licences()
 
 
 def _load_work() -> int:
     """Cases waiting at each step for the demo clerk, approver and head (filed and moved by the real services)."""
-    from .demo_work import demo_load_work
+    return cases_demo.demo_load_work(district_code=DISTRICT_CODE)
 
-    return demo_load_work()
+
+def incidents_district() -> incidents_demo.DemoDistrict:
+    return incidents_demo.DemoDistrict(code=DISTRICT_CODE, towns=TOWNS, roads=ROADS)
 
 
 def _load_incidents(plan: DemoPlan) -> int:
-    from .demo_incidents import demo_load_incidents
-
-    return demo_load_incidents(scale=plan.scale)
+    return incidents_demo.demo_load_incidents(district=incidents_district(), scale=plan.scale)
 
 
 # --- calendar -----------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from yiwang.core.admin.org import admin_principal, adopt
 from yiwang.core.permissions import INCIDENT_MANAGE
 
 from .models import Device, DeviceType
-from .services.iot import device_register, device_state, device_type_clean, device_type_save, device_update
+from .selectors_iot import device_state
+from .services.iot import device_register, device_type_clean, device_type_save, device_update
 
 
 class _ManageOnly:

@@ -2,12 +2,11 @@
 form needs — category suggestions, the 一网通答 knowledge base, the category tree, address/point → grid, and
 possible duplicates.
 
-Who files, and under which channel:
-- staff with INCIDENT_INTAKE (12345 operators, dispatchers) → channel "hotline";
-- grid workers (INCIDENT_HANDLE without INCIDENT_INTAKE) → "patrol", their own grid when no point is given;
-- department staff (INCIDENT_WORK only) → "referral", from their department;
-- registered systems with the scope incident.intake → "open311" (接入系统: the channel of third-party systems;
-  "web" stays the citizens' own reports).
+POST / files under the channel `services.intake.intake_channel_of` gives the caller (hotline for 12345
+operators and dispatchers, patrol for grid workers, referral for department staff, open311 for registered
+systems); the pipeline adds what the channel implies (the worker's grid, the referring department), as for the
+pages. POST /answer is the hotline desk's 答复并办结 (`services.knowledge.consultation_answer`), POST /patrol the
+patrol page's 巡查上报 with 已现场处置 (`services.handling.patrol_report`, multipart with photos).
 
 (No `from __future__ import annotations` here: django-ninja reads the parameter annotations at import time.)
 """
@@ -18,9 +17,8 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
-from yiwang.cases.schemas import ProblemOut
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.permissions import (
     INCIDENT_DISPATCH,
@@ -30,14 +28,15 @@ from yiwang.core.permissions import (
     INCIDENT_WORK,
     SELF_SERVICE,
 )
-from yiwang.core.principal import Principal
+from yiwang.core.schemas import ProblemOut
 
 from . import selectors
 from .models import Incident
 from .services.catalogue import category_tree
 from .services.classify import classify_text
-from .services.intake import IntakeReport, incident_intake
-from .services.knowledge import knowledge_search
+from .services.handling import patrol_report
+from .services.intake import IntakeReport, IntakeResult, incident_intake, intake_channel_of
+from .services.knowledge import ANSWER_MAX, consultation_answer, knowledge_active_get, knowledge_search
 from .services.routing import incident_locate
 
 router = Router(tags=["一网统管"])
@@ -83,6 +82,35 @@ class IntakeOut(Schema):
     duplicate_of: str | None = Field(None, description="已自动合并到的工单号")
     duplicates: list[DuplicateOut]
     suggestions: list[SuggestionOut]
+
+
+class AnswerIn(Schema):
+    description: str = Field(max_length=2000, description="咨询内容")
+    title: str = Field("", max_length=120)
+    category_code: str = Field("", max_length=20, description="已知的末级分类编码；不填则由模型分类")
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    address: str = Field("", max_length=200)
+    reporter_name: str = Field("", max_length=50)
+    reporter_phone: str = Field("", max_length=20)
+    knowledge_id: int | None = Field(None, description="知识库口径 id；答复内容为空时以其口径答复")
+    answer: str = Field("", max_length=ANSWER_MAX, description="答复内容；不填则用所选口径")
+
+
+class PatrolIn(Schema):
+    kind: Incident.Kind = Field(Incident.Kind.COMPLAINT, description="诉求类型")
+    description: str = Field(max_length=2000, description="巡查发现的问题")
+    title: str = Field("", max_length=120)
+    category_code: str = Field("", max_length=20, description="已知的末级分类编码；不填则由模型分类")
+    lon: float | None = Field(None, ge=-180, le=180, description="不填则为本人所在网格")
+    lat: float | None = Field(None, ge=-90, le=90)
+    address: str = Field("", max_length=200)
+    handled: bool = Field(False, description="已现场处置（小事一格解决）：落在本人网格时立即办结")
+    note: str = Field("", max_length=2000, description="处置说明；已现场处置时必填")
+
+
+class PatrolOut(IntakeOut):
+    handled: bool = Field(description="是否已现场处置")
 
 
 class KnowledgeOut(Schema):
@@ -132,16 +160,6 @@ class DuplicatesQuery(Schema):
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
-def _channel(principal: Principal) -> str:
-    if principal.is_system:
-        return Incident.Channel.OPEN311
-    if principal.has(INCIDENT_INTAKE):
-        return Incident.Channel.HOTLINE
-    if principal.has(INCIDENT_HANDLE):
-        return Incident.Channel.PATROL
-    return Incident.Channel.REFERRAL
-
-
 def _ref(division) -> dict | None:
     return {"code": division.code, "name": division.name} if division is not None else None
 
@@ -158,42 +176,14 @@ def _suggestions(suggestions) -> list[dict]:
     ]
 
 
-# --- operations ------------------------------------------------------------------------------------------------
-@router.post(
-    "/",
-    response={201: IntakeOut, **_ERRORS},
-    summary="登记一件诉求：分类、定位、查重、按责任清单自动派遣",
-)
-@requires(INCIDENT_INTAKE, INCIDENT_HANDLE, INCIDENT_WORK)
-def intake(request: HttpRequest, payload: IntakeIn):
-    principal = principal_of(request)
-    channel = _channel(principal)
-    staff = principal.staff
-    report = IntakeReport(
-        channel=channel,
-        description=payload.description,
-        kind=payload.kind,
-        title=payload.title,
-        category_code=payload.category_code.strip().upper(),
-        lon=payload.lon,
-        lat=payload.lat,
-        address=payload.address,
-        reporter_name=payload.reporter_name,
-        reporter_phone=payload.reporter_phone,
-        confidential=payload.confidential,
-        grid=staff.grid if channel == Incident.Channel.PATROL and staff is not None else None,
-        referred_from=staff.department
-        if channel == Incident.Channel.REFERRAL and staff is not None
-        else None,
-    )
-    result = incident_intake(actor=principal, report=report)
+def _intake_body(result: IntakeResult) -> dict:
     incident = result.incident
     unit = ""
     if incident.assigned_grid_id:
         unit = incident.assigned_grid.name
     elif incident.assigned_department_id:
         unit = incident.assigned_department.name
-    body = {
+    return {
         "number": incident.number,
         "public_id": incident.public_id,
         "state": incident.state,
@@ -208,7 +198,86 @@ def intake(request: HttpRequest, payload: IntakeIn):
         ],
         "suggestions": _suggestions(result.suggestions),
     }
+
+
+# --- operations ------------------------------------------------------------------------------------------------
+@router.post(
+    "/",
+    response={201: IntakeOut, **_ERRORS},
+    summary="登记一件诉求：分类、定位、查重、按责任清单自动派遣",
+)
+@requires(INCIDENT_INTAKE, INCIDENT_HANDLE, INCIDENT_WORK)
+def intake(request: HttpRequest, payload: IntakeIn):
+    principal = principal_of(request)
+    report = IntakeReport(
+        channel=intake_channel_of(principal),
+        description=payload.description,
+        kind=payload.kind,
+        title=payload.title,
+        category_code=payload.category_code.strip().upper(),
+        lon=payload.lon,
+        lat=payload.lat,
+        address=payload.address,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
+        confidential=payload.confidential,
+    )
+    result = incident_intake(actor=principal, report=report)
+    body = _intake_body(result)
     return Status(201, body)
+
+
+@router.post(
+    "/answer",
+    response={201: IntakeOut, **_ERRORS},
+    summary="一网通答：登记一件咨询并当即答复办结（答复内容或知识库口径）",
+)
+@requires(INCIDENT_INTAKE, INCIDENT_DISPATCH)
+def answer(request: HttpRequest, payload: AnswerIn):
+    knowledge = None
+    if payload.knowledge_id is not None:
+        knowledge = knowledge_active_get(payload.knowledge_id)
+        if knowledge is None:
+            raise ValidationError({"knowledge_id": [_("该知识库口径不存在或已停用。")]})
+    report = IntakeReport(
+        channel=Incident.Channel.HOTLINE,
+        description=payload.description,
+        title=payload.title,
+        category_code=payload.category_code.strip().upper(),
+        lon=payload.lon,
+        lat=payload.lat,
+        address=payload.address,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
+    )
+    result = consultation_answer(
+        actor=principal_of(request), report=report, knowledge=knowledge, answer=payload.answer
+    )
+    return Status(201, _intake_body(result))
+
+
+@router.post(
+    "/patrol",
+    response={201: PatrolOut, **_ERRORS},
+    summary="巡查上报（multipart：字段与 photos 现场照片）；handled 已现场处置则在本人网格内立即办结",
+)
+@requires(INCIDENT_HANDLE)
+def patrol(request: HttpRequest, payload: Form[PatrolIn], photos: File[list[UploadedFile]] = None):
+    report = IntakeReport(
+        channel=Incident.Channel.PATROL,
+        description=payload.description,
+        kind=payload.kind,
+        title=payload.title,
+        category_code=payload.category_code.strip().upper(),
+        lon=payload.lon,
+        lat=payload.lat,
+        address=payload.address,
+        photos=list(photos or []),
+    )
+    result, handled = patrol_report(
+        actor=principal_of(request), report=report, handled=payload.handled, note=payload.note
+    )
+    return Status(201, {**_intake_body(result), "handled": handled})
 
 
 @router.get(

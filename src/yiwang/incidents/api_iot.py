@@ -18,12 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from yiwang.cases.schemas import ProblemOut
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.permissions import INCIDENT_INTAKE, INCIDENT_MANAGE, INCIDENT_SUPERVISE
+from yiwang.core.schemas import ProblemOut
 
 from .models import Device
-from .services.iot import device_state, devices_visible, reading_ingest
+from .selectors_iot import device_state, devices_visible
+from .services.iot import reading_ingest
 
 router = Router(tags=["一网统管"])
 

@@ -2,7 +2,7 @@
 
 Command-centre dispatchers and district administrators (INCIDENT_SUPERVISE) read the figures of what their centre
 oversees (the district centre the whole district, a town centre its town) and acknowledge warnings. The same
-functions as the dashboard page: `services/stats.py`, `services/warnings.py`. Errors are problem+json: 401
+functions as the dashboard page: `selectors_ops.py` (reads), `services/warnings.py` (acknowledge). Errors are problem+json: 401
 without credentials, 403 without the permission, 404 for a warning outside the caller's scope, 422 with field
 errors.
 
@@ -15,11 +15,11 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from yiwang.cases.schemas import ProblemOut
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.permissions import INCIDENT_SUPERVISE
+from yiwang.core.schemas import ProblemOut
 
-from .services import stats
+from . import selectors_ops as stats
 from .services import warnings as warning_services
 
 router = Router(tags=["一网统管"])
@@ -141,7 +141,7 @@ class AcknowledgeIn(Schema):
 def ops_summary(request: HttpRequest, query: Query[PeriodQuery]):
     principal = principal_of(request)
     summary = stats.ops_summary(principal, since=stats.period_since(query.period))
-    return {**summary, "open_warnings": warning_services.warnings_open_count(principal)}
+    return {**summary, "open_warnings": stats.warnings_open_count(principal)}
 
 
 @router.get(
@@ -171,7 +171,7 @@ def ops_performance(request: HttpRequest, query: Query[PeriodQuery]):
 @router.get("/warnings", response={200: WarningPage, **_ERRORS}, summary="预警列表（新的在前，游标分页）")
 @requires(INCIDENT_SUPERVISE)
 def warning_list(request: HttpRequest, query: Query[WarningQuery]):
-    page = warning_services.warning_list_visible_to(
+    page = stats.warning_list_visible_to(
         principal_of(request), kind=query.kind, state=query.state, cursor=query.cursor, limit=query.limit
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
@@ -185,6 +185,6 @@ def warning_list(request: HttpRequest, query: Query[WarningQuery]):
 @requires(INCIDENT_SUPERVISE)
 def warning_acknowledge(request: HttpRequest, warning_id: int, payload: AcknowledgeIn):
     principal = principal_of(request)
-    warning = warning_services.warning_get_visible(principal, warning_id)
+    warning = stats.warning_get_visible(principal, warning_id)
     warning = warning_services.warning_acknowledge(actor=principal, warning=warning, note=payload.note)
-    return warning_services.warning_get_visible(principal, warning.pk)
+    return stats.warning_get_visible(principal, warning.pk)

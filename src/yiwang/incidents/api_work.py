@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from ninja import Field as NinjaField
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
-from yiwang.cases.schemas import ProblemOut
 from yiwang.core.apiutils import principal_of, problem, requires, requires_any
 from yiwang.core.permissions import (
     INCIDENT_DISPATCH,
@@ -26,10 +25,10 @@ from yiwang.core.permissions import (
     INCIDENT_SUPERVISE,
     INCIDENT_WORK,
 )
-from yiwang.core.selectors.people import mask_name, mask_phone
+from yiwang.core.schemas import ProblemOut
 
 from . import selectors
-from .models import ExtensionRequest, Incident
+from .models import Incident
 from .schemas_work import (
     CallbackIn,
     CallbackOut,
@@ -68,22 +67,19 @@ class ListQuery(Schema):
 
 def _detail(principal, incident: Incident) -> dict:
     incident = selectors.incident_get_visible(principal, incident.public_id)
-    hidden = selectors.reporter_hidden_from(principal, incident)
-    timeline = selectors.incident_timeline(principal, incident)
-    extension = selectors.incident_extension(incident)
+    detail = selectors.incident_detail_get(principal, incident)
+    reporter = detail.reporter
     return {
         **{
             f: getattr(incident, f)
             for f in ("description", "address", "lon", "lat", "confidential", "resolution")
         },
         "obj": incident,
-        "reporter_name": None if hidden or not incident.reporter_name else mask_name(incident.reporter_name),
-        "reporter_phone": None
-        if hidden or not incident.reporter_phone
-        else mask_phone(incident.reporter_phone),
+        "reporter_name": reporter.name or None,
+        "reporter_phone": reporter.phone or None,
         "duplicate_of": incident.duplicate_of.number if incident.duplicate_of_id else None,
         "suggestions": incident.suggestions or [],
-        "actions": selectors.actions_for(principal, incident),
+        "actions": detail.actions,
         "events": [
             {
                 "seq": e.seq,
@@ -97,7 +93,7 @@ def _detail(principal, incident: Incident) -> dict:
                 "photos": [a.public_id for a in e.attachments.all()],
                 "at": e.created_at,
             }
-            for e in timeline
+            for e in detail.timeline
         ],
         "photos": [
             {
@@ -107,7 +103,7 @@ def _detail(principal, incident: Incident) -> dict:
                 "size": a.size,
                 "url": reverse("incidents:attachment", args=[incident.public_id, a.public_id]),
             }
-            for a in selectors.incident_attachments(principal, incident)
+            for a in detail.attachments
         ],
         "escalations": [
             {
@@ -120,9 +116,9 @@ def _detail(principal, incident: Incident) -> dict:
                 "created_at": x.created_at,
                 "resolved_at": x.resolved_at,
             }
-            for x in selectors.incident_escalations(incident)
+            for x in detail.escalations
         ],
-        "extension_state": extension.state if extension else None,
+        "extension_state": detail.extension.state if detail.extension else None,
     }
 
 
@@ -289,11 +285,7 @@ def incident_extension(request: HttpRequest, public_id: UUID, payload: Extension
 def incident_extension_decide(request: HttpRequest, public_id: UUID, payload: ExtensionDecideIn):
     principal = principal_of(request)
     incident = selectors.incident_get_visible(principal, public_id)
-    ext = incident.extension_requests.filter(state=ExtensionRequest.State.PENDING).first()
-    if ext is None:
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError({"approve": _("该工单没有待审批的延期申请。")})
+    ext = selectors.extension_pending_get(incident, field="approve")
     return dispatch.extension_decide(actor=principal, request=ext, approve=payload.approve, note=payload.note)
 
 

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.fields import EncryptedTextField
+from yiwang.core.models.attachments import Attachment
+from yiwang.core.models.history import HistoryEntry
 
 
 # --- catalogue and responsibility lists -------------------------------------------------------------------
@@ -373,11 +375,10 @@ class Incident(models.Model):
         return self.number
 
 
-class IncidentEvent(models.Model):
+class IncidentEvent(HistoryEntry):
     """Add-only history of an incident: one row per step (intake, dispatch, return, handle, verify, callback…)."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
-    seq = models.PositiveIntegerField()
     action = models.CharField(_("动作"), max_length=24)
     from_state = models.CharField(max_length=12, blank=True)
     to_state = models.CharField(max_length=12, choices=Incident.State.choices)
@@ -397,17 +398,9 @@ class IncidentEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    actor_account = models.ForeignKey(
-        "core.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    actor_staff = models.ForeignKey(
-        "core.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    actor_label = models.CharField(_("经办人"), max_length=100, blank=True)
     note = models.TextField(_("说明"), blank=True)
     public = models.BooleanField(_("诉求人可见"), default=True)
     data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("工单流转记录")
@@ -416,7 +409,7 @@ class IncidentEvent(models.Model):
         constraints = [models.UniqueConstraint(fields=["incident", "seq"], name="incident_event_seq_once")]
 
 
-class IncidentAttachment(models.Model):
+class IncidentAttachment(Attachment):
     """A photo or document: from the report, as closing evidence or from the verification."""
 
     class Purpose(models.TextChoices):
@@ -424,21 +417,13 @@ class IncidentAttachment(models.Model):
         EVIDENCE = "evidence", _("处置证明")
         VERIFICATION = "verification", _("核查照片")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attachments")
     event = models.ForeignKey(
         IncidentEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
     )
     purpose = models.CharField(_("用途"), max_length=16, choices=Purpose.choices)
     file = models.FileField(_("文件"), upload_to="incidents/%Y/%m/")
-    original_name = models.CharField(_("文件名"), max_length=200)
-    content_type = models.CharField(max_length=60)
-    size = models.PositiveIntegerField()
-    sm3 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        "core.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
+    content_type = models.CharField(max_length=60)  # photos only: shorter than the base's, as first migrated
 
     class Meta:
         verbose_name = _("工单附件")

@@ -121,15 +121,15 @@ class ConsumerStats:
 
 def handle_message(topic: str, raw: bytes, *, prefix: str = DEFAULT_PREFIX, received_at=None):
     """One message → `reading_ingest` (or an "ignored" outcome for a foreign topic or unreadable JSON)."""
-    from .services.iot import _ignored, reading_ingest
+    from .services.iot import reading_ignored, reading_ingest
 
     parts = topic_parts(topic, prefix)
     if parts is None:
-        return _ignored("", _("不是传感器主题：%(topic)s") % {"topic": topic[:200]}, "bad_topic")
+        return reading_ignored("", _("不是传感器主题：%(topic)s") % {"topic": topic[:200]}, "bad_topic")
     type_code, device_code = parts
     payload = payload_parse(raw)
     if payload is None:
-        return _ignored(device_code, _("消息不是有效的 JSON 对象"), "bad_json")
+        return reading_ignored(device_code, _("消息不是有效的 JSON 对象"), "bad_json")
     return reading_ingest(
         device_code=device_code,
         payload=payload,

@@ -8,6 +8,8 @@
   assigned to their department).
 - A registered system: the incidents it filed.
 - Citizens and enterprises: their own reports only (selectors.incident_mine_*), never through this rule.
+
+Warnings (预警) are the command centre's: `warning_scope_q` derives who sees them from the same rule.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from yiwang.core.models import Division
-from yiwang.core.permissions import Role
+from yiwang.core.permissions import INCIDENT_SUPERVISE, Role
 from yiwang.core.principal import Principal
 from yiwang.core.selectors.org import department_subtree_ids
 
@@ -60,6 +62,23 @@ def overseen_town_id(principal: Principal) -> int | None:
     if department is None or not department.is_command_centre or not department.division_id:
         return None
     return department.division_id if department.division.level == Division.Level.TOWN else None
+
+
+def warning_scope_q(principal: Principal) -> Q:
+    """A Q over IncidentWarning for what `principal` may see: warnings are the command centre's, so only staff
+    holding INCIDENT_SUPERVISE who oversee a whole area see them — whoever sees every incident (district
+    administrators, the district centre) every warning, a town centre (`overseen_town_id`) its town's; nobody
+    else, whatever incidents they may see."""
+    if not principal.has(INCIDENT_SUPERVISE) or principal.is_system:
+        return NOTHING
+    staff = principal.staff
+    if staff is None or not staff.is_active:
+        return NOTHING
+    incidents = incident_scope_q(principal)
+    if incidents == Q():
+        return Q()
+    town_id = overseen_town_id(principal)
+    return Q(town_id=town_id) if town_id is not None else NOTHING
 
 
 def incident_visible(principal: Principal, incident: Incident) -> bool:

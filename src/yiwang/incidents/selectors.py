@@ -6,6 +6,7 @@ scope is a 404, never a 403.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -24,6 +25,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiwang.core.masking import mask_name, mask_phone
 from yiwang.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from yiwang.core.permissions import (
     INCIDENT_DISPATCH,
@@ -53,6 +55,8 @@ S = Incident.State
 WORKING_STATES = (S.DISPATCHED, S.HANDLED)  # states with a unit and a running deadline
 STAFF_PERMISSIONS = (INCIDENT_WORK, INCIDENT_HANDLE, INCIDENT_DISPATCH, INCIDENT_INTAKE, INCIDENT_SUPERVISE)
 LIST_RELATED = ("category", "assigned_department", "assigned_grid", "grid", "village", "town")
+# Lists never show the caller's phone: left unloaded, it is not decrypted (SM4) for every row of every page.
+LIST_DEFERRED = ("reporter_phone",)
 STATE_FILTERS = (*S.values, "open", "all")
 LIGHTS = (GREEN, YELLOW, RED)
 
@@ -133,7 +137,7 @@ def actions_for(principal: Principal, incident: Incident) -> list[str]:
             out.append("extension_request")
     if dispatcher and state in WORKING_STATES:
         out.append("reassign")
-        if ExtensionRequest.objects.filter(incident=incident, state=ExtensionRequest.State.PENDING).exists():
+        if _pending_extensions(incident).exists():
             out.append("extension_decide")
     if state == S.HANDLED and may_verify(principal, incident):
         out.append("verify")
@@ -244,7 +248,7 @@ def incident_list_visible_to(
         channel=channel,
         now=moment,
     )
-    queryset = _visible(principal).filter(q).select_related(*LIST_RELATED)
+    queryset = _visible(principal).filter(q).select_related(*LIST_RELATED).defer(*LIST_DEFERRED)
     if light:
         if light not in LIGHTS:
             raise ValidationError({"light": [_("信号灯应为 green、yellow 或 red。")]})
@@ -295,7 +299,7 @@ def dispatch_queue(principal: Principal, *, cursor: str | None = None, limit: in
     """待分拨 incidents the caller dispatches (a town centre: its town; the district centre: all), oldest first."""
     if not principal.has(INCIDENT_DISPATCH):
         return Page(items=[], next_cursor=None)
-    queryset = _visible(principal).filter(state=S.PENDING).select_related(*LIST_RELATED)
+    queryset = _visible(principal).filter(state=S.PENDING).select_related(*LIST_RELATED).defer(*LIST_DEFERRED)
     page = keyset_page(queryset, key="id", cursor=cursor, limit=limit)
     page.items = [i for i in page.items if is_dispatch_centre_for(principal, i)]
     return page
@@ -322,21 +326,38 @@ def extensions_pending(
     """Pending extension requests of incidents the caller dispatches, oldest first."""
     if not principal.has(INCIDENT_DISPATCH) or principal.staff is None:
         return Page(items=[], next_cursor=None)
-    queryset = ExtensionRequest.objects.filter(
-        state=ExtensionRequest.State.PENDING,
-        incident__in=_visible(principal).filter(state__in=WORKING_STATES).values("pk"),
-    ).select_related(
-        "incident",
-        "incident__category",
-        "incident__town",
-        "incident__assigned_department",
-        "incident__assigned_grid",
-        "requested_by",
-        "department",
+    queryset = (
+        ExtensionRequest.objects.filter(
+            state=ExtensionRequest.State.PENDING,
+            incident__in=_visible(principal).filter(state__in=WORKING_STATES).values("pk"),
+        )
+        .select_related(
+            "incident",
+            "incident__category",
+            "incident__town",
+            "incident__assigned_department",
+            "incident__assigned_grid",
+            "requested_by",
+            "department",
+        )
+        .defer(*(f"incident__{name}" for name in LIST_DEFERRED))
     )
     page = keyset_page(queryset, key="id", cursor=cursor, limit=limit)
     page.items = [r for r in page.items if is_dispatch_centre_for(principal, r.incident)]
     return page
+
+
+def _pending_extensions(incident: Incident) -> QuerySet[ExtensionRequest]:
+    return incident.extension_requests.filter(state=ExtensionRequest.State.PENDING)
+
+
+def extension_pending_get(incident: Incident, *, field: str = "action") -> ExtensionRequest:
+    """The incident's extension request awaiting a decision; ValidationError under `field` (the name the
+    caller's form gives the decision) when there is none."""
+    request = _pending_extensions(incident).first()
+    if request is None:
+        raise ValidationError({field: _("该工单没有待审批的延期申请。")})
+    return request
 
 
 def extension_get_visible(principal: Principal, request_id: int) -> ExtensionRequest:
@@ -351,6 +372,56 @@ def extension_get_visible(principal: Principal, request_id: int) -> ExtensionReq
 
 
 # --- one incident's details ---------------------------------------------------------------------------------
+@dataclass
+class ReporterView:
+    """Who reported, as the caller may see it: nothing for a confidential report shown to the unit, else the
+    masked name and phone, the reporting staff member's name and whether an account filed it."""
+
+    hidden: bool
+    name: str = ""
+    phone: str = ""
+    staff: str = ""
+    account: bool = False
+
+
+@dataclass
+class IncidentDetail:
+    """An incident's page and its API detail: the same reads, one place."""
+
+    incident: Incident
+    actions: list[str]
+    reporter: ReporterView
+    timeline: list[IncidentEvent]
+    attachments: list[IncidentAttachment]
+    escalations: list[Escalation]
+    extension: ExtensionRequest | None
+
+
+def reporter_view(principal: Principal, incident: Incident) -> ReporterView:
+    if reporter_hidden_from(principal, incident):
+        return ReporterView(hidden=True)
+    return ReporterView(
+        hidden=False,
+        name=mask_name(incident.reporter_name) if incident.reporter_name else "",
+        phone=mask_phone(incident.reporter_phone) if incident.reporter_phone else "",
+        staff=incident.reporter_staff.name if incident.reporter_staff_id else "",
+        account=bool(incident.reporter_account_id),
+    )
+
+
+def incident_detail_get(principal: Principal, incident: Incident) -> IncidentDetail:
+    """The details of an incident the caller sees (call after `incident_get_visible`)."""
+    return IncidentDetail(
+        incident=incident,
+        actions=actions_for(principal, incident),
+        reporter=reporter_view(principal, incident),
+        timeline=incident_timeline(principal, incident),
+        attachments=incident_attachments(principal, incident),
+        escalations=incident_escalations(incident),
+        extension=incident_extension(incident),
+    )
+
+
 def incident_timeline(principal: Principal, incident: Incident) -> list[IncidentEvent]:
     """The history with each step's photos (two queries)."""
     return list(

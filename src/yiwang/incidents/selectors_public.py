@@ -21,12 +21,12 @@ from django.utils.translation import gettext as _
 
 from yiwang.core.audit import audit_record
 from yiwang.core.keystore import keystore
+from yiwang.core.masking import mask_id_number, mask_phone
 from yiwang.core.models import Department, Division, Person
 from yiwang.core.pagination import Page, keyset_page
 from yiwang.core.permissions import INCIDENT_HANDLE, INCIDENT_INTAKE, SELF_SERVICE
 from yiwang.core.principal import Principal
 from yiwang.core.validators import normalise_phone, validate_phone
-from yiwang.web.selectors import mask_id_number, mask_phone
 
 from .models import Callback, Incident, IncidentAttachment, IncidentEvent
 from .scope import incident_scope_q
@@ -165,6 +165,7 @@ def patrol_recent(principal: Principal, *, limit: int = 10) -> list[Incident]:
             incident_scope_q(principal), reporter_staff_id=staff.pk, channel=Incident.Channel.PATROL
         )
         .select_related("category", "assigned_department", "assigned_grid")
+        .defer("reporter_phone")  # not shown: no decryption per row
         .order_by("-id")[: max(1, min(int(limit), 50))]
     )
 

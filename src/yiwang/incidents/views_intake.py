@@ -9,7 +9,6 @@ knowledge base and handling services are imported where used, so this URLconf lo
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -34,7 +33,7 @@ from .forms_intake import (
     errors_of,
     field_errors_known,
 )
-from .models import Incident, KnowledgeAnswer
+from .models import Incident
 from .services.common import incident_link
 from .services.intake import IntakeReport, IntakeResult, incident_intake
 from .services.routing import incident_locate
@@ -123,14 +122,6 @@ def _grids(principal) -> dict:
 
 
 # --- 12345 hotline desk -----------------------------------------------------------------------------------------
-def _knowledge_of(value: str | None) -> KnowledgeAnswer | None:
-    try:
-        pk = int(value or "")
-    except ValueError:
-        return None
-    return KnowledgeAnswer.objects.filter(pk=pk, is_active=True).first()
-
-
 def _hotline_context(request, form, *, errors=None, result=None) -> dict:
     errors = errors or {}
     known = LOCATED_FIELDS | {"reporter_phone", "reporter_name", "kind", "answer"}
@@ -151,6 +142,8 @@ def _hotline_context(request, form, *, errors=None, result=None) -> dict:
 def hotline(request: HttpRequest) -> HttpResponse:
     """热线受理: one screen, keyboard first. Submitting files the call and shows the result above a fresh form;
     "答复并办结" files a consultation and answers it from the knowledge base in one transaction."""
+    from .services import knowledge
+
     principal = request.principal
     if request.method != "POST":
         return render(request, "incidents/intake/hotline.html", _hotline_context(request, HotlineForm()))
@@ -169,7 +162,12 @@ def hotline(request: HttpRequest) -> HttpResponse:
         )
         try:
             if answering:
-                result = _hotline_answer(request, principal, report, data)
+                result = knowledge.consultation_answer(
+                    actor=principal,
+                    report=report,
+                    knowledge=knowledge.knowledge_active_get(request.POST.get("answer_with")),
+                    answer=data.get("answer") or "",
+                )
             else:
                 result = incident_intake(actor=principal, report=report)
         except ValidationError as error:
@@ -185,23 +183,6 @@ def hotline(request: HttpRequest) -> HttpResponse:
         _hotline_context(request, form, errors=errors),
         status=422,
     )
-
-
-def _hotline_answer(request, principal, report: IntakeReport, data: dict) -> IntakeResult:
-    """一网通答: file the consultation and close it with the answer at once, all or nothing."""
-    from .services import knowledge
-
-    chosen = _knowledge_of(request.POST.get("answer_with"))
-    text = (data.get("answer") or "").strip() or (chosen.answer if chosen is not None else "")
-    if not text:
-        raise ValidationError({"answer": [_("请填写答复内容，或从知识库选择一条答复。")]})
-    report.auto_dispatch = False  # answered here and now: the rules must not hand it to a department first
-    with transaction.atomic():
-        result = incident_intake(actor=principal, report=report)
-        result.incident = knowledge.knowledge_answer(
-            actor=principal, incident=result.incident, knowledge=chosen, answer=text
-        )
-    return result
 
 
 @page_requires(INCIDENT_INTAKE)
@@ -332,6 +313,8 @@ def report_receipt(request: HttpRequest, public_id) -> HttpResponse:
 def patrol(request: HttpRequest) -> HttpResponse:
     """巡查上报 (phone-sized): report what the worker found; "已现场处置" handles it at once when the incident is
     routed to the worker's own grid (小事一格解决), with the same photos as evidence."""
+    from .services import handling
+
     principal = request.principal
     staff = principal.staff
     form, exc, status, result, handled = PatrolForm(), None, 200, None, False
@@ -342,7 +325,12 @@ def patrol(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             photos = _photos(request)
             try:
-                result, handled = _patrol_file(principal, staff, form, data, photos)
+                result, handled = handling.patrol_report(
+                    actor=principal,
+                    report=_report_from(form, channel=Incident.Channel.PATROL, photos=photos),
+                    handled=bool(data.get("handled")),
+                    note=data.get("handle_note") or "",
+                )
             except ValidationError as error:
                 exc = error
             else:
@@ -369,34 +357,6 @@ def patrol(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _patrol_file(principal, staff, form, data, photos) -> tuple[IntakeResult, bool]:
-    with transaction.atomic():
-        result = incident_intake(
-            actor=principal,
-            report=_report_from(
-                form,
-                channel=Incident.Channel.PATROL,
-                photos=photos,
-                grid=staff.grid if staff is not None else None,
-            ),
-        )
-        incident = result.incident
-        own_grid = staff.grid_id if staff is not None else None
-        routed_here = own_grid is not None and (
-            (incident.state == Incident.State.DISPATCHED and incident.assigned_grid_id == own_grid)
-            # not routed anywhere yet but in the worker's own grid: handled on the spot (小事一格解决)
-            or (incident.state == Incident.State.PENDING and incident.grid_id == own_grid)
-        )
-        if data.get("handled") and routed_here:
-            from .services import handling
-
-            result.incident = handling.incident_handle(
-                actor=principal, incident=incident, note=data["handle_note"].strip(), photos=photos
-            )
-            return result, True
-    return result, False
-
-
 # --- department referral ---------------------------------------------------------------------------------------
 @page_requires(INCIDENT_WORK)
 @require_http_methods(["GET", "POST"])
@@ -419,7 +379,6 @@ def refer(request: HttpRequest) -> HttpResponse:
                         form,
                         channel=Incident.Channel.REFERRAL,
                         photos=_photos(request),
-                        referred_from=own,
                         target_department=data["target"],
                         note=data["reason"].strip(),
                     ),

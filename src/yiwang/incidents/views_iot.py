@@ -1,6 +1,6 @@
 """感知设备 page (/incidents/devices/, name incidents:devices): every device with its type, grid, last reading,
 last report, alarm state and a link to the open alarm incident; filter by type or "报警中"; keyset pages.
-Supervisors (incident.supervise) see it; a town command centre sees its town's devices (services.iot)."""
+Supervisors (incident.supervise) see it; a town command centre sees its town's devices (selectors_iot)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import INCIDENT_SUPERVISE
 
 from .models import DeviceType
+from .selectors_iot import device_state, devices_visible
 from .services.common import incident_link
-from .services.iot import device_state, devices_visible
 
 PAGE_SIZE = 50
 

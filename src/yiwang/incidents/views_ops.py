@@ -1,6 +1,6 @@
 """一网统观 pages: the operations dashboard (/incidents/ops/) and the warnings list with its acknowledge form
-(/incidents/warnings/). Views parse, call services/stats.py and services/warnings.py, and render; scoping lives
-there (incident_scope_q, warnings_scope_q)."""
+(/incidents/warnings/). Views parse, read through selectors_ops.py, write through services/warnings.py, and render;
+scoping lives in scope.py (incident_scope_q, warning_scope_q)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import INCIDENT_SUPERVISE
 
+from . import selectors_ops as stats
 from .models import IncidentWarning
-from .services import stats
 from .services import warnings as warning_services
 
 PERIOD_LABELS = (
@@ -71,9 +71,7 @@ def ops_dashboard(request: HttpRequest) -> HttpResponse:
     grid_map = stats.ops_map(principal, since=since)
     rows = stats.unit_performance(principal, since=since)
     work = _work_url()
-    open_warnings = warning_services.warning_list_visible_to(
-        principal, state=IncidentWarning.State.OPEN, limit=6
-    ).items
+    open_warnings = stats.warning_list_visible_to(principal, state=IncidentWarning.State.OPEN, limit=6).items
     chart = {
         "channels": [{"name": c["name"], "value": c["count"]} for c in summary["by_channel"]],
         "categories": {
@@ -112,7 +110,7 @@ def _warnings_context(request: HttpRequest, **extra) -> dict:
     kind = request.GET.get("kind") or ""
     state = request.GET.get("state")
     state = "open" if state is None else state
-    page = warning_services.warning_list_visible_to(
+    page = stats.warning_list_visible_to(
         principal, kind=kind or None, state=state or None, cursor=request.GET.get("cursor"), limit=PAGE_SIZE
     )
     next_query = (
@@ -145,7 +143,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def warning_acknowledge(request: HttpRequest, warning_id: int) -> HttpResponse:
     principal = request.principal
-    warning = warning_services.warning_get_visible(principal, warning_id)
+    warning = stats.warning_get_visible(principal, warning_id)
     note = request.POST.get("note", "")
     try:
         warning_services.warning_acknowledge(actor=principal, warning=warning, note=note)

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from yiwang.core.models import Department, Division
 from yiwang.core.pageutils import page_requires
-from yiwang.core.permissions import INCIDENT_DISPATCH, INCIDENT_INTAKE, SELF_SERVICE
+from yiwang.core.permissions import INCIDENT_DISPATCH, INCIDENT_INTAKE
 from yiwang.core.principal import Principal
 
 from . import selectors
@@ -78,9 +78,7 @@ def _next_query(request: HttpRequest, cursor: str | None) -> str:
 
 
 # --- the work list -------------------------------------------------------------------------------------------
-@page_requires(
-    SELF_SERVICE
-)  # incident staff (work, handle, dispatch, intake, supervise); the selector scopes
+@page_requires(*selectors.STAFF_PERMISSIONS)  # the selector scopes
 def work(request: HttpRequest) -> HttpResponse:
     principal = request.principal
     _staff_only(principal)
@@ -151,51 +149,32 @@ def dispatch_queue(request: HttpRequest) -> HttpResponse:
 
 
 # --- one incident ----------------------------------------------------------------------------------------------
-def _reporter(principal: Principal, incident: Incident) -> dict:
-    from yiwang.core.selectors.people import mask_name, mask_phone
-
-    if selectors.reporter_hidden_from(principal, incident):
-        return {"hidden": True}
-    label = ""
-    if incident.reporter_staff_id:
-        label = incident.reporter_staff.name
-    return {
-        "hidden": False,
-        "name": mask_name(incident.reporter_name) if incident.reporter_name else "",
-        "phone": mask_phone(incident.reporter_phone) if incident.reporter_phone else "",
-        "staff": label,
-        "account": bool(incident.reporter_account_id),
-    }
-
-
 def detail_context(
     principal: Principal, incident: Incident, *, errors=None, posted=None, conflict=False
 ) -> dict:
     from .services.dispatch import location_of
     from .services.routing import route_for
 
-    actions = selectors.actions_for(principal, incident)
+    detail = selectors.incident_detail_get(principal, incident)
+    actions = detail.actions
     errors = errors or {}
     posted = posted or {}
     route = None
     if "dispatch" in actions or "reassign" in actions:
         if incident.category_id:
             route = route_for(incident.category, location_of(incident), at=timezone.now())
-    attachments = selectors.incident_attachments(principal, incident)
-    timeline = selectors.incident_timeline(principal, incident)
-    for event in timeline:
+    for event in detail.timeline:
         transition = TRANSITIONS.get(event.action)
         event.label = transition.label if transition else event.action
-    extension = selectors.incident_extension(incident)
     need_units = bool({"dispatch", "reassign"} & set(actions))
     return {
         "incident": incident,
         "light": light_of(incident),
-        "reporter": _reporter(principal, incident),
-        "photos": attachments,
-        "timeline": timeline,
-        "escalations": selectors.incident_escalations(incident),
-        "extension": extension,
+        "reporter": detail.reporter,
+        "photos": detail.attachments,
+        "timeline": detail.timeline,
+        "escalations": detail.escalations,
+        "extension": detail.extension,
         "callbacks": selectors.incident_callbacks(incident),
         "duplicates": selectors.incident_duplicates(incident),
         "actions": [(a, ACTION_LABELS[a]) for a in actions],
@@ -229,8 +208,8 @@ def _grids_for(incident: Incident):
 
 
 @page_requires(
-    SELF_SERVICE
-)  # incident staff; the selector scopes (404 outside), the services check each action
+    *selectors.STAFF_PERMISSIONS
+)  # the selector scopes (404 outside), the services check each action
 @require_http_methods(["GET", "POST"])
 def detail(request: HttpRequest, public_id) -> HttpResponse:
     principal = request.principal
@@ -259,7 +238,7 @@ def detail(request: HttpRequest, public_id) -> HttpResponse:
     return redirect("incidents:detail", public_id=incident.public_id)
 
 
-@page_requires(SELF_SERVICE)  # the incident's scope decides (404 outside)
+@page_requires(*selectors.STAFF_PERMISSIONS)  # the incident's scope decides (404 outside)
 def attachment(request: HttpRequest, public_id, attachment_id) -> HttpResponse:
     principal = request.principal
     _staff_only(principal)
@@ -273,7 +252,7 @@ def attachment(request: HttpRequest, public_id, attachment_id) -> HttpResponse:
 
 
 # --- callbacks and extensions ------------------------------------------------------------------------------------
-@page_requires(INCIDENT_INTAKE)  # hotline operators and dispatchers
+@page_requires(INCIDENT_INTAKE, INCIDENT_DISPATCH)  # hotline operators and dispatchers
 @require_http_methods(["GET", "POST"])
 def callbacks(request: HttpRequest) -> HttpResponse:
     principal = request.principal
@@ -291,7 +270,7 @@ def callbacks(request: HttpRequest) -> HttpResponse:
             messages.success(request, done)
             return redirect("incidents:callbacks")
     page = selectors.callbacks_due(principal, cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE)
-    from yiwang.core.selectors.people import mask_phone
+    from yiwang.core.masking import mask_phone
 
     rows = [
         {"incident": i, "phone": mask_phone(i.reporter_phone) if i.reporter_phone else ""} for i in page.items

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from yiwang.core.principal import Principal
 
 from . import selectors
-from .models import ExtensionRequest, Incident
+from .models import Incident
 from .services import dispatch, handling
 
 ACTION_LABELS = {
@@ -94,9 +94,7 @@ def run_action(principal: Principal, incident: Incident, action: str, data, file
         )
         return _("工单 %(number)s 的延期申请已提交，等待指挥中心审批。") % {"number": number}
     if action == "extension_decide":
-        request = incident.extension_requests.filter(state=ExtensionRequest.State.PENDING).first()
-        if request is None:
-            raise ValidationError({"action": _("该工单没有待审批的延期申请。")})
+        request = selectors.extension_pending_get(incident)
         approve = _flag(data, "approve")
         dispatch.extension_decide(
             actor=principal, request=request, approve=approve, note=data.get("note", "")

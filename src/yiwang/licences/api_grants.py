@@ -13,13 +13,10 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
-from yiwang.cases.schemas import ProblemOut
 from yiwang.core.apiutils import principal_of, requires
-from yiwang.core.models import Department, RegisteredSystem
 from yiwang.core.permissions import (
     CASE_APPROVE,
     CASE_INTAKE,
@@ -29,9 +26,10 @@ from yiwang.core.permissions import (
     PERSON_LOOKUP,
     SELF_SERVICE,
 )
+from yiwang.core.schemas import ProblemOut
 
 from .models import LicenceGrant
-from .selectors_grants import grant_of_holder, grants_of_holder, licence_of_holder
+from .selectors_grants import grant_of_holder, grantee_named, grants_of_holder, licence_of_holder
 from .services.grants import grant_create, grant_revoke, licence_by_identifier_via_grant
 from .signing import licence_verify_signature
 
@@ -143,24 +141,23 @@ def _reload(principal, grant) -> dict:
 def grants_create(request: HttpRequest, payload: GrantIn):
     principal = principal_of(request)
     licence = licence_of_holder(principal, payload.licence_id)
-    department = system = None
-    if payload.grantee_kind == LicenceGrant.GranteeKind.DEPARTMENT and payload.department_code:
-        department = Department.objects.filter(code=payload.department_code.strip()).first()
-        if department is None:
-            raise ValidationError({"department_code": _("没有该编码的部门。")})
-    if payload.grantee_kind == LicenceGrant.GranteeKind.SYSTEM and payload.system_client_id:
-        system = RegisteredSystem.objects.filter(client_id=payload.system_client_id.strip()).first()
-        if system is None:
-            raise ValidationError({"system_client_id": _("没有该标识的接入系统。")})
+    try:
+        grantee = grantee_named(
+            kind=payload.grantee_kind,
+            department_code=payload.department_code,
+            system_client_id=payload.system_client_id,
+        )
+    except ValidationError as exc:  # reported under the request's own field names
+        fields = {"department": "department_code", "system": "system_client_id"}
+        raise ValidationError({fields.get(k, k): v for k, v in exc.message_dict.items()}) from None
     kind = payload.grantee_kind if payload.grantee_kind != LicenceGrant.GranteeKind.CASE else ""
     grant = grant_create(
         actor=principal,
         licence=licence,
         grantee_kind=kind,
-        department=department,
-        system=system,
         purpose=payload.purpose,
         expires_at=timezone.make_aware(datetime.combine(payload.expires_on, time(23, 59, 59))),
+        **grantee,
     )
     return Status(201, _reload(principal, grant))
 

@@ -17,9 +17,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
-from yiwang.cases.schemas import ProblemOut
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.permissions import LICENCE_ISSUE, SELF_SERVICE
+from yiwang.core.schemas import ProblemOut
 
 from . import selectors_holder as sel
 from .codes import verify_code_display
@@ -46,7 +46,12 @@ class HolderLicenceOut(Schema):
     identifier: str
     type_code: str
     type_name: str
-    issuer_code: str
+    issuer_code: str = Field(
+        description="已弃用：实为签发部门的部门编码，请改用 issuer_department_code（签发接口的同名字段是统一社会信用代码）",
+        json_schema_extra={"deprecated": True},
+    )
+    issuer_department_code: str = Field(description="签发部门的部门编码")
+    issuer_uscc: str = Field(description="签发部门的统一社会信用代码（签名内容中的 issuer.code）")
     issuer_name: str
     holder_name: str
     issued_on: date
@@ -71,6 +76,14 @@ class HolderLicenceOut(Schema):
     @staticmethod
     def resolve_issuer_code(obj) -> str:
         return obj.issuer.code
+
+    @staticmethod
+    def resolve_issuer_department_code(obj) -> str:
+        return obj.issuer.code
+
+    @staticmethod
+    def resolve_issuer_uscc(obj) -> str:
+        return obj.issuer.uscc
 
     @staticmethod
     def resolve_issuer_name(obj) -> str:

@@ -13,10 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
-from yiwang.cases.schemas import ProblemOut
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.pagination import keyset_page
 from yiwang.core.permissions import LICENCE_ISSUE
+from yiwang.core.schemas import ProblemOut
 
 from .selectors_imports import import_get, import_type_get, imports_visible
 from .services.imports import licence_import_submit

@@ -14,9 +14,9 @@ from django.http import HttpRequest
 from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
-from yiwang.cases.schemas import ProblemOut
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.permissions import LICENCE_ISSUE
+from yiwang.core.schemas import ProblemOut
 
 from .models import Licence, LicenceType
 from .schemas import LicenceEventOut
@@ -36,7 +36,12 @@ class IssuerLicenceOut(Schema):
     verify_token: str = Field(description="核验令牌（/licences/verify/<token>/）")
     type_code: str
     type_name: str
-    issuer_code: str
+    issuer_code: str = Field(
+        description="已弃用：实为签发部门的统一社会信用代码，请改用 issuer_uscc（持证人接口的同名字段是部门编码）",
+        json_schema_extra={"deprecated": True},
+    )
+    issuer_uscc: str = Field(description="签发部门的统一社会信用代码（签名内容中的 issuer.code）")
+    issuer_department_code: str = Field(description="签发部门的部门编码")
     holder_name: str
     face: dict[str, Any]
     issued_on: date
@@ -63,6 +68,14 @@ class IssuerLicenceOut(Schema):
     @staticmethod
     def resolve_issuer_code(obj) -> str:
         return obj.issuer.uscc
+
+    @staticmethod
+    def resolve_issuer_uscc(obj) -> str:
+        return obj.issuer.uscc
+
+    @staticmethod
+    def resolve_issuer_department_code(obj) -> str:
+        return obj.issuer.code
 
     @staticmethod
     def resolve_seal_key_id(obj) -> str:

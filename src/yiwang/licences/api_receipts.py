@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from ninja import Field, Router, Schema
 
-from yiwang.cases.schemas import ProblemOut
 from yiwang.core.apiutils import principal_of, problem, requires
 from yiwang.core.evidence.receipts import HEADS_PATH, receipt_build, receipt_filename, receipt_json
 from yiwang.core.permissions import LICENCE_ISSUE, SELF_SERVICE
+from yiwang.core.schemas import ProblemOut
 
 from .selectors_receipts import licence_for_receipts, licence_receipt_entry, licence_receipts
 

@@ -23,10 +23,10 @@ from ninja import Field, Query, Router, Schema
 from ninja.decorators import decorate_view
 from pydantic import BaseModel
 
-from yiwang.cases.schemas import ProblemOut
 from yiwang.core.apiutils import requires
 from yiwang.core.permissions import PUBLIC
 from yiwang.core.ratelimit import rate_limit
+from yiwang.core.schemas import ProblemOut
 
 from .selectors import seals_published, verify_identifier, verify_token
 

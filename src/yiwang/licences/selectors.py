@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from yiwang.core.models import Department
 from yiwang.core.pagination import Page, keyset_page
 from yiwang.core.permissions import LICENCE_ISSUE
-from yiwang.core.principal import Principal
+from yiwang.core.principal import Principal, principal_memo
 from yiwang.core.ratelimit import rate_check, rate_hit
 from yiwang.core.validators import validate_id_number
 
@@ -67,15 +67,15 @@ def issuer_departments(principal: Principal) -> set[int]:
     department = principal.department
     if department is None:
         return set()
-    cached = getattr(principal, "_licence_departments", None)
-    if cached is not None:
-        return cached
-    tree = {department.pk}
-    frontier = {department.pk}
+    return principal_memo(principal, "licences.issuer_departments", lambda: _department_tree(department.pk))
+
+
+def _department_tree(root: int) -> set[int]:
+    tree = {root}
+    frontier = {root}
     while frontier:
         frontier = set(Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - tree
         tree |= frontier
-    object.__setattr__(principal, "_licence_departments", tree)
     return tree
 
 

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiwang.core.models import Department, RegisteredSystem
 from yiwang.core.pagination import Page, keyset_page
 from yiwang.core.principal import Principal
 
@@ -172,6 +173,31 @@ def grants_of_case(case) -> list[LicenceGrant]:
     return grants
 
 
+def grantee_named(*, kind: str, department_code: str = "", system_client_id: str = "") -> dict:
+    """The grantee a holder names when granting, as `grant_create` takes it: {"department": ...} by department
+    code, {"system": ...} by a registered system's client id, {} for another kind or when nothing is named (the
+    service then says what is missing). Only active systems can be named: a switched-off system is answered as
+    unknown, so a holder cannot grant it, nor learn that it exists. ValidationError under "department" or
+    "system" when the code names nothing. The grants page and the API both name grantees through this."""
+    if kind == LicenceGrant.GranteeKind.DEPARTMENT:
+        code = (department_code or "").strip()
+        if not code:
+            return {"department": None}
+        department = Department.objects.filter(code=code).first()
+        if department is None:
+            raise ValidationError({"department": _("没有编码为“%(c)s”的部门。") % {"c": code}})
+        return {"department": department}
+    if kind == LicenceGrant.GranteeKind.SYSTEM:
+        client_id = (system_client_id or "").strip()
+        if not client_id:
+            return {"system": None}
+        system = RegisteredSystem.objects.filter(client_id=client_id, is_active=True).first()
+        if system is None:
+            raise ValidationError({"system": _("没有标识为“%(c)s”的接入系统。") % {"c": client_id}})
+        return {"system": system}
+    return {}
+
+
 @dataclass
 class GrantSection:
     """What `licences/_grants_section.html` shows on the holder's licence page."""
@@ -197,6 +223,7 @@ __all__ = [
     "GrantSection",
     "grant_is_live",
     "grant_of_holder",
+    "grantee_named",
     "grants_of_case",
     "grants_of_holder",
     "grants_section",

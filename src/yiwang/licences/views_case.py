@@ -21,13 +21,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yiwang.cases.panels import applicant_panel, staff_panel
-from yiwang.core.models import Department, RegisteredSystem
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import SELF_SERVICE
 
 from .models import LicenceGrant
 from .selectors_grants import (
     grant_of_holder,
+    grantee_named,
     grants_of_case,
     grants_of_holder,
     licence_of_holder,
@@ -88,23 +88,6 @@ def _parse_expiry(value: str):
     return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
 
 
-def _grantee(kind: str, post) -> dict:
-    """The grantee named in the form: a department by code, a registered system by client id."""
-    if kind == LicenceGrant.GranteeKind.DEPARTMENT:
-        code = (post.get("department") or "").strip()
-        department = Department.objects.filter(code=code).first() if code else None
-        if code and department is None:
-            raise ValidationError({"department": _("没有编码为“%(c)s”的部门。") % {"c": code}})
-        return {"department": department}
-    if kind == LicenceGrant.GranteeKind.SYSTEM:
-        client = (post.get("system") or "").strip()
-        system = RegisteredSystem.objects.filter(client_id=client, is_active=True).first() if client else None
-        if client and system is None:
-            raise ValidationError({"system": _("没有标识为“%(c)s”的接入系统。") % {"c": client}})
-        return {"system": system}
-    return {}
-
-
 @page_requires(SELF_SERVICE)
 @require_http_methods(["GET", "POST"])
 def licence_grants(request: HttpRequest, licence_id) -> HttpResponse:
@@ -126,7 +109,9 @@ def licence_grants(request: HttpRequest, licence_id) -> HttpResponse:
                 grantee_kind=kind if kind != LicenceGrant.GranteeKind.CASE else "",
                 purpose=values["purpose"],
                 expires_at=_parse_expiry(values["expires_at"]),
-                **_grantee(kind, request.POST),
+                **grantee_named(
+                    kind=kind, department_code=values["department"], system_client_id=values["system"]
+                ),
             )
         except ValidationError as exc:
             errors = _errors(exc)

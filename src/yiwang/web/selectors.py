@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.masking import mask_id_number, mask_phone
 from yiwang.core.models import (
     Account,
     Department,
@@ -34,25 +35,6 @@ from yiwang.core.permissions import (
     Role,
 )
 from yiwang.core.principal import Principal
-
-# --- masking -----------------------------------------------------------------------------------------------
-
-
-def mask_id_number(value: str) -> str:
-    """身份证号 shown on screen: first 4 and last 4 characters, the rest starred (birth date stays hidden)."""
-    value = (value or "").strip()
-    if len(value) <= 8:
-        return "*" * len(value)
-    return f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}"
-
-
-def mask_phone(value: str) -> str:
-    """Phone shown on screen: first 3 and last 4 digits."""
-    value = (value or "").strip()
-    if len(value) <= 7:
-        return "*" * len(value)
-    return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}"
-
 
 # --- the signed-in account ------------------------------------------------------------------------------------
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Max, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -21,10 +20,10 @@ from yiwang.core.models import Account
 from yiwang.core.notify import notify, notify_sms
 from yiwang.core.numbering import counter_next
 from yiwang.core.principal import Principal, principal_label
+from yiwang.core.uploads import validate_upload
 
 from .. import sla
 from ..models import Case, CaseFile, CaseSequence, CaseStatus
-from ..uploads import EXTENSIONS, validate_upload
 from ..workflow import (
     CaseConflict,
     process_of,
@@ -90,14 +89,43 @@ def _snapshot(case: Case) -> dict:
     }
 
 
+# How the caller's transaction holds a case row, kept on the instance as `_held` = (how, atomic block): locked
+# by _lock, or created in this transaction (invisible to others until it commits). It counts while the atomic
+# block that took it is open (transition.case_move locks a row it does not hold).
+HELD_LOCKED = "locked"
+HELD_CREATED = "created"
+
+
+def _hold(case: Case, how: str) -> None:
+    blocks = transaction.get_connection().atomic_blocks
+    case._held = (how, blocks[-1] if blocks else None)
+
+
+def _held(case: Case) -> str | None:
+    """HELD_LOCKED / HELD_CREATED while the block that locked or created the row is open, else None."""
+    held = getattr(case, "_held", None)
+    if held is None or held[1] is None:
+        return None
+    return held[0] if any(block is held[1] for block in transaction.get_connection().atomic_blocks) else None
+
+
 def _lock(case: Case) -> Case:
     """The case row, locked until the transaction ends (only the case row: of=self keeps PostgreSQL from
     trying to lock the nullable side of the joins)."""
-    return (
+    locked = (
         Case.objects.select_for_update(of=("self",))
         .select_related("item", "department__division", "claimed_by", "applicant_account")
         .get(pk=case.pk)
     )
+    _hold(locked, HELD_LOCKED)
+    return locked
+
+
+def _created(case: Case) -> Case:
+    """Marks a case just inserted by the caller's transaction (before its submission): held, no history yet."""
+    _hold(case, HELD_CREATED)
+    case._last_status_seq = 0
+    return case
 
 
 def _check_version(case: Case, expected_version: int | None) -> None:
@@ -153,7 +181,7 @@ def _notify_applicant(
     case: Case, *, title: str, body: str, sms: bool = False, action_needed: bool = False
 ) -> None:
     """Tells the applicant what happened. A 一件事 sub-case only notifies when the applicant must act (补正,
-    补交): the bundle sends one notice for the whole application (cases.services.bundle)."""
+    补交): the bundle sends one notice for the whole application (cases.bundles.services)."""
     if case.bundle_case_id is not None and not action_needed:
         return
     body = f"{body}（办件编号 {case.number}）" if case.number else body
@@ -265,21 +293,17 @@ def _store_file(
     """Stores one checked upload; `quota_checked`: the caller has checked the quota for all its uploads."""
     if not quota_checked:
         _check_storage_quota(account, upload)
-    # Stored under a random name with the extension of the detected type: the client's name is only shown.
-    original = os.path.basename(str(getattr(upload, "name", "") or "file")) or "file"
     record = CaseFile(
         case=case,
         material=material,
         status=status,
-        original_name=original[:200],
+        original_name=CaseFile.shown_name(upload),
         content_type=content_type,
         size=upload.size if getattr(upload, "size", None) is not None else 0,
         sm3=digest,
         uploaded_by=account,
     )
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    record.file.save(f"{uuid.uuid4().hex}.{EXTENSIONS[content_type]}", upload, save=False)
+    record.store(upload, content_type)
     record.save()
     return record
 

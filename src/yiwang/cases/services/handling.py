@@ -16,11 +16,11 @@ from yiwang.core.models import Staff
 from yiwang.core.notify import notify
 from yiwang.core.permissions import SELF_SERVICE, Role
 from yiwang.core.principal import Principal
+from yiwang.core.uploads import validate_upload
 from yiwang.core.workdays import working_calendar
 
 from .. import sla
 from ..models import Case, SupplementRequest
-from ..uploads import validate_upload
 from ..workflow import (
     APPROVED,
     DENIED,
@@ -35,7 +35,6 @@ from ..workflow import (
 )
 from .common import (
     SUPPLEMENT_DAYS_MAX,
-    _append_status,
     _audit,
     _case_link,
     _check_files,
@@ -50,8 +49,8 @@ from .common import (
     _step_due,
     _store_file,
     _today,
-    case_changed,
 )
+from .transition import case_conclude, case_move
 
 
 # --- claim / release --------------------------------------------------------------------------------------
@@ -180,7 +179,6 @@ def _apply(
         items, days = _clean_supplement(case, supplement_items, opinion, supplement_days)
 
     cal, today, now = working_calendar(), _today(), _now()
-    before = _snapshot(case)
     from_step = case.current_step
     first_step = process.first_step.code
     accepting = from_step == first_step and case.accepted_at is None and target not in TARGET_STATES
@@ -189,58 +187,58 @@ def _apply(
     if owed:
         # 容缺受理: the acceptance itself says what the applicant still owes, for the clerk and the applicant.
         stored_opinion = "；".join(filter(None, [opinion, _owed_note(owed)]))
+    updates: dict = {}
     decision = transition.decision
     if decision:
-        case.decision = decision
+        updates["decision"] = decision
         if decision == Case.Decision.DENIED:
-            case.decision_reason = opinion
-    if target == SUPPLEMENT:
-        case.state = Case.State.SUPPLEMENT
-        case.paused_since = now
-    elif target in TARGET_STATES:
-        case.state = TARGET_STATES[target]
-        if target == REJECTED:
-            case.decision_reason = opinion
-        case.concluded_at = now
-        case.current_step = ""
-        case.step_due_date = None
-        case.claimed_by = None
-    else:
-        if from_step == first_step and case.accepted_at is None:
-            case.accepted_at = now
-        case.state = Case.State.IN_PROGRESS if case.accepted_at else Case.State.SUBMITTED
-        case.current_step = target
-        case.step_started_at = now
-        case.step_due_date = _step_due(case, target, today, cal)
-        case.overdue_notified_at = None  # a new step may be escalated once again
-        case.claimed_by = None
-    case.lock_version += 1
-    case.save()
-    status = _append_status(
-        case,
-        action=transition.action,
-        actor=actor,
-        from_step=from_step,
-        to_step=target,
-        opinion=stored_opinion,
-        opinion_public=transition.opinion_public or needs_reason or target == REJECTED,
-    )
-    for upload, content_type, digest in checked:
-        _store_file(case, None, upload, content_type, digest, account=actor.account, status=status)
-    extra = {}
-    if target == SUPPLEMENT:
+            updates["decision_reason"] = opinion
+    extra: dict = {"owed": [m.code for m in owed]} if owed else {}
+
+    def effects(status) -> dict:
+        for upload, content_type, digest in checked:
+            _store_file(case, None, upload, content_type, digest, account=actor.account, status=status)
+        if target != SUPPLEMENT:
+            return {}
         deadline = sla.due_after(today, days, cal)
         SupplementRequest.objects.create(
             case=case, requested_by=actor.staff, items=items, note=opinion, deadline=deadline
         )
-        extra = {"supplement_deadline": deadline, "supplement_items": len(items)}
-    if owed:
-        extra["owed"] = [m.code for m in owed]
-    _audit(actor, "case.transition", case, before=before, taken=transition.action, to=target, **extra)
-    _notify_transition(
-        case, transition, from_step=from_step, first_step=first_step, opinion=opinion, extra=extra
-    )
-    case_changed(case, "transition")
+        notice = {"supplement_deadline": deadline, "supplement_items": len(items)}
+        extra.update(notice)
+        return notice
+
+    def tell() -> None:
+        _notify_transition(
+            case, transition, from_step=from_step, first_step=first_step, opinion=opinion, extra=extra
+        )
+
+    move = {
+        "event": "transition",
+        "actor": actor,
+        "action": transition.action,
+        "to_step": target,
+        "opinion": stored_opinion,
+        "opinion_public": transition.opinion_public or needs_reason or target == REJECTED,
+        "audit_extra": {"taken": transition.action, "to": target, **extra},
+        "effects": effects,
+        "tell": tell,
+    }
+    if target == SUPPLEMENT:
+        case_move(case, to=Case.State.SUPPLEMENT, updates={**updates, "paused_since": now}, **move)
+    elif target in TARGET_STATES:
+        if target == REJECTED:
+            updates["decision_reason"] = opinion
+        case_conclude(case, to=TARGET_STATES[target], at=now, updates=updates, **move)
+    else:
+        accepted_at = case.accepted_at
+        if from_step == first_step and accepted_at is None:
+            accepted_at = updates["accepted_at"] = now
+        # overdue_notified_at: a new step may be escalated once again
+        updates.update(current_step=target, step_started_at=now, overdue_notified_at=None, claimed_by=None)
+        updates["step_due_date"] = _step_due(case, target, today, cal)
+        state = Case.State.IN_PROGRESS if accepted_at else Case.State.SUBMITTED
+        case_move(case, to=state, updates=updates, **move)
     return case
 
 
@@ -344,36 +342,35 @@ def case_supply(*, actor: Principal, case: Case, files: dict | None = None, note
         if errors:
             raise ValidationError(errors)
         cal, today, now = working_calendar(), _today(), _now()
-        before = _snapshot(case)
         paused_on = timezone.localtime(case.paused_since).date() if case.paused_since else today
         days = sla.paused_days(paused_on=paused_on, resumed_on=today, cal=cal)
-        case.due_date = sla.push_due(case.due_date, days, cal)
-        case.step_due_date = sla.push_due(case.step_due_date, days, cal)
-        case.paused_working_days += days
-        case.paused_since = None
         first = process_of(case.item).first_step.code
-        case.state = (
-            Case.State.SUBMITTED
-            if case.current_step == first and case.accepted_at is None
-            else Case.State.IN_PROGRESS
-        )
-        case.lock_version += 1
-        case.save()
-        if request is not None:
-            request.supplied_at = now
-            request.save(update_fields=["supplied_at"])
-        _append_status(
+
+        def effects(_status) -> None:
+            if request is not None:
+                request.supplied_at = now
+                request.save(update_fields=["supplied_at"])
+            for material, upload, content_type, digest in uploads:
+                _store_file(case, material, upload, content_type, digest, account=actor.account)
+
+        case_move(
             case,
-            action="supply",
+            event="supply",
             actor=actor,
-            from_step=case.current_step,
+            to=Case.State.SUBMITTED
+            if case.current_step == first and case.accepted_at is None
+            else Case.State.IN_PROGRESS,
             to_step=case.current_step,
             opinion=note,
+            updates={
+                "due_date": sla.push_due(case.due_date, days, cal),
+                "step_due_date": sla.push_due(case.step_due_date, days, cal),
+                "paused_working_days": case.paused_working_days + days,
+                "paused_since": None,
+            },
+            audit_extra={"paused_days": days, "files": len(uploads)},
+            effects=effects,
         )
-        for material, upload, content_type, digest in uploads:
-            _store_file(case, material, upload, content_type, digest, account=actor.account)
-        _audit(actor, "case.supply", case, before=before, paused_days=days, files=len(uploads))
-        case_changed(case, "supply")
         _notify_applicant(
             case,
             title=_("补正材料已提交"),
@@ -402,18 +399,7 @@ def case_withdraw(*, actor: Principal, case: Case, reason: str) -> Case:
             raise ValidationError({"case": _("办件当前状态不能撤回。")}, code="state")
         if case.decision:
             raise ValidationError({"case": _("办件已作出决定，不能撤回。")}, code="decided")
-        before = _snapshot(case)
-        from_step = case.current_step
-        case.state = Case.State.WITHDRAWN
-        case.current_step = ""
-        case.step_due_date = None
-        case.claimed_by = None
-        case.paused_since = None
-        case.lock_version += 1
-        case.save()
-        _append_status(case, action="withdraw", actor=actor, from_step=from_step, opinion=reason)
-        _audit(actor, "case.withdraw", case, before=before)
-        case_changed(case, "withdraw")
+        case_conclude(case, event="withdraw", to=Case.State.WITHDRAWN, actor=actor, opinion=reason)
         _notify_applicant(
             case, title=_("申请已撤回"), body=_("您已撤回“%(item)s”的申请") % {"item": case.item.name}
         )
@@ -431,19 +417,16 @@ def case_supplement_expire(*, case: Case, today: date | None = None) -> Case | N
         request = case.supplements.filter(supplied_at__isnull=True).order_by("-requested_at", "-id").first()
         if request is None or request.deadline >= today:
             return None
-        before = _snapshot(case)
-        from_step = case.current_step
-        case.state = Case.State.SUSPENDED
-        case.current_step = ""
-        case.step_due_date = None
-        case.claimed_by = None
-        case.concluded_at = _now()
-        case.lock_version += 1
-        case.save()
         reason = _("补正期限 %(deadline)s 已过，申请人未补正，办件中止。") % {"deadline": request.deadline}
-        _append_status(case, action="suspend", actor=None, from_step=from_step, opinion=reason)
-        _audit(None, "case.suspend", case, before=before, deadline=request.deadline)
-        case_changed(case, "suspend")
+        case_conclude(
+            case,
+            event="suspend",
+            to=Case.State.SUSPENDED,
+            actor=None,
+            keep_paused=True,
+            opinion=reason,
+            audit_extra={"deadline": request.deadline},
+        )
         _notify_applicant(case, title=_("办件已中止"), body=reason, sms=True)
     return case
 

@@ -21,15 +21,18 @@ from django.utils.translation import gettext as _
 from yiwang.catalog.formschema import applicant_records, form_draft_check_types, form_registry_apply
 from yiwang.catalog.models import Material, ServiceItem
 from yiwang.core import crypto
+from yiwang.core.masking import mask_id_number
 from yiwang.core.models import Account, Staff
 from yiwang.core.permissions import CASE_INTAKE, SELF_SERVICE, Role
 from yiwang.core.principal import Principal
-from yiwang.core.selectors.people import mask_id_number, person_find_by_id_number
+from yiwang.core.selectors.people import person_find_by_id_number
+from yiwang.core.uploads import validate_upload
 from yiwang.core.workdays import working_calendar
 
 from .. import sla
+from ..hooks import licence_exemption
 from ..models import Case, CaseFile
-from ..uploads import validate_upload
+from ..pledges.services import _pledge_note, pledge_create
 from ..workflow import (
     district_of,
     principal_roles,
@@ -41,11 +44,11 @@ from .common import (
     FILES_PER_MATERIAL,
     FORM_DATA_MAX,
     WINDOW_PURPOSE,
-    _append_status,
     _audit,
     _check_storage_quota,
     _clean_opinion,
     _clean_pledged,
+    _created,
     _lock,
     _next_number,
     _notify_applicant,
@@ -56,10 +59,9 @@ from .common import (
     _store_file,
     _today,
     _validate_application,
-    case_changed,
 )
 from .handling import _apply
-from .pledge import _pledge_note, pledge_create
+from .transition import case_move
 
 
 # --- applicants -------------------------------------------------------------------------------------------
@@ -195,7 +197,7 @@ def _own_draft_locked(actor: Principal, case: Case) -> Case:
 
 def case_draft_file_add(*, actor: Principal, case: Case, material_code: str, upload) -> CaseFile:
     """Uploads one file of an application material to the applicant's own draft; case_submit from the draft
-    counts it among the required materials. Checked by content (cases.uploads), not by name or client type."""
+    counts it among the required materials. Checked by content (core.uploads), not by name or client type."""
     with transaction.atomic():
         case = _own_draft_locked(actor, case)
         material = case.item.materials.filter(code=(material_code or "").strip()).first()
@@ -283,51 +285,54 @@ def _start(
     today, now = _today(), _now()
     process = process_of(case.item)
     first = process.first_step
-    fresh = case.pk is None  # not saved yet (window filing): no history, inserted with its number below
-    case.form_data = cleaned_form
-    case.number = _next_number(case, today)
-    case.state = Case.State.SUBMITTED
-    case.current_step = first.code
-    case.submitted_at = now
-    case.step_started_at = now
-    case.due_date = sla.due_after(today, case.item.committed_days, cal)
-    case.step_due_date = _step_due(case, first.code, today, cal)
-    case.save()
-    _check_storage_quota(account, *(upload for _material, upload, *_rest in uploads))
-    for material, upload, content_type, digest in uploads:
-        _store_file(case, material, upload, content_type, digest, account=account, quota_checked=True)
-    pledge = pledge_create(case=case, materials=list(pledged), account=pledge_account) if pledged else None
-    case._filed_without_pledge = pledge is None  # only _start files pledges: the listener needs no query
+    case.due_date = sla.due_after(today, case.item.committed_days, cal)  # caps the first step's deadline
     note = opinion
     if tolerated:
-        note = "；".join(
-            filter(
-                None,
-                [note, _owed_note(tolerated)],
-            )
-        )
-    if pledge is not None:
+        note = "；".join(filter(None, [note, _owed_note(tolerated)]))
+    if pledged:
         note = "；".join(filter(None, [note, _pledge_note(pledged)]))
-    _append_status(case, action="submit", actor=actor, to_step=first.code, opinion=note, first=fresh)
-    pledge_audit = {"pledged": pledge.materials, "pledge_sm3": pledge.text_sm3} if pledge is not None else {}
-    _audit(
-        actor,
-        "case.submit",
+
+    def effects(_status) -> dict:
+        _check_storage_quota(account, *(upload for _material, upload, *_rest in uploads))
+        for material, upload, content_type, digest in uploads:
+            _store_file(case, material, upload, content_type, digest, account=account, quota_checked=True)
+        if not pledged:
+            case._filed_without_pledge = True  # only _start files pledges: the listener needs no query
+            return {}
+        pledge = pledge_create(case=case, materials=list(pledged), account=pledge_account)
+        case._filed_without_pledge = False
+        return {"pledged": pledge.materials, "pledge_sm3": pledge.text_sm3}
+
+    case_move(
         case,
-        channel=case.channel,
-        tolerated=[m.code for m in tolerated],
-        files=len(uploads),
-        **pledge_audit,
+        event="submit",
+        to=Case.State.SUBMITTED,
+        actor=actor,
+        to_step=first.code,
+        opinion=note,
+        updates={
+            "form_data": cleaned_form,
+            "number": _next_number(case, today),
+            "current_step": first.code,
+            "submitted_at": now,
+            "step_started_at": now,
+            "step_due_date": _step_due(case, first.code, today, cal),
+        },
+        audit_extra={
+            "channel": case.channel,
+            "tolerated": [m.code for m in tolerated],
+            "files": len(uploads),
+        },
+        effects=effects,
+        tell=lambda: _notify_applicant(
+            case,
+            title=_("申请已提交"),
+            body=_("您申请的“%(item)s”已提交，承诺于 %(due)s 前办结")
+            % {"item": case.item.name, "due": case.due_date},
+        ),
     )
-    _notify_applicant(
-        case,
-        title=_("申请已提交"),
-        body=_("您申请的“%(item)s”已提交，承诺于 %(due)s 前办结")
-        % {"item": case.item.name, "due": case.due_date},
-    )
-    case_changed(case, "submit")
     # 秒批: an item with an active rule set is decided here, inside the submission's transaction.
-    from .instant import case_instant_evaluate
+    from ..instant.services import case_instant_evaluate
 
     case_instant_evaluate(case=case)
     return case
@@ -355,7 +360,8 @@ def case_submit(
     accepted the pledge text (required when anything is pledged).
 
     `licences` (免证办): {material code: licence public id} — the applicant's own valid licences used in place of
-    those materials (licences.services.grants); each becomes a case grant in the same transaction."""
+    those materials (checked and granted by the licences app through `cases.hooks.licence_exemption`); each
+    becomes a case grant in the same transaction."""
     account = _applicant_account(actor)
     key = _clean_key(idempotency_key)
     existing = _existing_by_key(account.pk, key)
@@ -394,7 +400,6 @@ def case_submit(
                 case = _lock(draft)
                 if case.state != Case.State.DRAFT or case.item_id != item.pk:
                     raise ValidationError({"case": _("该草稿已提交或不属于此事项。")}, code="state")
-                case.lock_version += 1
             else:
                 case = Case(
                     item=item,
@@ -417,7 +422,7 @@ def case_submit(
                 # Claim the key before numbering: a racing duplicate fails here (the unique constraint, once
                 # the winner commits) and takes no number.
                 case.save()
-                case._last_status_seq = 0  # a new case: no history yet
+                _created(case)
             case = _start(
                 case,
                 actor=actor,
@@ -429,9 +434,7 @@ def case_submit(
                 pledge_account=account,
             )
             if exempt:
-                from yiwang.licences.services.grants import exempt_grants_create
-
-                exempt_grants_create(actor=actor, case=case, chosen=exempt)
+                licence_exemption().grant(actor=actor, case=case, chosen=exempt)
             return case
     except IntegrityError:
         existing = _existing_by_key(account.pk, key)
@@ -442,12 +445,10 @@ def case_submit(
 
 def _exempt_licences(actor: Principal, item: ServiceItem, licences) -> tuple[dict, dict[str, str]]:
     """免证办: ({material code: Licence}, errors) for the licences chosen in place of materials."""
-    from yiwang.licences.services.grants import exempt_licences_clean
-
     materials = {m.code: m for m in item.materials.all()}
     if not licences and not any(m.licence_type_code for m in materials.values()):
         return {}, {}
-    return exempt_licences_clean(actor=actor, materials=materials, chosen=licences)
+    return licence_exemption().clean(actor=actor, materials=materials, chosen=licences)
 
 
 def _pledged_materials(item: ServiceItem, pledged: list[str], uploads, present) -> list[Material]:

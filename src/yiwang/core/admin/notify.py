@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from ..masking import mask_phone
 from ..models import Notification, OutboxMessage
-from ..selectors.people import mask_phone
 from .mixins import ReadOnlyAdminMixin
 
 

@@ -16,10 +16,18 @@ from ..services import org as services
 
 def admin_principal(request) -> Principal:
     """Who acts in the back office. Superusers (made by `yiwang createadmin`) act with every permission;
-    anyone else with the permissions of their roles, so the services still refuse what they may not do."""
-    if request.user.is_superuser:
-        return Principal(account=request.user, permissions=frozenset(all_permissions().values()))
-    return Principal.for_account(request.user)
+    anyone else with the permissions of their roles, so the services still refuse what they may not do.
+    Built once per request: one admin page asks it a dozen times (module, view, change permissions...)."""
+    user = request.user
+    remembered = getattr(request, "_yiwang_admin_principal", None)
+    if remembered is not None and remembered.account is user:
+        return remembered
+    if user.is_superuser:
+        principal = Principal(account=user, permissions=frozenset(all_permissions().values()))
+    else:
+        principal = Principal.for_account(user)
+    request._yiwang_admin_principal = principal
+    return principal
 
 
 def adopt(target: Model, saved: Model) -> None:

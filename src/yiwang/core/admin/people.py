@@ -1,5 +1,8 @@
 """Admin: the base registries. 身份证号 and phone are never listed in plain text; searching by an exact ID
-number or phone goes through the blind index, and every such search or record view is audited."""
+number or phone goes through the platform's audited lookups (core.selectors.people), and every record view is
+audited. The person list shows masked ID numbers, which is still personal data shown to someone: each list
+page shown is one audit entry naming the people on it (auditing the page, not each row, keeps a 100-row page
+one INSERT). Only holders of PERSON_LOOKUP or PERSON_MANAGE see persons at all."""
 
 from __future__ import annotations
 
@@ -11,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from ..audit import audit_record
 from ..forms import OrganisationAdminForm, PersonAdminForm, add_service_errors
-from ..keystore import keystore
+from ..masking import mask_id_number, mask_phone
 from ..models import Organisation, Person, Representation
-from ..selectors.people import mask_id_number, mask_phone
+from ..permissions import PERSON_LOOKUP, PERSON_MANAGE
+from ..selectors.people import person_find_by_id_number, persons_find_by_phone
 from ..services import people as services
 from ..validators import normalise_id_number, normalise_phone, validate_id_number, validate_phone
 from .org import admin_principal, adopt
@@ -61,6 +65,23 @@ class PersonAdmin(admin.ModelAdmin):
             return entry
         return [*self.readonly_fields, *entry, "is_deceased"]
 
+    # --- who may see persons: the platform permissions, on top of Django's model permissions --------------
+    def _may_see_persons(self, request) -> bool:
+        actor = admin_principal(request)
+        return actor.has(PERSON_LOOKUP) or actor.has(PERSON_MANAGE)
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) and self._may_see_persons(request)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._may_see_persons(request)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and admin_principal(request).has(PERSON_MANAGE)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and admin_principal(request).has(PERSON_MANAGE)
+
     def get_search_results(self, request, queryset, search_term):
         term = (search_term or "").strip()
         if not term:
@@ -71,31 +92,41 @@ class PersonAdmin(admin.ModelAdmin):
         except ValidationError:
             pass
         else:
-            index = keystore().blind_index(id_number, purpose="id_number")
-            _audit_admin_read(
-                request,
-                object_id="",
-                after={"id_number": mask_id_number(id_number)},
-                purpose=str(_("后台按身份证号检索")),
+            person = person_find_by_id_number(
+                admin_principal(request), id_number, str(_("后台按身份证号检索"))
             )
-            return queryset.filter(id_number_index=index), False
+            return (queryset.filter(pk=person.pk) if person else queryset.none()), False
         phone = normalise_phone(term)
         try:
             validate_phone(phone)
         except ValidationError:
             pass
         else:
-            index = keystore().blind_index(phone, purpose="phone")
-            _audit_admin_read(
-                request, object_id="", after={"phone": mask_phone(phone)}, purpose=str(_("后台按电话检索"))
-            )
-            return queryset.filter(phone_index=index), False
+            people = persons_find_by_phone(admin_principal(request), phone, str(_("后台按电话检索")))
+            return queryset.filter(pk__in=[p.pk for p in people]), False
         return queryset.filter(name__startswith=term), False
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if response.status_code == 200 and changelist is not None:
+            shown = [str(person.public_id) for person in changelist.result_list]
+            if shown:
+                with transaction.atomic():
+                    audit_record(
+                        actor=admin_principal(request),
+                        action="person.list",
+                        object_type="person",
+                        after={"people": shown},
+                        purpose=str(_("后台自然人列表（脱敏显示）")),
+                    )
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
             person = self.get_object(request, object_id)
-            if person is not None:
+            # Audited when shown: a refused page shows nothing.
+            if person is not None and self.has_view_or_change_permission(request, person):
                 _audit_admin_read(
                     request,
                     object_id=str(person.public_id),

@@ -17,6 +17,7 @@ from ninja.errors import HttpError
 from ..apiutils import principal_of, requires
 from ..permissions import AUDIT_CHECKPOINT, AUDIT_VIEW, PUBLIC
 from ..ratelimit import rate_limit
+from ..schemas import ProblemOut
 from ..selectors.audit import (
     audit_chain_verify,
     audit_entries_visible_to,
@@ -25,7 +26,6 @@ from ..selectors.audit import (
     tree_head_sign_now,
     tree_heads_after,
 )
-from .identity import ProblemOut
 
 router = Router(tags=["audit"])
 

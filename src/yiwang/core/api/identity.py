@@ -19,6 +19,7 @@ from ninja import Router, Schema
 from ..apiutils import principal_of, problem, requires
 from ..permissions import PUBLIC, SELF_SERVICE
 from ..ratelimit import client_key, rate_limit
+from ..schemas import ProblemOut
 from ..services.identity import (
     AuthFailure,
     IssuedToken,
@@ -36,16 +37,6 @@ class TokenOut(Schema):
     token_type: str = "Bearer"
     expires_in: int
     scope: str
-
-
-class ProblemOut(Schema):
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    request_id: str | None = None
-    error: str | None = None
 
 
 class NamedCode(Schema):

@@ -19,7 +19,7 @@ from ..apiutils import problem, requires
 from ..evidence.receipts import MAX_RECEIPT_BYTES, receipt_verify_here, timestamp_datetime
 from ..permissions import PUBLIC
 from ..ratelimit import rate_limit
-from .identity import ProblemOut
+from ..schemas import ProblemOut
 
 router = Router(tags=["audit"])
 

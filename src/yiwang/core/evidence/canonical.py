@@ -56,11 +56,57 @@ def _normalise(value):
     return value
 
 
+_django_default = DjangoJSONEncoder().default
+
+
+def _json_key(key) -> str:
+    """A dict key as json.dumps writes it (and json.loads reads it back): always text."""
+    if isinstance(key, str):
+        return str.__str__(key)
+    if isinstance(key, float):
+        if math.isfinite(key):
+            return float.__repr__(key)
+        return "NaN" if key != key else ("Infinity" if key > 0 else "-Infinity")
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+def _plain(value):
+    """What json.loads(json.dumps(value, cls=DjangoJSONEncoder)) gives back, then _normalise()d — built by one
+    walk, without writing the text: the entry's JSON is encoded once, for its canonical bytes. The checks follow
+    json's encoder order (str, None, bools, int, float, list/tuple, dict, then the encoder's default())."""
+    if isinstance(value, str):
+        return value if type(value) is str else str.__str__(value)
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, int):
+        return value if type(value) is int else int(int.__repr__(value))
+    if isinstance(value, float):
+        return _json_number(value if type(value) is float else float(float.__repr__(value)))
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {_json_key(k): _plain(v) for k, v in value.items()}
+    return _plain(_django_default(value))
+
+
 def json_safe(value):
     """Normalise before/after so what is hashed is exactly what the JSON column gives back on every backend."""
     if value is None:
         return None
-    return _normalise(json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)))
+    return _plain(value)
+
+
+def json_text(value) -> str:
+    """The canonical JSON text of a json_safe() value ("null" for None): the fragment canonical_log embeds."""
+    return _json(value)
 
 
 def iso(moment: datetime) -> str:
@@ -81,10 +127,30 @@ def canonical_log(
     action, account, department, ip, after, before, object_id, object_type, at, purpose, rid, uid
 ):
     """Format 2, from its values in sorted-field order (uid: the entry's UUID as text)."""
+    return canonical_log_encoded(
+        action,
+        account,
+        department,
+        ip,
+        _json(after),
+        _json(before),
+        object_id,
+        object_type,
+        at,
+        purpose,
+        rid,
+        uid,
+    )
+
+
+def canonical_log_encoded(
+    action, account, department, ip, after_text, before_text, object_id, object_type, at, purpose, rid, uid
+):
+    """canonical_log with after and before already as their json_text(): the caller reuses that text."""
     return (
         f'{{"action":{_string(action)},"actor_account":{_string(account)},'
         f'"actor_department":{_string(department)},"actor_ip":{_string(ip)},'
-        f'"after":{_json(after)},"before":{_json(before)},"format":2,"object_id":{_string(object_id)},'
+        f'"after":{after_text},"before":{before_text},"format":2,"object_id":{_string(object_id)},'
         f'"object_type":{_string(object_type)},"occurred_at":"{iso(at)}",'
         f'"purpose":{_string(purpose)},"request_id":{_string(rid)},"uuid":"{uid}"}}'
     ).encode()

@@ -10,40 +10,21 @@ from django.utils.translation import gettext as _
 
 from ..audit import audit_record
 from ..keystore import keystore
+from ..masking import mask_id_number, mask_phone
 from ..models import Organisation, Person, Representation
 from ..permissions import ORGANISATION_LOOKUP, PERSON_LOOKUP, SELF_SERVICE
 from ..principal import Principal
-from ..validators import normalise_id_number, normalise_uscc, validate_id_number, validate_uscc
+from ..validators import (
+    normalise_id_number,
+    normalise_phone,
+    normalise_uscc,
+    validate_id_number,
+    validate_phone,
+    validate_uscc,
+)
 
 MAX_REPRESENTED = 200
-
-
-# --- masking (脱敏) for display and the audit chain --------------------------------------------------------
-def mask_middle(value: str, keep_start: int, keep_end: int) -> str:
-    value = value or ""
-    if len(value) <= keep_start + keep_end:
-        return "*" * len(value)
-    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
-
-
-def mask_id_number(value: str) -> str:
-    """4401**********1234: the first 4 and last 4 characters."""
-    return mask_middle(normalise_id_number(value), 4, 4)
-
-
-def mask_phone(value: str) -> str:
-    """138****5678: the first 3 and last 4 characters."""
-    return mask_middle((value or "").strip(), 3, 4)
-
-
-def mask_name(value: str) -> str:
-    """张*三 / 李*: the first character (and the last, for names of three or more)."""
-    value = value or ""
-    if len(value) <= 1:
-        return value
-    if len(value) == 2:
-        return value[0] + "*"
-    return value[0] + "*" * (len(value) - 2) + value[-1]
+MAX_PHONE_MATCHES = 50  # a phone number is not unique (family members), but never a list worth browsing
 
 
 # --- persons ---------------------------------------------------------------------------------------------
@@ -78,6 +59,32 @@ def person_find_by_id_number(principal: Principal, id_number: str, purpose: str)
             purpose=purpose,
         )
     return person
+
+
+def persons_find_by_phone(principal: Principal, phone: str, purpose: str) -> list[Person]:
+    """The people registered with a phone number, through its blind index (at most MAX_PHONE_MATCHES). The read
+    is audited with its purpose, found or not, naming who was found."""
+    principal.require(PERSON_LOOKUP)
+    phone = normalise_phone(phone)
+    purpose = (purpose or "").strip()
+    try:
+        validate_phone(phone)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages[0]}) from exc
+    if not purpose:
+        raise ValidationError({"purpose": _("请填写查询用途，查询将记入审计日志。")})
+    index = keystore().blind_index(phone, purpose="phone")
+    people = list(Person.objects.select_related("division").filter(phone_index=index)[:MAX_PHONE_MATCHES])
+    with transaction.atomic():
+        audit_record(
+            actor=principal,
+            action="person.read",
+            object_type="person",
+            object_id=str(people[0].public_id) if len(people) == 1 else "",
+            after={"phone": mask_phone(phone), "found": [str(p.public_id) for p in people]},
+            purpose=purpose[:200],
+        )
+    return people
 
 
 def person_self(principal: Principal) -> Person | None:

@@ -583,9 +583,9 @@ def _live_token(token: str) -> ApiToken | None:
         return None
     # Every API call runs this: one unordered lookup by the unique digest, liveness checked in Python.
     rows = list(
-        ApiToken.objects.select_related("account__staff__department", "system__department").filter(
-            digest=_digest(token)
-        )[:1]
+        ApiToken.objects.select_related("account__staff__department", "system__department")
+        .defer("account__totp_secret")  # decrypted only where a second factor is checked
+        .filter(digest=_digest(token))[:1]
     )
     record = rows[0] if rows else None
     if record is None or record.revoked_at is not None or record.expires_at <= timezone.now():

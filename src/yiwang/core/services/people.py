@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 
 from ..audit import audit_record
 from ..keystore import keystore
+from ..masking import mask_id_number, mask_phone
 from ..models import Division, Organisation, Person, Representation
 from ..permissions import ORGANISATION_MANAGE, PERSON_MANAGE
 from ..principal import Principal
-from ..selectors.people import mask_id_number, mask_phone
 from ..validators import (
     id_number_birth_date,
     id_number_gender,

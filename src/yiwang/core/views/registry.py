@@ -12,6 +12,7 @@ from django.urls import path
 from django.views.decorators.http import require_http_methods
 
 from ..forms import OrganisationLookupForm, PersonLookupForm, add_service_errors
+from ..masking import mask_id_number, mask_phone
 from ..pageutils import page_requires
 from ..permissions import ORGANISATION_LOOKUP, PERSON_LOOKUP
 from ..selectors import people as selectors
@@ -34,8 +35,8 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "person": person, "searched": searched}
     if person is not None:
         context["masked"] = {
-            "id_number": selectors.mask_id_number(person.id_number),
-            "phone": selectors.mask_phone(person.phone),
+            "id_number": mask_id_number(person.id_number),
+            "phone": mask_phone(person.phone),
         }
     template = "core/registry/_person_result.html" if request.htmx else "core/registry/person_lookup.html"
     return render(request, template, context)

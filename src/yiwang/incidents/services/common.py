@@ -7,8 +7,6 @@ Listeners (`@incident_listener`) follow every transition (warnings, device alarm
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import date
 
@@ -19,10 +17,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiwang.cases.uploads import EXTENSIONS, JPEG, PNG, validate_upload
 from yiwang.core.audit import audit_record
 from yiwang.core.numbering import counter_next
 from yiwang.core.principal import Principal, principal_label
+from yiwang.core.uploads import JPEG, PNG, validate_upload
 
 from ..models import Incident, IncidentAttachment, IncidentEvent, IncidentSequence, IncidentSettings
 from ..workflow import Transition, transition_check
@@ -226,14 +224,13 @@ def attachments_store(
             incident=incident,
             event=event,
             purpose=purpose,
-            original_name=os.path.basename(getattr(upload, "name", "") or "photo")[:200],
+            original_name=IncidentAttachment.shown_name(upload, "photo"),
             content_type=content_type,
             size=upload.size,
             sm3=digest,
             uploaded_by=actor.account if actor is not None else None,
         )
-        upload.seek(0)
-        attachment.file.save(f"{uuid.uuid4().hex}.{EXTENSIONS[content_type]}", upload, save=False)
+        attachment.store(upload, content_type)
         attachment.save()
         stored.append(attachment)
     return stored

@@ -31,6 +31,7 @@ from .common import (
     photos_clean,
 )
 from .dispatch import centre_dispatchers, staff_notify, text_clean
+from .intake import IntakeReport, IntakeResult, incident_intake
 from .routing import fallback_centre
 
 S = Incident.State
@@ -189,6 +190,34 @@ def incident_handle(
             )
             _after_close(incident)
     return incident
+
+
+# --- patrol: report and handle on the spot ------------------------------------------------------------------
+def patrol_report(
+    *, actor: Principal, report: IntakeReport, handled: bool = False, note: str = ""
+) -> tuple[IntakeResult, bool]:
+    """巡查上报: a grid worker files what they found (channel "patrol", their own grid); with `handled` (已现场处置)
+    the incident is handled at once with the same photos as evidence — when it landed in the worker's own grid
+    (小事一格解决): routed there, or not routed anywhere yet but located there. Filing and handling are one
+    transaction. Returns the intake result and whether it was handled."""
+    actor.require(INCIDENT_HANDLE)
+    note = (note or "").strip()
+    if handled and not note:
+        raise ValidationError({"handle_note": [_("已现场处置时请填写处置说明。")]})
+    staff = actor.staff
+    report.channel = Incident.Channel.PATROL
+    with transaction.atomic():
+        result = incident_intake(actor=actor, report=report)
+        incident = result.incident
+        own_grid = staff.grid_id if staff is not None else None
+        routed_here = own_grid is not None and (
+            (incident.state == S.DISPATCHED and incident.assigned_grid_id == own_grid)
+            or (incident.state == S.PENDING and incident.grid_id == own_grid)
+        )
+        if not (handled and routed_here):
+            return result, False
+        result.incident = incident_handle(actor=actor, incident=incident, note=note, photos=report.photos)
+    return result, True
 
 
 # --- verify --------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from yiwang.core.audit import audit_record
 from yiwang.core.keystore import keystore
 from yiwang.core.models import Department, Division
+from yiwang.core.permissions import INCIDENT_HANDLE, INCIDENT_INTAKE
 from yiwang.core.principal import Principal
 from yiwang.core.validators import normalise_phone, validate_phone
 
@@ -75,6 +76,31 @@ class IntakeResult:
     attached_to: Incident | None
     duplicates: list = field(default_factory=list)  # dedup.DuplicateCandidate suggestions (not attached)
     suggestions: list = field(default_factory=list)  # classify.Suggestion when no category was given
+
+
+def intake_channel_of(principal: Principal) -> str:
+    """The channel a caller files under when it does not choose one by the form it uses: a registered system
+    → "open311" (接入系统; "web" stays the citizens' own reports), INCIDENT_INTAKE → "hotline", INCIDENT_HANDLE
+    → "patrol", anyone else on staff → "referral"."""
+    if principal.is_system:
+        return Incident.Channel.OPEN311
+    if principal.has(INCIDENT_INTAKE):
+        return Incident.Channel.HOTLINE
+    if principal.has(INCIDENT_HANDLE):
+        return Incident.Channel.PATROL
+    return Incident.Channel.REFERRAL
+
+
+def _origin(actor: Principal | None, report: IntakeReport) -> None:
+    """What a channel implies about where a staff report comes from, the same for the pages and the API: a patrol
+    is in the worker's own grid (used when no point is given), a referral comes from the filer's department."""
+    staff = actor.staff if actor is not None else None
+    if staff is None:
+        return
+    if report.channel == Incident.Channel.PATROL and report.grid is None:
+        report.grid = staff.grid
+    if report.channel == Incident.Channel.REFERRAL and report.referred_from is None:
+        report.referred_from = staff.department
 
 
 def _clean(report: IntakeReport) -> tuple[dict, IncidentCategory | None, list]:
@@ -184,6 +210,7 @@ def _location(report: IntakeReport, lon, lat) -> Location:
 
 def incident_intake(*, actor: Principal | None, report: IntakeReport) -> IntakeResult:
     """Files one report through the pipeline; ValidationError (field → messages) for bad input, nothing saved."""
+    _origin(actor, report)
     cleaned, given_category, photos = _clean(report)
     text = f"{cleaned['title']} {cleaned['description']}"
     category, confidence, classified_by, suggestions = _classified(report, given_category, text, actor)

@@ -31,17 +31,14 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from yiwang.core.audit import audit_record
-from yiwang.core.pagination import keyset_page
 from yiwang.core.permissions import INCIDENT_MANAGE
 from yiwang.core.principal import Principal
 
 from ..models import Device, DeviceType, Incident, IncidentCategory
-from ..scope import overseen_town_id
 from .common import incident_lock, incident_transition, now
 from .intake import IntakeReport, incident_intake
 from .routing import incident_locate
@@ -57,6 +54,7 @@ OVER = "over"  # over the threshold, fewer than trigger_count in a row so far
 ALARM = "alarm"  # a new incident was opened
 REPEAT = "repeat"  # debounced into the device's current alarm incident
 
+SILENT_AFTER = timedelta(hours=24)  # a device not heard from for this long is 离线 (lists, the silent count)
 INGEST_COUNTERS: Counter = Counter()
 _COUNTER_LOCK = threading.Lock()
 
@@ -148,7 +146,9 @@ def alarm_debounced(device: Device, incident: Incident | None, at: datetime) -> 
     return ended is not None and at - ended < window
 
 
-def _ignored(device_code: str, reason: str, key: str, **extra) -> ReadingOutcome:
+def reading_ignored(device_code: str, reason: str, key: str, **extra) -> ReadingOutcome:
+    """The "ignored" outcome of a reading, counted under `key` and logged (also for the MQTT intake's own
+    refusals: a foreign topic, unreadable JSON)."""
     _count(key)
     log.warning("iot reading ignored", extra={"device": device_code[:64], "reason": key, **extra})
     return ReadingOutcome(device_code=device_code, status=IGNORED, reason=reason)
@@ -189,11 +189,15 @@ def reading_ingest(
         else None
     )
     if device is None:
-        return _ignored(device_code, _("未登记的设备 %(code)s") % {"code": device_code}, "unknown_device")
+        return reading_ignored(
+            device_code, _("未登记的设备 %(code)s") % {"code": device_code}, "unknown_device"
+        )
     if not device.is_active or not device.device_type.is_active:
-        return _ignored(device_code, _("设备 %(code)s 已停用") % {"code": device_code}, "inactive_device")
+        return reading_ignored(
+            device_code, _("设备 %(code)s 已停用") % {"code": device_code}, "inactive_device"
+        )
     if device_type_code and device_type_code != device.device_type.code:
-        return _ignored(
+        return reading_ignored(
             device_code,
             _("设备 %(code)s 的类型是 %(type)s，不是 %(given)s")
             % {"code": device_code, "type": device.device_type.code, "given": device_type_code},
@@ -201,7 +205,7 @@ def reading_ingest(
         )
     value = reading_value(device.device_type, payload)
     if value is None:
-        return _ignored(
+        return reading_ignored(
             device_code,
             _("读数字段 %(metric)s 缺失或不是%(kind)s")
             % {
@@ -221,7 +225,7 @@ def reading_ingest(
     try:
         outcome = _over_threshold(device.pk, value, seen_at, payload)
     except ValidationError as exc:  # e.g. the type's category was retired: the alarm cannot be filed
-        return _ignored(
+        return reading_ignored(
             device_code,
             _("报警未能登记：%(errors)s") % {"errors": "；".join(exc.messages)},
             "intake_refused",
@@ -497,47 +501,3 @@ def device_type_save(*, actor: Principal | None, device_type: DeviceType) -> Dev
             after=_type_snapshot(device_type),
         )
     return device_type
-
-
-# --- reading the state ---------------------------------------------------------------------------------------
-SILENT_AFTER = timedelta(hours=24)
-
-
-def device_state(device: Device, *, at: datetime | None = None) -> tuple[str, str]:
-    """(key, Chinese label) of a device's state for lists: alarm / debounce / over / silent / normal / off."""
-    at = at or timezone.now()
-    incident = device.alarm_incident if device.alarm_incident_id else None
-    if not device.is_active:
-        return "off", _("已停用")
-    if incident is not None and incident.state in Incident.OPEN_STATES:
-        return "alarm", _("报警中")
-    if incident is not None and alarm_debounced(device, incident, at):
-        return "debounce", _("报警已结案（去抖期内）")
-    if device.over_count:
-        return "over", _("连续超限 %(n)s 次") % {"n": device.over_count}
-    if device.last_seen_at is None or at - device.last_seen_at > SILENT_AFTER:
-        return "silent", _("离线")
-    return "normal", _("正常")
-
-
-def devices_visible(
-    principal: Principal,
-    *,
-    type_code: str = "",
-    state: str = "",
-    cursor: str | None = None,
-    limit: int = 50,
-):
-    """The devices list (page and API): staff of a town command centre see the devices in their town's grids,
-    everyone else with the permission the whole district. `state="alarm"` keeps devices whose alarm incident
-    is open. Keyset-paginated by id; type, grid and alarm incident come in the same query."""
-
-    qs = Device.objects.select_related("device_type", "grid", "alarm_incident")
-    town_id = overseen_town_id(principal)
-    if town_id is not None:
-        qs = qs.filter(grid__parent__parent_id=town_id)
-    if type_code:
-        qs = qs.filter(device_type__code=type_code)
-    if state == "alarm":
-        qs = qs.filter(alarm_incident__state__in=Incident.OPEN_STATES)
-    return keyset_page(qs, cursor=cursor, limit=limit)

@@ -1,4 +1,5 @@
-"""一网通答: the knowledge base of vetted answers, searched in Chinese, and answering a consultation at once.
+"""一网通答: the knowledge base of vetted answers, searched in Chinese, and answering a consultation at once
+(`knowledge_answer` for one already filed, `consultation_answer` for a call filed and answered in one go).
 
 Each answer keeps its jieba words (question, keywords, category name and answer text, search mode) in `tokens`
 as " w1 w2 … " — spaces around every word, so `tokens__icontains=" word "` matches whole words on SQLite and
@@ -26,6 +27,7 @@ from ..models import Incident, IncidentCategory, KnowledgeAnswer
 from ..scope import incident_visible
 from .classify import search_tokens
 from .common import incident_lock, incident_transition, now
+from .intake import IntakeReport, IntakeResult, incident_intake
 
 QUERY_WORDS_MAX = 10
 CANDIDATES_MAX = 200
@@ -123,14 +125,22 @@ def knowledge_search(
     return [item[3] for item in ranked[:limit]]
 
 
+def knowledge_active_get(pk) -> KnowledgeAnswer | None:
+    """An active answer by its id (None for an unknown, inactive or malformed id)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return KnowledgeAnswer.objects.filter(pk=pk, is_active=True).first()
+
+
 def knowledge_answer(
     *, actor: Principal, incident: Incident, knowledge: KnowledgeAnswer | None, answer: str
 ) -> Incident:
     """Answers a pending consultation at once and closes it (直接答复, transition “answer”): resolution = the
     answer, the knowledge row's use count + 1, the reporter told by SMS when there is a phone. Operators and
     dispatchers. A consultation the rules already dispatched to a unit is that unit's to answer."""
-    if not (actor.has(INCIDENT_INTAKE) or actor.has(INCIDENT_DISPATCH)):
-        raise PermissionDenied(_("只有12345话务员或指挥中心调度员可以直接答复。"))
+    _may_answer(actor)
     if not incident_visible(actor, incident):
         raise Http404
     text = (answer or "").strip() or (knowledge.answer if knowledge is not None else "")
@@ -172,3 +182,28 @@ def knowledge_answer(
                 account=locked.reporter_account,
             )
     return locked
+
+
+def _may_answer(actor: Principal) -> None:
+    if not (actor.has(INCIDENT_INTAKE) or actor.has(INCIDENT_DISPATCH)):
+        raise PermissionDenied(_("只有12345话务员或指挥中心调度员可以直接答复。"))
+
+
+def consultation_answer(
+    *, actor: Principal, report: IntakeReport, knowledge: KnowledgeAnswer | None = None, answer: str = ""
+) -> IntakeResult:
+    """Files a call as a consultation and closes it with the answer (typed, or the chosen knowledge row's) in
+    one transaction: either both happen or neither. The rules must not hand it to a department first, so it is
+    filed without automatic dispatch; the reporter is told as `knowledge_answer` tells them."""
+    _may_answer(actor)
+    text = (answer or "").strip() or (knowledge.answer if knowledge is not None else "")
+    if not text:
+        raise ValidationError({"answer": [_("请填写答复内容，或从知识库选择一条答复。")]})
+    report.kind = Incident.Kind.CONSULTATION
+    report.auto_dispatch = False
+    with transaction.atomic():
+        result = incident_intake(actor=actor, report=report)
+        result.incident = knowledge_answer(
+            actor=actor, incident=result.incident, knowledge=knowledge, answer=text
+        )
+    return result

@@ -15,8 +15,9 @@ open warning of the same subject is younger than the window, later incidents joi
 raising another. New warnings notify the dispatchers of the district command centre and, for a warning located in
 a town, of that town's centre. `warning_acknowledge()` records who handled it, with a note, audited.
 
-Reads (`warnings_scope_q`, `warning_list_visible_to`, `warning_get_visible`) apply the command-centre scope: the
-district centre and district administrators see every warning, a town centre its town's.
+Reads are in `selectors_ops` (`warning_list_visible_to`, `warning_get_visible`), scoped by
+`scope.warning_scope_q`: the district centre and district administrators see every warning, a town centre its
+town's.
 """
 
 from __future__ import annotations
@@ -34,13 +35,14 @@ from django.utils.translation import gettext as _
 
 from yiwang.core import crypto
 from yiwang.core.audit import audit_record
-from yiwang.core.models import Department, Division, Staff
+from yiwang.core.masking import mask_phone
+from yiwang.core.models import Division, Staff
 from yiwang.core.notify import notify
-from yiwang.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from yiwang.core.permissions import INCIDENT_SUPERVISE, Role
 from yiwang.core.principal import Principal
 
 from ..models import Incident, IncidentCategory, IncidentWarning
+from ..scope import warning_scope_q
 from ..workflow import LOCAL
 from .common import incident_listener, incident_settings
 
@@ -49,7 +51,6 @@ log = logging.getLogger("yiwang.incidents")
 NOTE_MAX = 2000
 LINK_MAX = 50  # incidents linked to one warning by one check
 SURGE_BASELINE_DAYS = 28
-NOTHING = Q(pk__in=[])
 W = IncidentWarning
 
 
@@ -148,11 +149,6 @@ def _raise(subject: _Subject, *, at: datetime, incident_ids: list[int], count: i
     return existing, created
 
 
-def _mask_phone(phone: str) -> str:
-    phone = phone or ""
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else "****"
-
-
 def _address_key(address: str) -> str:
     return "".join((address or "").split())
 
@@ -171,7 +167,7 @@ def _repeat_by_phone(incident: Incident, *, at: datetime) -> bool:
     if len(ids) < settings_row.repeat_count:
         return False
     title = _("同一来电人（%(phone)s）%(days)s 天内反映 %(n)s 次") % {
-        "phone": _mask_phone(incident.reporter_phone),
+        "phone": mask_phone(incident.reporter_phone),
         "days": settings_row.repeat_days,
         "n": len(ids),
     }
@@ -394,73 +390,6 @@ def warnings_scan(*, now: datetime | None = None) -> int:
     return raised
 
 
-# --- reads --------------------------------------------------------------------------------------------------
-def warnings_scope_q(principal: Principal) -> Q:
-    """Warnings a principal may see: district administrators and the district centre all, a town centre its
-    town's; nobody else."""
-    if not principal.has(INCIDENT_SUPERVISE):
-        return NOTHING
-    staff = principal.staff
-    if staff is None or not staff.is_active:
-        return NOTHING
-    if Role.DISTRICT_ADMIN in principal.roles:
-        return Q()
-    department: Department = staff.department
-    if department.is_command_centre and department.division_id:
-        if department.division.level == Division.Level.DISTRICT:
-            return Q()
-        return Q(town_id=department.division_id)
-    return NOTHING
-
-
-def warning_list_visible_to(
-    principal: Principal,
-    *,
-    kind: str | None = None,
-    state: str | None = None,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
-) -> Page[IncidentWarning]:
-    """Warnings in scope, newest first, keyset-paged by id."""
-    principal.require(INCIDENT_SUPERVISE)
-    errors = {}
-    if kind and kind not in W.Kind.values:
-        errors["kind"] = [_("预警类型应为 repeat、cluster 或 surge。")]
-    if state and state not in W.State.values:
-        errors["state"] = [_("状态应为 open 或 acknowledged。")]
-    if errors:
-        raise ValidationError(errors)
-    query = W.objects.filter(warnings_scope_q(principal)).select_related(
-        "category", "division", "town", "acknowledged_by"
-    )
-    if kind:
-        query = query.filter(kind=kind)
-    if state:
-        query = query.filter(state=state)
-    return keyset_page(query, key="id", cursor=cursor, limit=limit, descending=True)
-
-
-def warning_get_visible(principal: Principal, warning_id) -> IncidentWarning:
-    """One warning in scope (Http404 otherwise)."""
-    principal.require(INCIDENT_SUPERVISE)
-    try:
-        pk = int(warning_id)
-    except (TypeError, ValueError):
-        raise Http404(_("没有找到该预警。")) from None
-    warning = (
-        W.objects.filter(warnings_scope_q(principal), pk=pk)
-        .select_related("category", "division", "town", "acknowledged_by")
-        .first()
-    )
-    if warning is None:
-        raise Http404(_("没有找到该预警。"))
-    return warning
-
-
-def warnings_open_count(principal: Principal) -> int:
-    return W.objects.filter(warnings_scope_q(principal), state=W.State.OPEN).count()
-
-
 # --- acknowledging ------------------------------------------------------------------------------------------
 def warning_acknowledge(*, actor: Principal, warning: IncidentWarning, note: str) -> IncidentWarning:
     """The command centre has looked into a warning: records who, when and what was done (a note), audited."""
@@ -473,7 +402,7 @@ def warning_acknowledge(*, actor: Principal, warning: IncidentWarning, note: str
     if len(note) > NOTE_MAX:
         raise ValidationError({"note": [_("处理说明不能超过 %(n)s 字。") % {"n": NOTE_MAX}]})
     with transaction.atomic():
-        locked = W.objects.select_for_update().filter(warnings_scope_q(actor), pk=warning.pk).first()
+        locked = W.objects.select_for_update().filter(warning_scope_q(actor), pk=warning.pk).first()
         if locked is None:
             raise Http404(_("没有找到该预警。"))
         if locked.state != W.State.OPEN:

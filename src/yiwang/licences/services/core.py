@@ -11,11 +11,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiwang.catalog.formschema import registry_comparable, registry_name, registry_read
 from yiwang.core import crypto
 from yiwang.core.audit import audit_record
 from yiwang.core.keystore import keystore
 from yiwang.core.models import Department, Organisation, Person
+from yiwang.core.permissions import LICENCE_ISSUE, LICENCE_MANAGE
 from yiwang.core.principal import Principal
+from yiwang.core.validators import normalise_id_number, normalise_uscc
 
 from ..models import Licence, LicenceEvent, LicenceSequence, LicenceType, Seal
 from ..signing import licence_payload, sign_payload
@@ -167,8 +170,6 @@ def face_registry_apply(
     supplied value that differs (compared as catalog.formschema.registry_comparable) is refused as a
     "face.<name>" error (`refuse=True`) or replaced (`refuse=False`); a missing one is filled. Where the registry
     holds nothing the supplied value stays (the issuing department vouches for it). Returns (face, errors)."""
-    from yiwang.catalog.formschema import registry_comparable, registry_name, registry_read
-
     out = dict(face or {})
     errors: dict[str, str] = {}
     for spec in licence_type.face_fields or []:
@@ -303,8 +304,6 @@ def _audit(actor: Principal | None, action: str, licence: Licence, **after) -> N
 def may_issue(actor: Principal | None, licence_type: LicenceType) -> bool:
     """The system itself (actor None: a concluded case), staff of the issuing department (or a parent), or a
     registered system of that department holding the licence.issue scope."""
-    from yiwang.core.permissions import LICENCE_ISSUE
-
     if actor is None:
         return True
     if not actor.has(LICENCE_ISSUE):
@@ -433,8 +432,6 @@ _SEAL_TRANSITIONS = {
 
 
 def _seal_set_status(*, actor: Principal, seal: Seal, action: str, reason: str) -> Seal:
-    from yiwang.core.permissions import LICENCE_MANAGE
-
     if actor is None or not actor.has(LICENCE_MANAGE):
         raise PermissionDenied(_("只有印章管理人员可以变更电子印章的状态。"))
     reason = (reason or "").strip()
@@ -596,8 +593,6 @@ _TYPE_FIELDS = (
 
 def licence_type_save(*, actor: Principal, licence_type: LicenceType, values: Mapping) -> LicenceType:
     """Creates or changes a licence type (LICENCE_MANAGE) after `licence_type_validate`; audited."""
-    from yiwang.core.permissions import LICENCE_MANAGE
-
     if actor is None or not actor.has(LICENCE_MANAGE):
         raise PermissionDenied(_("只有证照类型管理人员可以维护证照类型。"))
     cleaned = licence_type_validate(values)
@@ -635,8 +630,6 @@ def licence_type_save(*, actor: Principal, licence_type: LicenceType, values: Ma
 def holder_lookup(*, actor: Principal, licence_type: LicenceType, holder_id: str) -> Person | Organisation:
     """The registered person (身份证号, by blind index) or organisation (统一社会信用代码) an issuer names as the
     holder; the lookup is audited. 422 when the registries do not know it."""
-    from yiwang.core.validators import normalise_id_number, normalise_uscc
-
     raw = (holder_id or "").strip()
     if not raw:
         raise ValidationError({"holder_id": _("请填写持证主体的证件号码。")})

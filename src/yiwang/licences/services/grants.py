@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiwang.catalog.models import Material
 from yiwang.core.audit import audit_record
 from yiwang.core.models import Department, RegisteredSystem
 from yiwang.core.principal import Principal
@@ -291,8 +292,6 @@ def exempt_licences_clean(
             }
             continue
         out[code] = licence
-    from yiwang.catalog.models import Material
-
     for code, material in materials.items():
         if code in out or code in chosen or material.source != Material.Source.LICENCE:
             continue

@@ -27,7 +27,9 @@ from yiwang.cases.models import Case
 from yiwang.cases.services.common import case_listener
 from yiwang.catalog.formschema import form_fields, registry_read
 from yiwang.core.audit import audit_record
+from yiwang.core.models import Staff
 from yiwang.core.notify import notify
+from yiwang.core.permissions import Role
 
 from ..models import Licence, LicenceType
 from .core import licence_issue
@@ -94,9 +96,6 @@ def _detail_link(licence: Licence) -> str:
 
 
 def _fail(case: Case, licence_type: LicenceType, reason: str) -> None:
-    from yiwang.core.models import Staff
-    from yiwang.core.permissions import Role
-
     audit_record(
         actor=None,
         action="licence.issue_failed",
