@@ -45,8 +45,9 @@ _ERRORS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
 
 
 # --- schemas ---------------------------------------------------------------------------------------------------
-class IntakeIn(Schema):
-    kind: Incident.Kind = Field(Incident.Kind.COMPLAINT, description="诉求类型：咨询、求助、投诉、举报、建议")
+class ReportIn(Schema):
+    """What a caller reports, whether it is filed as an incident or answered at once."""
+
     description: str = Field(max_length=2000, description="诉求内容")
     title: str = Field("", max_length=120)
     category_code: str = Field("", max_length=20, description="已知的末级分类编码；不填则由模型分类")
@@ -55,6 +56,10 @@ class IntakeIn(Schema):
     address: str = Field("", max_length=200)
     reporter_name: str = Field("", max_length=50)
     reporter_phone: str = Field("", max_length=20)
+
+
+class IntakeIn(ReportIn):
+    kind: Incident.Kind = Field(Incident.Kind.COMPLAINT, description="诉求类型：咨询、求助、投诉、举报、建议")
     confidential: bool = False
 
 
@@ -84,15 +89,7 @@ class IntakeOut(Schema):
     suggestions: list[SuggestionOut]
 
 
-class AnswerIn(Schema):
-    description: str = Field(max_length=2000, description="咨询内容")
-    title: str = Field("", max_length=120)
-    category_code: str = Field("", max_length=20, description="已知的末级分类编码；不填则由模型分类")
-    lon: float | None = Field(None, ge=-180, le=180)
-    lat: float | None = Field(None, ge=-90, le=90)
-    address: str = Field("", max_length=200)
-    reporter_name: str = Field("", max_length=50)
-    reporter_phone: str = Field("", max_length=20)
+class AnswerIn(ReportIn):
     knowledge_id: int | None = Field(None, description="知识库口径 id；答复内容为空时以其口径答复")
     answer: str = Field("", max_length=ANSWER_MAX, description="答复内容；不填则用所选口径")
 
