@@ -195,10 +195,10 @@ def approve(world: World, case, *, approver=None, head=None):
     p = World.p
     approver = approver or (world.approver_a if case.department_id == world.scj.pk else world.approver_c)
     head = head or (world.head_a if case.department_id == world.scj.pk else world.head_c)
-    case = services.case_transition(actor=p(world.clerk), case=case, action="accept")
-    case = services.case_transition(actor=p(approver), case=case, action="review", opinion="材料齐全")
-    case = services.case_transition(actor=p(head), case=case, action="approve", opinion="同意")
-    return services.case_transition(actor=p(world.clerk), case=case, action="conclude")
+    case = services.case_action_take(actor=p(world.clerk), case=case, action="accept")
+    case = services.case_action_take(actor=p(approver), case=case, action="review", opinion="材料齐全")
+    case = services.case_action_take(actor=p(head), case=case, action="approve", opinion="同意")
+    return services.case_action_take(actor=p(world.clerk), case=case, action="conclude")
 
 
 def deny(world: World, case, reason: str = "场所不符合要求"):
@@ -207,9 +207,9 @@ def deny(world: World, case, reason: str = "场所不符合要求"):
     p = World.p
     approver = world.approver_a if case.department_id == world.scj.pk else world.approver_c
     head = world.head_a if case.department_id == world.scj.pk else world.head_c
-    case = services.case_transition(actor=p(world.clerk), case=case, action="accept")
-    case = services.case_transition(actor=p(approver), case=case, action="review", opinion="已审查")
-    return services.case_transition(actor=p(head), case=case, action="deny", opinion=reason)
+    case = services.case_action_take(actor=p(world.clerk), case=case, action="accept")
+    case = services.case_action_take(actor=p(approver), case=case, action="review", opinion="已审查")
+    return services.case_action_take(actor=p(head), case=case, action="deny", opinion=reason)
 
 
 def parts_of(bc):

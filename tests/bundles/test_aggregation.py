@@ -95,7 +95,7 @@ def test_nothing_approved(world):
     bc = submit(world)
     parts = parts_of(bc)
     deny(world, parts["TST-QR-001"].case)
-    services.case_transition(
+    services.case_action_take(
         actor=World.p(world.clerk),
         case=parts["TST-XK-002"].case,
         action="reject_intake",
@@ -110,7 +110,7 @@ def test_nothing_approved(world):
 def test_a_supplement_request_shows_on_the_bundle(world):
     bc = submit(world)
     sign = parts_of(bc)["TST-XK-002"].case
-    sign = services.case_transition(
+    sign = services.case_action_take(
         actor=World.p(world.clerk),
         case=sign,
         action="request_supplement",

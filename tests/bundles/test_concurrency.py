@@ -21,9 +21,9 @@ def _to_delivery(world, case):
     p = World.p
     approver = world.approver_a if case.department_id == world.scj.pk else world.approver_c
     head = world.head_a if case.department_id == world.scj.pk else world.head_c
-    case = services.case_transition(actor=p(world.clerk), case=case, action="accept")
-    case = services.case_transition(actor=p(approver), case=case, action="review", opinion="材料齐全")
-    return services.case_transition(actor=p(head), case=case, action="approve", opinion="同意")
+    case = services.case_action_take(actor=p(world.clerk), case=case, action="accept")
+    case = services.case_action_take(actor=p(approver), case=case, action="review", opinion="材料齐全")
+    return services.case_action_take(actor=p(head), case=case, action="approve", opinion="同意")
 
 
 def test_two_sub_cases_concluded_at_once_conclude_the_bundle_once(world):
@@ -40,7 +40,7 @@ def test_two_sub_cases_concluded_at_once_conclude_the_bundle_once(world):
         def conclude(case: Case, barrier=barrier, errors=errors) -> None:
             try:
                 barrier.wait(timeout=10)
-                services.case_transition(actor=World.p(world.clerk), case=case, action="conclude")
+                services.case_action_take(actor=World.p(world.clerk), case=case, action="conclude")
             except BaseException as exc:  # noqa: BLE001 — reported below
                 errors.append(exc)
             finally:

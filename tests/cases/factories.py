@@ -259,32 +259,32 @@ def make_case(world: World, state: str = "submitted", *, applicant: Account | No
     if state == "submitted":
         return case
     if state == "rejected":
-        return services.case_transition(
+        return services.case_action_take(
             actor=p(world.clerk), case=case, action="reject_intake", opinion="不属于本部门受理范围"
         )
     if state == "supplement":
-        return services.case_transition(
+        return services.case_action_take(
             actor=p(world.clerk),
             case=case,
             action="request_supplement",
             opinion="身份证明不清晰",
             supplement_items=[{"material": "id_card", "note": "请上传清晰的身份证明"}],
         )
-    case = services.case_transition(actor=p(world.clerk), case=case, action="accept")
+    case = services.case_action_take(actor=p(world.clerk), case=case, action="accept")
     if state == "in_review":
         return case
-    case = services.case_transition(actor=p(world.approver), case=case, action="review", opinion="材料齐全")
+    case = services.case_action_take(actor=p(world.approver), case=case, action="review", opinion="材料齐全")
     if state == "in_decision":
         return case
     if state == "denied":
-        return services.case_transition(
+        return services.case_action_take(
             actor=p(world.head), case=case, action="deny", opinion="场所不符合要求"
         )
-    case = services.case_transition(actor=p(world.head), case=case, action="approve", opinion="同意")
+    case = services.case_action_take(actor=p(world.head), case=case, action="approve", opinion="同意")
     if state == "in_delivery":
         return case
     if state == "approved":
-        return services.case_transition(actor=p(world.clerk), case=case, action="conclude")
+        return services.case_action_take(actor=p(world.clerk), case=case, action="conclude")
     raise ValueError(state)
 
 

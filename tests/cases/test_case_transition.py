@@ -1,9 +1,9 @@
-"""The one writer of Case.state (cases.services.transition.case_move) and its table (cases.workflow.MOVES).
+"""The one writer of Case.state (cases.services.transition.case_transition) and its table (cases.workflow.MOVES).
 
 The source rule (test_no_module_writes_a_case_state_but_the_writer) reads every module of src/yiwang:
 - in src/yiwang/cases, any write of an attribute named `state` — `x.state = …` (also in a tuple target, `+=`
   and annotated), `setattr(x, "state", …)`, or a query's `.update(state=…)` — is a write of Case.state, except
-  inside `case_move` in cases/services/transition.py and except the other models of the app that have a state
+  inside `case_transition` in cases/services/transition.py and except the other models of the app that have a state
   of their own, written under the names listed in NOT_A_CASE (BundlePart as `part`, BundleCase as `bc`, in
   cases/bundles/services.py);
 - elsewhere in src/yiwang (incidents, licences… have their own `state` fields), such a write counts when the
@@ -26,14 +26,14 @@ from yiwang.cases import services, workflow
 from yiwang.cases.models import Case, CaseStatus
 from yiwang.cases.services import common
 from yiwang.cases.services.common import _lock
-from yiwang.cases.services.transition import CaseMoveRefused, case_conclude, case_move
+from yiwang.cases.services.transition import CaseMoveRefused, case_conclude, case_transition
 from yiwang.cases.workflow import CaseConflict
 from yiwang.core.models import AuditEntry
 
 from .factories import World, make_case
 
 SRC = Path(yiwang.__file__).resolve().parent
-WRITER = ("cases/services/transition.py", "case_move")
+WRITER = ("cases/services/transition.py", "case_transition")
 NOT_A_CASE = {("cases/bundles/services.py", "part"), ("cases/bundles/services.py", "bc")}
 p = World.p
 
@@ -124,7 +124,7 @@ def test_the_source_rule_sees_every_kind_of_write():
     assert state_writes("incident.state = 'x'\nsub_case.state = 'y'\n", "licences/x.py") == [
         (2, "sub_case.state = …")
     ]
-    writer = "def case_move(case):\n    case.state = 'x'\n\ndef other(case):\n    case.state = 'y'\n"
+    writer = "def case_transition(case):\n    case.state = 'x'\n\ndef other(case):\n    case.state = 'y'\n"
     assert state_writes(writer, WRITER[0]) == [(5, "case.state = …")]
 
 
@@ -137,7 +137,7 @@ def test_no_module_writes_a_case_state_but_the_writer():
         for line, what in state_writes(path.read_text(encoding="utf-8"), relative):
             offenders.append(f"{relative}:{line}: {what}")
     assert offenders == [], (
-        "Case.state is written only by cases.services.transition.case_move:\n" + "\n".join(offenders)
+        "Case.state is written only by cases.services.transition.case_transition:\n" + "\n".join(offenders)
     )
 
 
@@ -207,21 +207,21 @@ def test_the_writer_refuses_what_is_not_its_callers_to_decide(world, heard):
     with transaction.atomic():
         locked = _lock(case)
         with pytest.raises(ValueError, match="unknown"):
-            case_move(locked, event="teleport", to=Case.State.APPROVED, actor=None)
+            case_transition(locked, event="teleport", to=Case.State.APPROVED, actor=None)
         with pytest.raises(ValueError, match="state"):
-            case_move(locked, event="owed_supply", actor=None, updates={"state": Case.State.APPROVED})
+            case_transition(locked, event="owed_supply", actor=None, updates={"state": Case.State.APPROVED})
         with pytest.raises(ValueError, match="action"):  # a declared transition names its action
-            case_move(locked, event="transition", to=Case.State.IN_PROGRESS, actor=None)
+            case_transition(locked, event="transition", to=Case.State.IN_PROGRESS, actor=None)
         # A move that keeps the state may not be used to change it.
         with pytest.raises(CaseMoveRefused):
-            case_move(locked, event="owed_supply", to=Case.State.APPROVED, actor=None)
+            case_transition(locked, event="owed_supply", to=Case.State.APPROVED, actor=None)
     assert _counts(case) == before
     assert heard == []
 
 
 def test_a_case_read_before_it_changed_is_refused_as_a_conflict(world, heard):
     stale = Case.objects.get(pk=make_case(world, "in_review").pk)
-    services.case_transition(actor=p(world.approver), case=stale, action="review", opinion="材料齐全")
+    services.case_action_take(actor=p(world.approver), case=stale, action="review", opinion="材料齐全")
     heard.clear()
     before = _counts(stale)
     with transaction.atomic(), pytest.raises(CaseConflict):

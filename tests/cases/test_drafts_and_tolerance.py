@@ -158,9 +158,9 @@ def test_owed_materials_clear_when_supplied(world):
         idempotency_key="online-tolerant",
         tolerant_missing=["premises"],
     )
-    case = services.case_transition(actor=p(world.clerk), case=case, action="accept")
+    case = services.case_action_take(actor=p(world.clerk), case=case, action="accept")
     assert "待补交：经营场所证明" in case.history.get(action="accept").opinion
-    case = services.case_transition(
+    case = services.case_action_take(
         actor=p(world.approver),
         case=case,
         action="request_supplement",

@@ -43,26 +43,26 @@ def test_full_happy_path_with_due_dates(world, clock):
     assert CaseFile.objects.filter(case=case).count() == 2
 
     clock.set(2026, 3, 3)
-    case = services.case_transition(actor=p(world.clerk), case=case, action="accept", expected_version=0)
+    case = services.case_action_take(actor=p(world.clerk), case=case, action="accept", expected_version=0)
     assert (case.state, case.current_step) == (Case.State.IN_PROGRESS, "review")
     assert case.accepted_at is not None
     assert case.step_due_date == date(2026, 3, 10)  # review: 5 working days from Tuesday 3 March
 
     clock.set(2026, 3, 5)
-    case = services.case_transition(
+    case = services.case_action_take(
         actor=p(world.approver), case=case, action="review", opinion="材料齐全，符合条件"
     )
     assert case.current_step == "decision"
     assert case.step_due_date == date(2026, 3, 10)  # decision: 3 working days from Thursday 5 March
 
     clock.set(2026, 3, 6)
-    case = services.case_transition(actor=p(world.head), case=case, action="approve", opinion="同意许可")
+    case = services.case_action_take(actor=p(world.head), case=case, action="approve", opinion="同意许可")
     assert case.current_step == "delivery"
     assert case.decision == Case.Decision.APPROVED
     assert case.step_due_date == date(2026, 3, 9)  # Friday + 1 working day = Monday
 
     clock.set(2026, 3, 9)
-    case = services.case_transition(actor=p(world.clerk2), case=case, action="conclude")
+    case = services.case_action_take(actor=p(world.clerk2), case=case, action="conclude")
     assert case.state == Case.State.APPROVED
     assert case.current_step == ""
     assert case.concluded_at is not None
@@ -215,7 +215,7 @@ def test_supplement_loop_pauses_the_clock_and_pushes_due_dates(world, clock):
     case = make_case(world, "in_review")  # accepted Monday 2 March: due 16 March, review due 9 March
     assert (case.due_date, case.step_due_date) == (date(2026, 3, 16), date(2026, 3, 9))
     clock.set(2026, 3, 4)
-    case = services.case_transition(
+    case = services.case_action_take(
         actor=p(world.approver),
         case=case,
         action="request_supplement",
@@ -230,7 +230,7 @@ def test_supplement_loop_pauses_the_clock_and_pushes_due_dates(world, clock):
     assert OutboxMessage.objects.filter(body__contains="请补正材料").count() == 1
     # Staff cannot act while the applicant is supplying.
     with pytest.raises(ValidationError):
-        services.case_transition(actor=p(world.approver), case=case, action="review", opinion="x")
+        services.case_action_take(actor=p(world.approver), case=case, action="review", opinion="x")
 
     clock.set(2026, 3, 9)
     with pytest.raises(ValidationError) as exc:  # the listed material must come with the supply
@@ -249,7 +249,7 @@ def test_supplement_loop_pauses_the_clock_and_pushes_due_dates(world, clock):
     assert SupplementRequest.objects.get(case=case).supplied_at is not None
     assert case.files.filter(material__code="premises").count() == 2
 
-    case = services.case_transition(
+    case = services.case_action_take(
         actor=p(world.approver), case=case, action="review", opinion="补正后材料齐全"
     )
     assert case.current_step == "decision"
@@ -268,15 +268,15 @@ def test_supplement_at_intake_returns_to_submitted(world, clock):
 def test_supplement_needs_a_list_and_a_sane_deadline(world):
     case = make_case(world, "in_review")
     with pytest.raises(ValidationError) as exc:
-        services.case_transition(actor=p(world.approver), case=case, action="request_supplement", opinion="")
+        services.case_action_take(actor=p(world.approver), case=case, action="request_supplement", opinion="")
     assert "opinion" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        services.case_transition(
+        services.case_action_take(
             actor=p(world.approver), case=case, action="request_supplement", opinion="补", supplement_days=0
         )
     assert "supplement_days" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        services.case_transition(
+        services.case_action_take(
             actor=p(world.approver),
             case=case,
             action="request_supplement",
@@ -290,9 +290,9 @@ def test_supplement_needs_a_list_and_a_sane_deadline(world):
 def test_reject_intake_requires_a_reason_shown_to_the_applicant(world):
     case = make_case(world, "submitted")
     with pytest.raises(ValidationError) as exc:
-        services.case_transition(actor=p(world.clerk), case=case, action="reject_intake", opinion="  ")
+        services.case_action_take(actor=p(world.clerk), case=case, action="reject_intake", opinion="  ")
     assert "opinion" in exc.value.message_dict
-    case = services.case_transition(
+    case = services.case_action_take(
         actor=p(world.clerk), case=case, action="reject_intake", opinion="不属于受理范围"
     )
     assert case.state == Case.State.REJECTED
@@ -305,8 +305,8 @@ def test_reject_intake_requires_a_reason_shown_to_the_applicant(world):
 def test_deny_requires_a_reason(world):
     case = make_case(world, "in_decision")
     with pytest.raises(ValidationError):
-        services.case_transition(actor=p(world.head), case=case, action="deny")
-    case = services.case_transition(actor=p(world.head), case=case, action="deny", opinion="场所不符合要求")
+        services.case_action_take(actor=p(world.head), case=case, action="deny")
+    case = services.case_action_take(actor=p(world.head), case=case, action="deny", opinion="场所不符合要求")
     assert (case.state, case.decision, case.decision_reason) == (
         Case.State.DENIED,
         Case.Decision.DENIED,
@@ -317,7 +317,9 @@ def test_deny_requires_a_reason(world):
 
 def test_return_sends_the_case_back_to_review(world):
     case = make_case(world, "in_decision")
-    case = services.case_transition(actor=p(world.head), case=case, action="return", opinion="请核实场所面积")
+    case = services.case_action_take(
+        actor=p(world.head), case=case, action="return", opinion="请核实场所面积"
+    )
     assert case.current_step == "review" and case.state == Case.State.IN_PROGRESS
 
 
@@ -325,43 +327,43 @@ def test_return_sends_the_case_back_to_review(world):
 def test_wrong_step_action(world):
     case = make_case(world, "submitted")
     with pytest.raises(ValidationError) as exc:
-        services.case_transition(actor=p(world.clerk), case=case, action="approve", opinion="x")
+        services.case_action_take(actor=p(world.clerk), case=case, action="approve", opinion="x")
     assert "action" in exc.value.message_dict
     with pytest.raises(ValidationError):
-        services.case_transition(actor=p(world.clerk), case=case, action="no_such_action")
+        services.case_action_take(actor=p(world.clerk), case=case, action="no_such_action")
 
 
 def test_wrong_role(world):
     case = make_case(world, "in_review")
     with pytest.raises(PermissionDenied):  # a window clerk cannot review
-        services.case_transition(actor=p(world.clerk), case=case, action="review", opinion="x")
+        services.case_action_take(actor=p(world.clerk), case=case, action="review", opinion="x")
     case = make_case(world, "in_decision")
     with pytest.raises(PermissionDenied):  # an approver cannot decide
-        services.case_transition(actor=p(world.approver), case=case, action="approve", opinion="x")
+        services.case_action_take(actor=p(world.approver), case=case, action="approve", opinion="x")
 
 
 def test_wrong_department(world):
     case = make_case(world, "in_review")
     with pytest.raises(PermissionDenied):  # an approver of another department
-        services.case_transition(actor=p(world.other_approver), case=case, action="review", opinion="x")
+        services.case_action_take(actor=p(world.other_approver), case=case, action="review", opinion="x")
     submitted = make_case(world, "submitted")
     with pytest.raises(PermissionDenied):  # a window clerk of another district
-        services.case_transition(actor=p(world.far_clerk), case=submitted, action="accept")
+        services.case_action_take(actor=p(world.far_clerk), case=submitted, action="accept")
     # Staff of a sub-department act for the item's department.
-    case = services.case_transition(actor=p(world.sub_approver), case=case, action="review", opinion="同意")
+    case = services.case_action_take(actor=p(world.sub_approver), case=case, action="review", opinion="同意")
     assert case.current_step == "decision"
 
 
 def test_applicant_cannot_take_staff_actions(world):
     case = make_case(world, "submitted")
     with pytest.raises(PermissionDenied):
-        services.case_transition(actor=p(world.citizen), case=case, action="accept")
+        services.case_action_take(actor=p(world.citizen), case=case, action="accept")
 
 
 def test_concluded_case_cannot_be_acted_on(world):
     case = make_case(world, "approved")
     with pytest.raises(ValidationError) as exc:
-        services.case_transition(actor=p(world.clerk), case=case, action="conclude")
+        services.case_action_take(actor=p(world.clerk), case=case, action="conclude")
     assert "action" in exc.value.message_dict
     with pytest.raises(ValidationError):
         services.case_withdraw(actor=p(world.citizen), case=case, reason="不办了")
@@ -371,17 +373,17 @@ def test_concluded_case_cannot_be_acted_on(world):
 
 def test_stale_version_conflicts(world):
     case = make_case(world, "submitted")
-    services.case_transition(actor=p(world.clerk), case=case, action="accept", expected_version=0)
+    services.case_action_take(actor=p(world.clerk), case=case, action="accept", expected_version=0)
     with pytest.raises(CaseConflict):
-        services.case_transition(actor=p(world.clerk2), case=case, action="accept", expected_version=0)
+        services.case_action_take(actor=p(world.clerk2), case=case, action="accept", expected_version=0)
     with pytest.raises(ValidationError):  # without a version the step has moved on
-        services.case_transition(actor=p(world.clerk2), case=case, action="accept")
+        services.case_action_take(actor=p(world.clerk2), case=case, action="accept")
 
 
 def test_attachments_only_where_declared(world):
     case = make_case(world, "in_review")
     with pytest.raises(ValidationError) as exc:
-        services.case_transition(
+        services.case_action_take(
             actor=p(world.approver), case=case, action="review", opinion="x", attachments=[pdf()]
         )
     assert "attachments" in exc.value.message_dict
@@ -390,7 +392,7 @@ def test_attachments_only_where_declared(world):
         dict(t, attachments=True) if t["action"] == "review" else t for t in process["transitions"]
     ]
     type(world.item).objects.filter(pk=world.item.pk).update(process=process)
-    case = services.case_transition(
+    case = services.case_action_take(
         actor=p(world.approver), case=case, action="review", opinion="x", attachments=[pdf("审查表.pdf")]
     )
     status = case.history.latest("seq")
@@ -416,7 +418,7 @@ def test_claim_and_release(world):
     with pytest.raises(ValidationError):
         services.case_claim(actor=p(world.approver2), case=case)
     with pytest.raises(PermissionDenied):  # only the claimer acts
-        services.case_transition(actor=p(world.approver2), case=case, action="review", opinion="x")
+        services.case_action_take(actor=p(world.approver2), case=case, action="review", opinion="x")
     with pytest.raises(PermissionDenied):
         services.case_release(actor=p(world.approver2), case=case)
     with pytest.raises(PermissionDenied):  # wrong role: cannot claim
@@ -424,7 +426,7 @@ def test_claim_and_release(world):
     case = services.case_release(actor=p(world.approver), case=case)
     assert case.claimed_by is None
     case = services.case_claim(actor=p(world.approver2), case=case)
-    case = services.case_transition(actor=p(world.approver2), case=case, action="review", opinion="x")
+    case = services.case_action_take(actor=p(world.approver2), case=case, action="review", opinion="x")
     assert case.claimed_by is None  # a new step starts unclaimed
 
 
@@ -616,10 +618,10 @@ def test_two_clerks_accepting_at_once_cannot_both_win(tworld, monkeypatch):
     case = make_case(world, "submitted")
     _slow(monkeypatch, transition, "_append_status")
     results = _race(
-        lambda: services.case_transition(
+        lambda: services.case_action_take(
             actor=p(world.clerk), case=case, action="accept", expected_version=0
         ),
-        lambda: services.case_transition(
+        lambda: services.case_action_take(
             actor=p(world.clerk2), case=case, action="accept", expected_version=0
         ),
     )
@@ -639,8 +641,8 @@ def test_racing_different_actions_without_versions(tworld, monkeypatch):
     case = make_case(world, "submitted")
     _slow(monkeypatch, transition, "_append_status")
     results = _race(
-        lambda: services.case_transition(actor=p(world.clerk), case=case, action="accept"),
-        lambda: services.case_transition(
+        lambda: services.case_action_take(actor=p(world.clerk), case=case, action="accept"),
+        lambda: services.case_action_take(
             actor=p(world.clerk2), case=case, action="reject_intake", opinion="材料不全"
         ),
     )

@@ -110,11 +110,11 @@ def test_submission_before_national_day(world, clock):
     assert case.step_due_date == D(2026, 9, 30)
     # Accepted on the 调休 Saturday 10 Oct: review gets 5 working days → 16 Oct.
     clock.set(2026, 10, 10)
-    case = services.case_transition(actor=p(world.clerk), case=case, action="accept")
+    case = services.case_action_take(actor=p(world.clerk), case=case, action="accept")
     assert case.step_due_date == D(2026, 10, 16)
     # 补正 over a weekend, supplied the next Monday: one working day paused.
     clock.set(2026, 10, 16)
-    case = services.case_transition(
+    case = services.case_action_take(
         actor=p(world.approver), case=case, action="request_supplement", opinion="补充场所证明"
     )
     assert case.supplements.get().deadline == D(2026, 10, 23)
@@ -130,6 +130,6 @@ def test_step_deadline_never_after_case_deadline(world, clock):
 
     case = make_case(world, "in_decision")  # everything on Monday 2 March; case due 16 March
     clock.set(2026, 3, 13)
-    case = services.case_transition(actor=p(world.head), case=case, action="return", opinion="重审")
+    case = services.case_action_take(actor=p(world.head), case=case, action="return", opinion="重审")
     # review would get 5 working days (20 March) but the case itself is due on 16 March.
     assert case.step_due_date == D(2026, 3, 16)

@@ -46,7 +46,7 @@ def test_intake_system_accepts_like_a_window_clerk(world):
     assert [c.pk for c in selectors.inbox_for(window).items] == [case.pk]
     assert selectors.case_visible(window, case.public_id) == case
     assert {a.action for a in actions_for(case, window)} == {"accept", "reject_intake"}  # no 补正 notice
-    case = services.case_transition(actor=window, case=case, action="accept", opinion="接口受理")
+    case = services.case_action_take(actor=window, case=case, action="accept", opinion="接口受理")
     assert (case.state, case.current_step) == (Case.State.IN_PROGRESS, "review")
     status = case.history.get(action="accept")
     assert status.actor_label == "接入系统：不动产登记系统"
@@ -58,7 +58,7 @@ def test_intake_system_accepts_like_a_window_clerk(world):
     assert selectors.case_visible(window, case.public_id) == case
     assert [e.actor_label for e in selectors.case_timeline(window, case)][-1] == "接入系统：不动产登记系统"
     with pytest.raises(PermissionDenied):
-        services.case_transition(actor=window, case=case, action="review", opinion="越权")
+        services.case_action_take(actor=window, case=case, action="review", opinion="越权")
     # A case in review it never touched stays invisible.
     with pytest.raises(Http404):
         selectors.case_visible(window, in_review.public_id)
@@ -72,13 +72,13 @@ def test_systems_cannot_claim_or_issue_supplement_notices(world):
     with pytest.raises(PermissionDenied, match="接入系统不能签收"):
         services.case_release(actor=window, case=case)
     with pytest.raises(PermissionDenied, match="补正"):
-        services.case_transition(actor=window, case=case, action="request_supplement", opinion="缺材料")
+        services.case_action_take(actor=window, case=case, action="request_supplement", opinion="缺材料")
     assert Case.objects.get(pk=case.pk).state == Case.State.SUBMITTED
     # A clerk's claim blocks the system: it never overrides a person.
     case = services.case_claim(actor=p(world.clerk), case=case)
     assert actions_for(case, window) == []
     with pytest.raises(PermissionDenied):
-        services.case_transition(actor=window, case=case, action="accept")
+        services.case_action_take(actor=window, case=case, action="accept")
 
 
 def test_other_district_and_department_systems_see_nothing(world):
@@ -90,7 +90,7 @@ def test_other_district_and_department_systems_see_nothing(world):
         with pytest.raises(Http404):
             selectors.case_visible(outsider, case.public_id)
         with pytest.raises(PermissionDenied):
-            services.case_transition(actor=outsider, case=case, action="accept")
+            services.case_action_take(actor=outsider, case=case, action="accept")
 
 
 def test_approve_system_reviews_and_decides_in_its_department_only(world):
@@ -99,11 +99,11 @@ def test_approve_system_reviews_and_decides_in_its_department_only(world):
     approving = system(world.item_dept, "case.approve", name="审批系统")
     assert [c.pk for c in selectors.inbox_for(approving).items] == [case.pk]
     with pytest.raises(PermissionDenied):  # the window's step
-        services.case_transition(actor=approving, case=submitted, action="accept")
-    case = services.case_transition(actor=approving, case=case, action="review", opinion="材料齐全")
+        services.case_action_take(actor=approving, case=submitted, action="accept")
+    case = services.case_action_take(actor=approving, case=case, action="review", opinion="材料齐全")
     assert case.current_step == "decision"
     assert [c.pk for c in selectors.inbox_for(approving).items] == [case.pk]
-    case = services.case_transition(actor=approving, case=case, action="approve", opinion="准予")
+    case = services.case_action_take(actor=approving, case=case, action="approve", opinion="准予")
     assert case.decision == Case.Decision.APPROVED and case.current_step == "delivery"
     assert case.history.get(action="approve").actor_label == "接入系统：审批系统"
     # A system of a sub-department acts for its parent, like the staff of that sub-department.
@@ -114,7 +114,7 @@ def test_approve_system_reviews_and_decides_in_its_department_only(world):
     # The other department's approval system is refused.
     other = system(world.other_dept, "case.approve")
     with pytest.raises(PermissionDenied):
-        services.case_transition(actor=other, case=in_decision, action="approve", opinion="越权")
+        services.case_action_take(actor=other, case=in_decision, action="approve", opinion="越权")
 
 
 def test_approver_claim_blocks_the_system(world):
@@ -122,7 +122,7 @@ def test_approver_claim_blocks_the_system(world):
     services.case_claim(actor=p(world.approver), case=case)
     approving = system(world.item_dept, "case.approve")
     with pytest.raises(PermissionDenied, match="签收"):
-        services.case_transition(actor=approving, case=case, action="review", opinion="x")
+        services.case_action_take(actor=approving, case=case, action="review", opinion="x")
 
 
 def test_systems_without_case_scopes_or_inactive_are_refused(world):
@@ -136,9 +136,9 @@ def test_systems_without_case_scopes_or_inactive_are_refused(world):
     with pytest.raises(PermissionDenied):
         selectors.inbox_for(dormant)
     with pytest.raises(PermissionDenied):
-        services.case_transition(actor=dormant, case=case, action="accept")
+        services.case_action_take(actor=dormant, case=case, action="accept")
     with pytest.raises(ValidationError):  # the state is checked first: closed cases refuse everyone
-        services.case_transition(
+        services.case_action_take(
             actor=system(world.window_dept, "case.intake"),
             case=make_case(world, "rejected"),
             action="accept",

@@ -39,7 +39,7 @@ def test_overdue_case_notifies_department_heads_once_per_step(world, clock):
     assert overdue_notices(world.head).count() == 1
     # A new step is escalated afresh when it runs late too.
     clock.set(2026, 3, 11)
-    case = services.case_transition(actor=p(world.approver), case=case, action="review", opinion="同意")
+    case = services.case_action_take(actor=p(world.approver), case=case, action="review", opinion="同意")
     assert case.overdue_notified_at is None
     assert case.step_due_date == date(2026, 3, 16)  # capped at the case's own due date
     assert tasks.cases_overdue_sweep(today=date(2026, 3, 17)) == 1

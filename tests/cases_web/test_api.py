@@ -222,7 +222,7 @@ def test_transition_403_for_applicants_and_422_for_missing_opinion(client, item,
     case = submitted_case(item, citizen)
     client.force_login(citizen)
     problem_of(post_json(client, f"{BASE}/{case.public_id}/transitions", {"action": "accept"}), 403)
-    services.case_transition(actor=principal(clerk), case=case, action="accept")
+    services.case_action_take(actor=principal(clerk), case=case, action="accept")
     client.force_login(approver.account)
     problem = problem_of(post_json(client, f"{BASE}/{case.public_id}/transitions", {"action": "review"}), 422)
     assert problem["errors"][0]["field"] == "opinion"
@@ -232,7 +232,7 @@ def test_transition_403_for_applicants_and_422_for_missing_opinion(client, item,
 
 def test_wrong_role_in_the_right_department_is_403(client, item, citizen, clerk, head):
     case = submitted_case(item, citizen)
-    services.case_transition(actor=principal(clerk), case=case, action="accept")
+    services.case_action_take(actor=principal(clerk), case=case, action="accept")
     client.force_login(head.account)  # review is the approver's step
     problem_of(
         post_json(client, f"{BASE}/{case.public_id}/transitions", {"action": "review", "opinion": "x"}), 403
@@ -252,7 +252,7 @@ def test_actions_endpoint_lists_what_the_caller_may_do(client, item, citizen, cl
 # --- applicant actions ---------------------------------------------------------------------------------------------
 def test_supply_and_withdraw_over_the_api(client, item, citizen, clerk):
     case = submitted_case(item, citizen)
-    services.case_transition(
+    services.case_action_take(
         actor=principal(clerk),
         case=case,
         action="request_supplement",

@@ -105,8 +105,8 @@ def test_approve_system_decides_in_its_own_department_only(client, item, citizen
     token = token_for(client, item.department, "case.approve", name="审批系统")
     url = f"{BASE}/{case.public_id}/transitions"
     status_of(call(client, "post", url, token, {"action": "accept"}), 403)  # the window's step
-    services.case_transition(actor=principal(clerk), case=case, action="accept")
-    services.case_transition(actor=principal(approver), case=case, action="review", opinion="材料齐全")
+    services.case_action_take(actor=principal(clerk), case=case, action="accept")
+    services.case_action_take(actor=principal(approver), case=case, action="review", opinion="材料齐全")
     assert [c["id"] for c in status_of(call(client, "get", BASE, token), 200)["items"]] == [
         str(case.public_id)
     ]

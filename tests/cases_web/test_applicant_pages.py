@@ -254,14 +254,14 @@ def test_notice_depends_on_state(client, item, citizen, clerk):
     client.force_login(citizen)
     url = reverse("cases:notice", args=[case.public_id])
     assert client.get(url).status_code == 404  # not accepted yet: no notice
-    services.case_transition(actor=principal(clerk), case=case, action="accept")
+    services.case_action_take(actor=principal(clerk), case=case, action="accept")
     html = client.get(url).content.decode()
     assert "受理通知书" in html and "@media print" in html and case.number in html
 
 
 def test_rejection_reason_is_shown_and_the_notice_is_a_refusal(client, item, citizen, clerk):
     case = submitted_case(item, citizen)
-    services.case_transition(
+    services.case_action_take(
         actor=principal(clerk), case=case, action="reject_intake", opinion="不属于本机关职权范围"
     )
     client.force_login(citizen)
@@ -273,7 +273,7 @@ def test_rejection_reason_is_shown_and_the_notice_is_a_refusal(client, item, cit
 
 def test_supply_form_appears_in_supplement_and_resumes_the_case(client, item, citizen, clerk):
     case = submitted_case(item, citizen)
-    services.case_transition(
+    services.case_action_take(
         actor=principal(clerk),
         case=case,
         action="request_supplement",

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def accepted_case(item, citizen, clerk):
     case = submitted_case(item, citizen)
-    return services.case_transition(actor=principal(clerk), case=case, action="accept")
+    return services.case_action_take(actor=principal(clerk), case=case, action="accept")
 
 
 # --- inbox -----------------------------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ def test_a_failed_rule_routes_to_manual_review_listing_it(world, rules):
     assert not CaseStatus.objects.filter(case=case).exclude(action="submit").exists()
     assert not Notification.objects.filter(title="办件已办结").exists()
     # people carry on as usual
-    accepted = services.case_transition(actor=p(world.clerk), case=case, action="accept")
+    accepted = services.case_action_take(actor=p(world.clerk), case=case, action="accept")
     assert accepted.current_step == "review"
 
 

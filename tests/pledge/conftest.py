@@ -51,16 +51,16 @@ def advance(world: World, case, to: str):
     """Moves a submitted case through the contract process: in_review, in_decision, in_delivery, approved."""
     from yiwang.cases import services
 
-    case = services.case_transition(actor=p(world.clerk), case=case, action="accept")
+    case = services.case_action_take(actor=p(world.clerk), case=case, action="accept")
     if to == "in_review":
         return case
-    case = services.case_transition(actor=p(world.approver), case=case, action="review", opinion="材料齐全")
+    case = services.case_action_take(actor=p(world.approver), case=case, action="review", opinion="材料齐全")
     if to == "in_decision":
         return case
-    case = services.case_transition(actor=p(world.head), case=case, action="approve", opinion="同意")
+    case = services.case_action_take(actor=p(world.head), case=case, action="approve", opinion="同意")
     if to == "in_delivery":
         return case
-    return services.case_transition(actor=p(world.clerk), case=case, action="conclude")
+    return services.case_action_take(actor=p(world.clerk), case=case, action="conclude")
 
 
 def submit_owing(world: World, *, applicant=None):

@@ -120,7 +120,7 @@ def test_submit_with_a_pledge_through_the_cases_api(client, world):
 
 
 def test_owed_supply_paths(client, world):
-    case = services.case_transition(actor=p(world.clerk), case=submit_owing(world), action="accept")
+    case = services.case_action_take(actor=p(world.clerk), case=submit_owing(world), action="accept")
     url = f"{BASE}/cases/{case.public_id}/owed"
     client.force_login(world.other_citizen)
     problem_of(client.post(url, {"premises": pdf()}), 404)

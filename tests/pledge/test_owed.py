@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def test_deadline_is_set_at_acceptance_and_told(world):
     case = submit_owing(world)
     assert case.owed_deadline is None  # not before acceptance
-    case = services.case_transition(actor=p(world.clerk), case=case, action="accept")
+    case = services.case_action_take(actor=p(world.clerk), case=case, action="accept")
     assert case.owed_deadline == date(2026, 3, 9)  # 5 working days after Monday 2 March
     case.refresh_from_db()
     assert case.owed_deadline == date(2026, 3, 9)
@@ -33,7 +33,7 @@ def test_deadline_is_set_at_acceptance_and_told(world):
         recipient=world.citizen, title="请按期补交容缺材料", body__contains="2026-03-09"
     ).exists()
     # a later transition does not move it
-    case = services.case_transition(actor=p(world.approver), case=case, action="review", opinion="可以")
+    case = services.case_action_take(actor=p(world.approver), case=case, action="review", opinion="可以")
     assert case.owed_deadline == date(2026, 3, 9)
 
 
@@ -58,7 +58,7 @@ def test_window_acceptance_sets_the_deadline(world):
 
 
 def test_owed_supply_clears_the_deadline_and_tells_the_claimer(world):
-    case = services.case_transition(actor=p(world.clerk), case=submit_owing(world), action="accept")
+    case = services.case_action_take(actor=p(world.clerk), case=submit_owing(world), action="accept")
     services.case_claim(actor=p(world.approver), case=case)
     case = case_owed_supply(actor=p(world.citizen), case=case, files={"premises": [pdf("场所.pdf")]})
     assert case.owed_deadline is None
@@ -73,7 +73,7 @@ def test_owed_supply_clears_the_deadline_and_tells_the_claimer(world):
 
 
 def test_owed_supply_refusals(world):
-    case = services.case_transition(actor=p(world.clerk), case=submit_owing(world), action="accept")
+    case = services.case_action_take(actor=p(world.clerk), case=submit_owing(world), action="accept")
     with pytest.raises(PermissionDenied):
         case_owed_supply(actor=p(world.other_citizen), case=case, files={"premises": [pdf()]})
     with pytest.raises(ValidationError) as exc:
@@ -101,18 +101,18 @@ def test_owed_supply_refusals(world):
 def test_a_pledged_material_is_never_owed(world):
     world.id_card.tolerant = True
     world.id_card.save(update_fields=["tolerant"])
-    case = services.case_transition(actor=p(world.clerk), case=submit_pledged(world), action="accept")
+    case = services.case_action_take(actor=p(world.clerk), case=submit_pledged(world), action="accept")
     assert case_owed(case) == [] and case.owed_deadline is None
 
 
 def test_sweep_suspends_only_overdue_owing_open_cases_once(world, clock):
-    owing = services.case_transition(actor=p(world.clerk), case=submit_owing(world), action="accept")
-    supplied = services.case_transition(actor=p(world.clerk), case=submit_owing(world), action="accept")
+    owing = services.case_action_take(actor=p(world.clerk), case=submit_owing(world), action="accept")
+    supplied = services.case_action_take(actor=p(world.clerk), case=submit_owing(world), action="accept")
     case_owed_supply(actor=p(world.citizen), case=supplied, files={"premises": [pdf()]})
     clock.set(2026, 3, 4)
-    later = services.case_transition(actor=p(world.clerk), case=submit_owing(world), action="accept")
+    later = services.case_action_take(actor=p(world.clerk), case=submit_owing(world), action="accept")
     assert later.owed_deadline == date(2026, 3, 11)
-    withdrawn = services.case_transition(actor=p(world.clerk), case=submit_owing(world), action="accept")
+    withdrawn = services.case_action_take(actor=p(world.clerk), case=submit_owing(world), action="accept")
     services.case_withdraw(actor=p(world.citizen), case=withdrawn, reason="不办了")
 
     clock.set(2026, 3, 9)  # the deadline day itself is still in time
@@ -135,8 +135,8 @@ def test_sweep_suspends_only_overdue_owing_open_cases_once(world, clock):
 
 
 def test_supply_of_a_supplement_settles_the_owed_deadline(world):
-    case = services.case_transition(actor=p(world.clerk), case=submit_owing(world), action="accept")
-    case = services.case_transition(
+    case = services.case_action_take(actor=p(world.clerk), case=submit_owing(world), action="accept")
+    case = services.case_action_take(
         actor=p(world.approver),
         case=case,
         action="request_supplement",

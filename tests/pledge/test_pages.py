@@ -94,7 +94,7 @@ def test_applicant_sees_the_pledge_and_its_verification(client, world):
 
 
 def test_applicant_supplies_owed_materials_from_the_case_page(client, world):
-    case = services.case_transition(actor=p(world.clerk), case=submit_owing(world), action="accept")
+    case = services.case_action_take(actor=p(world.clerk), case=submit_owing(world), action="accept")
     client.force_login(world.citizen)
     html = client.get(reverse("cases:detail", args=[case.public_id])).content.decode()
     assert 'id="owed-supply"' in html and "2026年3月9日" in html
@@ -109,7 +109,7 @@ def test_applicant_supplies_owed_materials_from_the_case_page(client, world):
 
 
 def test_owed_supply_errors_are_shown_on_the_case_page(client, world):
-    case = services.case_transition(actor=p(world.clerk), case=submit_owing(world), action="accept")
+    case = services.case_action_take(actor=p(world.clerk), case=submit_owing(world), action="accept")
     client.force_login(world.citizen)
     response = client.post(reverse("cases:owed_supply", args=[case.public_id]), {})
     assert response.status_code == 422
@@ -125,7 +125,7 @@ def test_staff_work_page_shows_pledge_and_owed(client, world):
     assert 'id="pledge-staff"' in html and "身份证明" in html and "待核查" in html
     verification = PledgeVerification.objects.get(case=case)
     assert reverse("cases:pledge_check", args=[verification.public_id]) in html
-    owing = services.case_transition(actor=p(world.clerk), case=submit_owing(world), action="accept")
+    owing = services.case_action_take(actor=p(world.clerk), case=submit_owing(world), action="accept")
     html = client.get(reverse("cases:work", args=[owing.public_id])).content.decode()
     assert "容缺待补交" in html and "2026-03-09" in html
 

@@ -126,7 +126,7 @@ def test_approval_creates_exactly_one_verification(world):
     assert verification.department == world.item_dept
     assert verification.status == PledgeVerification.Status.PENDING
     assert verification.due_date == date(2026, 3, 30)  # 20 working days after Monday 2 March
-    services.case_transition(actor=p(world.clerk), case=case, action="conclude")
+    services.case_action_take(actor=p(world.clerk), case=case, action="conclude")
     assert PledgeVerification.objects.filter(case=case).count() == 1
 
 
@@ -136,7 +136,7 @@ def test_no_verification_without_a_pledge_or_without_approval(world):
     make_case(world, "approved")
     denied = submit_pledged(world)
     denied = advance(world, denied, "in_decision")
-    services.case_transition(actor=p(world.head), case=denied, action="deny", opinion="不符合条件")
+    services.case_action_take(actor=p(world.head), case=denied, action="deny", opinion="不符合条件")
     assert not PledgeVerification.objects.exists()
 
 

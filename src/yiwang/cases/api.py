@@ -246,7 +246,7 @@ def case_transition(request: HttpRequest, case_id: UUID, payload: TransitionIn):
     principal = principal_of(request)
     case = selectors.case_visible(principal, case_id)
     try:
-        return services.case_transition(
+        return services.case_action_take(
             actor=principal,
             case=case,
             action=payload.action,

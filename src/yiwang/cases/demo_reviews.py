@@ -41,7 +41,7 @@ from .reviews.services import (
     review_submit,
 )
 from .reviews.window import review_submit_at_window, review_window_code_send
-from .services import case_file_at_window, case_submit, case_transition
+from .services import case_action_take, case_file_at_window, case_submit
 from .workflow import process_of
 
 log = logging.getLogger("yiwang.demo")
@@ -323,7 +323,7 @@ def _advance(case, actors: _Actors, outcome: str):
             "reject_intake": "申请事项不属于本窗口受理范围，请向属地部门申请。",
             "deny": "经审查，申请人不符合办理条件。",
         }.get(action, "经审查，材料齐全，符合规定。")
-        case = case_transition(actor=actor, case=case, action=action, opinion=opinion)
+        case = case_action_take(actor=actor, case=case, action=action, opinion=opinion)
     return case
 
 

@@ -29,7 +29,7 @@ from yiwang.core.principal import Principal
 
 from .demo_reviews import demo_form_data
 from .models import Case
-from .services import case_submit, case_transition
+from .services import case_action_take, case_submit
 from .workflow import process_of
 
 log = logging.getLogger("yiwang.demo")
@@ -110,4 +110,4 @@ def _file(applicant: Principal, item, key: str, n: int, pledged: tuple[str, ...]
 def _act(case, actors: dict[str, Principal], action: str):
     role = process_of(case.item).step(case.current_step).role
     actor = actors[STAFF_OF_ROLE[role]]
-    return case_transition(actor=actor, case=case, action=action, opinion=OPINIONS[action])
+    return case_action_take(actor=actor, case=case, action=action, opinion=OPINIONS[action])

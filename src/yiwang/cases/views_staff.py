@@ -309,7 +309,7 @@ def work(request: HttpRequest, case_id) -> HttpResponse:
         return render(request, "cases/work.html", context, status=422)
     data = form.cleaned_data
     try:
-        case = services.case_transition(
+        case = services.case_action_take(
             actor=principal,
             case=case,
             action=data["action"],

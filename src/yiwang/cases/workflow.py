@@ -104,7 +104,7 @@ SYSTEM_ONLY_STATES = frozenset({Case.State.SUSPENDED})
 # --- moves of the coarse state ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Move:
-    """One kind of state change and the (from, to) pairs it may make. `case_move()` (cases.services.transition),
+    """One kind of state change and the (from, to) pairs it may make. `case_transition()` (cases.services.transition),
     the only writer of `Case.state`, refuses any pair not listed here.
 
     `event` is also what the case listeners receive; `history` is the action written to the history row
@@ -184,7 +184,7 @@ class CaseConflict(ValidationError):
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One action a principal may take now: what to send to case_transition and how to render it."""
+    """One action a principal may take now: what to send to case_action_take and how to render it."""
 
     action: str
     label: str

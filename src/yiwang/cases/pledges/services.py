@@ -46,7 +46,7 @@ from ..services.common import (
     _today,
     case_listener,
 )
-from ..services.transition import case_conclude, case_move
+from ..services.transition import case_conclude, case_transition
 from ..workflow import ancestors_or_self, materials_owed
 
 __all__ = [
@@ -382,7 +382,7 @@ def case_owed_supply(*, actor: Principal, case: Case, files: dict | None) -> Cas
         note = _("补交容缺材料：%(names)s") % {"names": "、".join(m.name for m in supplied.values())}
         if remaining:
             note += _("；尚待补交：%(names)s") % {"names": "、".join(m.name for m in remaining)}
-        case_move(
+        case_transition(
             case,
             event="owed_supply",
             actor=actor,

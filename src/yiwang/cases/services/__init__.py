@@ -10,12 +10,12 @@ conclusion). Nothing happens in save() or signals.
 
 from .common import WINDOW_PURPOSE
 from .handling import (
+    case_action_take,
     case_claim,
     case_mark_overdue,
     case_release,
     case_supplement_expire,
     case_supply,
-    case_transition,
     case_withdraw,
 )
 from .submit import (
@@ -35,7 +35,7 @@ __all__ = [
     "case_file_at_window",
     "case_claim",
     "case_release",
-    "case_transition",
+    "case_action_take",
     "case_supply",
     "case_withdraw",
     "case_supplement_expire",

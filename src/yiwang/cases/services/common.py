@@ -91,7 +91,7 @@ def _snapshot(case: Case) -> dict:
 
 # How the caller's transaction holds a case row, kept on the instance as `_held` = (how, atomic block): locked
 # by _lock, or created in this transaction (invisible to others until it commits). It counts while the atomic
-# block that took it is open (transition.case_move locks a row it does not hold).
+# block that took it is open (transition.case_transition locks a row it does not hold).
 HELD_LOCKED = "locked"
 HELD_CREATED = "created"
 

@@ -50,7 +50,7 @@ from .common import (
     _store_file,
     _today,
 )
-from .transition import case_conclude, case_move
+from .transition import case_conclude, case_transition
 
 
 # --- claim / release --------------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ def _apply(
         "tell": tell,
     }
     if target == SUPPLEMENT:
-        case_move(case, to=Case.State.SUPPLEMENT, updates={**updates, "paused_since": now}, **move)
+        case_transition(case, to=Case.State.SUPPLEMENT, updates={**updates, "paused_since": now}, **move)
     elif target in TARGET_STATES:
         if target == REJECTED:
             updates["decision_reason"] = opinion
@@ -238,7 +238,7 @@ def _apply(
         updates.update(current_step=target, step_started_at=now, overdue_notified_at=None, claimed_by=None)
         updates["step_due_date"] = _step_due(case, target, today, cal)
         state = Case.State.IN_PROGRESS if accepted_at else Case.State.SUBMITTED
-        case_move(case, to=state, updates=updates, **move)
+        case_transition(case, to=state, updates=updates, **move)
     return case
 
 
@@ -284,7 +284,7 @@ def _notify_transition(
         _notify_applicant(case, title=_("办件进度更新"), body=body)
 
 
-def case_transition(
+def case_action_take(
     *,
     actor: Principal,
     case: Case,
@@ -353,7 +353,7 @@ def case_supply(*, actor: Principal, case: Case, files: dict | None = None, note
             for material, upload, content_type, digest in uploads:
                 _store_file(case, material, upload, content_type, digest, account=actor.account)
 
-        case_move(
+        case_transition(
             case,
             event="supply",
             actor=actor,

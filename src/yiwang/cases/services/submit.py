@@ -61,7 +61,7 @@ from .common import (
     _validate_application,
 )
 from .handling import _apply
-from .transition import case_move
+from .transition import case_transition
 
 
 # --- applicants -------------------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ def _start(
         case._filed_without_pledge = False
         return {"pledged": pledge.materials, "pledge_sm3": pledge.text_sm3}
 
-    case_move(
+    case_transition(
         case,
         event="submit",
         to=Case.State.SUBMITTED,

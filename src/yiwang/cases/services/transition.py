@@ -1,7 +1,7 @@
-"""The one writer of `Case.state`: `case_move()`, and `case_conclude()` for the moves that end a case.
+"""The one writer of `Case.state`: `case_transition()`, and `case_conclude()` for the moves that end a case.
 
 Every service that moves a case (submission, declared transitions, 补正, withdrawal, 中止, 秒批 and 免申即享,
-撤销准予, 容缺补交) goes through `case_move`, which checks the move against `workflow.MOVES`, then in this order:
+撤销准予, 容缺补交) goes through `case_transition`, which checks the move against `workflow.MOVES`, then in this order:
 applies the state and the caller's field updates, bumps `lock_version`, saves, appends the add-only history
 row (CaseStatus), runs the caller's `effects` (work that needs the history row: attachments, the 补正 notice),
 writes the audit entry, runs `tell` (the caller's notice to the applicant) and finally the case listeners.
@@ -36,9 +36,9 @@ from .common import (
     case_changed,
 )
 
-__all__ = ["case_move", "case_conclude", "CaseMoveRefused"]
+__all__ = ["case_transition", "case_conclude", "CaseMoveRefused"]
 
-# Fields only case_move itself writes (state through `to`, the version by its bump).
+# Fields only case_transition itself writes (state through `to`, the version by its bump).
 _OWN_FIELDS = frozenset({"state", "lock_version"})
 
 
@@ -54,7 +54,7 @@ class CaseMoveRefused(ValidationError):
         super().__init__({"case": ValidationError(message, code="state")})
 
 
-def case_move(
+def case_transition(
     case: Case,
     *,
     event: str,
@@ -86,9 +86,9 @@ def case_move(
     if not history_action:
         raise ValueError(f"the case move {event!r} needs an action for the history")
     if updates and _OWN_FIELDS & set(updates):
-        raise ValueError(f"case_move sets {sorted(_OWN_FIELDS & set(updates))} itself")
+        raise ValueError(f"case_transition sets {sorted(_OWN_FIELDS & set(updates))} itself")
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("case_move runs inside the caller's transaction")
+        raise RuntimeError("case_transition runs inside the caller's transaction")
     held = HELD_CREATED if case.pk is None else _held(case)
     if held is None:
         _lock_as_read(case)
@@ -159,7 +159,7 @@ def case_conclude(
     updates: Mapping[str, object] | None = None,
     **move,
 ) -> CaseStatus:
-    """Ends a case (办结, 不予受理, 撤回, 中止, 撤销准予) through `case_move`: it leaves its step (no step, no step
+    """Ends a case (办结, 不予受理, 撤回, 中止, 撤销准予) through `case_transition`: it leaves its step (no step, no step
     deadline, no claim), its 补正 clock stops, and it is stamped concluded — keeping the first stamp (a revoked
     approval was concluded when approved), and none for a withdrawal, which is not a conclusion (办结).
 
@@ -170,4 +170,6 @@ def case_conclude(
         closing["paused_since"] = None
     if to != Case.State.WITHDRAWN:
         closing["concluded_at"] = case.concluded_at or at or _now()
-    return case_move(case, event=event, to=to, actor=actor, updates={**closing, **(updates or {})}, **move)
+    return case_transition(
+        case, event=event, to=to, actor=actor, updates={**closing, **(updates or {})}, **move
+    )
