@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from tests.factories import AccountFactory, OrganisationFactory, PersonFactory, staff_with_roles
 from yiwang.core import masking
@@ -123,7 +124,7 @@ def test_organisations_represented_by():
         person=account.person,
         organisation=expired,
         kind="agent",
-        valid_until=date.today() - timedelta(days=1),
+        valid_until=timezone.localdate() - timedelta(days=1),
     )
     Representation.objects.create(person=account.person, organisation=closed, kind="agent")
     reps = selectors.organisations_represented_by(Principal.for_account(account))

@@ -1,5 +1,5 @@
 """Naming a grantee (授权用证) is one rule for the grants page and the API: `selectors_grants.grantee_named`.
-A switched-off registered system is unknown on both channels."""
+A switched-off registered system, or a department no longer active, is unknown on both channels."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from yiwang.core.models import RegisteredSystem
+from yiwang.core.models import Department, RegisteredSystem
 from yiwang.licences.models import LicenceGrant
 from yiwang.licences.selectors_grants import grantee_named
 
@@ -43,6 +43,10 @@ def test_selector_names_departments_and_active_systems_only(gw):
     with pytest.raises(ValidationError) as inactive:
         grantee_named(kind="system", system_client_id=gw.system.client_id)
     assert set(inactive.value.message_dict) == {"system"}
+    Department.objects.filter(pk=gw.world.other_dept.pk).update(is_active=False)
+    with pytest.raises(ValidationError) as closed:
+        grantee_named(kind="department", department_code="RSJ")
+    assert set(closed.value.message_dict) == {"department"}
 
 
 def _api_grant(client, gw, system_client_id: str):

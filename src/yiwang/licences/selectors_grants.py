@@ -177,13 +177,14 @@ def grantee_named(*, kind: str, department_code: str = "", system_client_id: str
     """The grantee a holder names when granting, as `grant_create` takes it: {"department": ...} by department
     code, {"system": ...} by a registered system's client id, {} for another kind or when nothing is named (the
     service then says what is missing). Only active systems can be named: a switched-off system is answered as
-    unknown, so a holder cannot grant it, nor learn that it exists. ValidationError under "department" or
+    unknown, so a holder cannot grant it, nor learn that it exists; so is a department that no longer exists
+    (inactive). ValidationError under "department" or
     "system" when the code names nothing. The grants page and the API both name grantees through this."""
     if kind == LicenceGrant.GranteeKind.DEPARTMENT:
         code = (department_code or "").strip()
         if not code:
             return {"department": None}
-        department = Department.objects.filter(code=code).first()
+        department = Department.objects.filter(code=code, is_active=True).first()
         if department is None:
             raise ValidationError({"department": _("没有编码为“%(c)s”的部门。") % {"c": code}})
         return {"department": department}
