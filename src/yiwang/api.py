@@ -27,6 +27,12 @@ def _register_routers() -> None:
     from .cases.reviews.api import router as reviews_router
     from .catalog.api import router as catalog_router
     from .core.api import router as core_router
+    from .datahub.api_catalogue import router as datahub_catalogue_router
+    from .datahub.api_elements import router as datahub_elements_router
+    from .datahub.api_gateway import router as datahub_gateway_router
+    from .datahub.api_mydata import router as datahub_mydata_router
+    from .datahub.api_returnflow import router as datahub_returnflow_router
+    from .datahub.api_sharing import router as datahub_sharing_router
     from .incidents.api_intake import router as incident_intake_router
     from .incidents.api_iot import router as iot_router
     from .incidents.api_ops import router as incident_ops_router
@@ -55,6 +61,12 @@ def _register_routers() -> None:
     api.add_router("/incidents/ops", incident_ops_router)
     api.add_router("/incidents/iot", iot_router)
     api.add_router("/incidents", incident_work_router)
+    api.add_router("/datahub/elements", datahub_elements_router)
+    api.add_router("/datahub/catalogue", datahub_catalogue_router)
+    api.add_router("/datahub/share", datahub_sharing_router)
+    api.add_router("/datahub/return", datahub_returnflow_router)
+    api.add_router("/gateway/v1", datahub_gateway_router)  # the data-sharing gateway, for registered systems
+    api.add_router("/mydata", datahub_mydata_router)
 
 
 _register_routers()

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "yiwang.cases",
     "yiwang.licences",
     "yiwang.incidents",
+    "yiwang.datahub",
     "yiwang.web",
     "yiwang.demo",  # the demo district: above every app, last, owns `yiwang demo`
 ]

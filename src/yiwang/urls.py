@@ -15,6 +15,7 @@ urlpatterns = [
     path("cases/", include("yiwang.cases.urls")),
     path("licences/", include("yiwang.licences.urls")),
     path("incidents/", include("yiwang.incidents.urls")),
+    path("data/", include("yiwang.datahub.urls")),
     path("open311/", include("yiwang.incidents.urls_open311")),  # discovery and GeoReport v2
     path("", include("yiwang.core.urls")),
     path("", include("yiwang.web.urls")),

@@ -78,6 +78,12 @@ REVIEW_SUPERVISE = permission("review.supervise", _("好差评监督：办结整
 LICENCE_ISSUE = permission("licence.issue", _("签发、变更本部门的电子证照，处理质量异议，批量导入"))
 LICENCE_MANAGE = permission("licence.manage", _("维护电子印章与证照类型"))
 DATA_STEWARD = permission("data.steward", _("数据专员：资源目录、共享申请、数据质量"))
+DATA_CENTRE = permission(
+    "data.centre", _("大数据中心：发布数据元、审核资源目录、协调共享申请与争议、管理采集器")
+)
+DATA_AUDIT = permission("data.audit", _("数据使用审计：查看全部网关调用（含暂缓告知的调用，查看本身记入审计）"))
+DATA_RETURN = permission("data.return", _("回流数据：按本人所在镇街、村社区或网格查看下沉的基础数据"))
+DATA_GATEWAY = permission("data.gateway", _("数据共享网关：接入系统按共享授权调用数据服务"))
 
 
 class Role(models.TextChoices):
@@ -90,6 +96,7 @@ class Role(models.TextChoices):
     DATA_OFFICER = "data_officer", _("数据专员")
     DISTRICT_ADMIN = "district_admin", _("区级系统管理员")
     SERVICE_SUPERVISOR = "service_supervisor", _("政务服务监督员")
+    DATA_CENTRE_OFFICER = "data_centre", _("大数据中心管理员")
 
 
 _STAFF_BASE = {SELF_SERVICE, DIVISION_VIEW, DEPARTMENT_VIEW}
@@ -145,6 +152,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     ),
     # 政务服务监督员 (at the 政务服务数据管理局): watches ratings across the district and closes rectifications.
     Role.SERVICE_SUPERVISOR: frozenset(_STAFF_BASE | {REVIEW_SUPERVISE}),
+    Role.DATA_CENTRE_OFFICER: frozenset(
+        _STAFF_BASE | {DATA_STEWARD, DATA_CENTRE, DATA_AUDIT, PERSON_LOOKUP, ORGANISATION_LOOKUP}
+    ),
 }
 
 # Roles whose holders must pass a TOTP second factor (等保三级: two factors for administrators).
@@ -155,6 +165,7 @@ SYSTEM_SCOPES = frozenset(
     {DIVISION_VIEW, DEPARTMENT_VIEW, PERSON_LOOKUP, ORGANISATION_LOOKUP, INCIDENT_INTAKE, CASE_INTAKE}
     | {CASE_APPROVE}  # works the approval steps of its own department's cases (cases.workflow.SYSTEM_ROLES)
     | {LICENCE_ISSUE}  # issues its department's licences (licences.services.core.may_issue)
+    | {DATA_GATEWAY}  # calls the data-sharing gateway; each call is checked against the system's live grants
 )
 
 

@@ -1,0 +1,3 @@
+"""Pages: 资源目录."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: 数据元."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: 数据共享网关."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: 我的数据."""
+
+urlpatterns: list = []

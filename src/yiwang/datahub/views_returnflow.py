@@ -1,0 +1,3 @@
+"""Pages: 回流与离岸库."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: 共享申请."""
+
+urlpatterns: list = []
