@@ -1,0 +1,1 @@
+"""Admin: catalogue (issue 14)."""

@@ -1,0 +1,1 @@
+"""Admin: consent (issue 14)."""

@@ -1,0 +1,1 @@
+"""Admin: elements (issue 14)."""

@@ -1,0 +1,1 @@
+"""Admin: returnflow (issue 14)."""

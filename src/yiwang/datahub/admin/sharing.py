@@ -1,0 +1,1 @@
+"""Admin: sharing (issue 14)."""
