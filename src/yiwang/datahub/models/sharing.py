@@ -151,6 +151,11 @@ class ShareGrant(models.Model):
     valid_until = models.DateTimeField(_("失效时间"))
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.TextField(_("暂停或撤销原因"), blank=True)
+    requires_consent = models.BooleanField(
+        _("须数据主体授权"),
+        default=False,
+        help_text=_("授权用数场景：每次调用须出示数据主体有效的授权（授权编号）"),
+    )
     covert_until = models.DateField(
         _("暂缓告知至"),
         null=True,
