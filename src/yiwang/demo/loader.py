@@ -50,6 +50,7 @@ from yiwang.core.validators import (
     normalise_id_number,
     normalise_phone,
 )
+from yiwang.datahub import demo as datahub_demo
 from yiwang.incidents import demo as incidents_demo
 from yiwang.licences import demo as licences_demo
 
@@ -143,6 +144,11 @@ def demo_load(*, scale: float = 1.0, stdout=None) -> dict[str, int]:
     counts["work"] = _step(say, _("各岗位待办：待受理、待审查、待决定与待出件的办件"), _load_work)
     counts["incidents"] = _step(
         say, _("一网统管：事件分类、责任清单、知识库、感知设备与近 30 天工单"), lambda: _load_incidents(plan)
+    )
+    counts["datahub"] = _step(
+        say,
+        _("数据中台：数据元、资源目录、共享申请与授权、网关调用、回流与授权用数"),
+        lambda: _load_datahub(say),
     )
     elapsed = time.perf_counter() - started
     if any(counts.values()):
@@ -390,6 +396,13 @@ def _staff_plan() -> list[_StaffSpec]:
         if town_grids and grid_login:
             demo_seats[(centre, Role.GRID_WORKER)], grid_login = grid_login, None
         seat(centre, Role.GRID_WORKER, len(town_grids), town_grids)
+    # 数据中台 (issue 14), appended so that earlier seats keep their numbers: every department's data officer
+    # (数据专员) and the big-data centre's administrators at the 政务服务数据管理局.
+    for _name, code, _kind, _parent in DISTRICT_DEPARTMENTS:
+        if code == SERVICE_DEPARTMENT:
+            seat(code, Role.DATA_CENTRE_OFFICER, 2)
+        elif code != DISTRICT_COMMAND_CENTRE:
+            seat(code, Role.DATA_OFFICER)
     return plan
 
 
@@ -681,6 +694,10 @@ def _load_licences() -> int:
 def _load_work() -> int:
     """Cases waiting at each step for the demo clerk, approver and head (filed and moved by the real services)."""
     return cases_demo.demo_load_work(district_code=DISTRICT_CODE)
+
+
+def _load_datahub(say: Say) -> int:
+    return datahub_demo.demo_load_datahub(say=say)
 
 
 def incidents_district() -> incidents_demo.DemoDistrict:

@@ -17,7 +17,13 @@ from django.utils.translation import gettext_lazy
 from yiwang.core import crypto
 from yiwang.core.permissions import Role
 
-from .names import DISTRICT_COMMAND_CENTRE, MARKET_DEPARTMENT, SERVICE_DEPARTMENT
+from .names import (
+    CIVIL_AFFAIRS_DEPARTMENT,
+    DISTRICT_COMMAND_CENTRE,
+    MARKET_DEPARTMENT,
+    PUBLIC_SECURITY_DEPARTMENT,
+    SERVICE_DEPARTMENT,
+)
 
 DEMO_PASSWORD = "Yiwang@2026"
 
@@ -53,6 +59,23 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
         totp=True,
     ),
     DemoLogin("dataofficer", "staff", Role.DATA_OFFICER, SERVICE_DEPARTMENT, gettext_lazy("数据专员")),
+    DemoLogin(
+        "datacentre",
+        "staff",
+        Role.DATA_CENTRE_OFFICER,
+        SERVICE_DEPARTMENT,
+        gettext_lazy("大数据中心管理员（编目审核、共享协调、数据使用审计）"),
+    ),
+    DemoLogin(
+        "mzjdata", "staff", Role.DATA_OFFICER, CIVIL_AFFAIRS_DEPARTMENT, gettext_lazy("数据专员（民政局）")
+    ),
+    DemoLogin(
+        "gajdata",
+        "staff",
+        Role.DATA_OFFICER,
+        PUBLIC_SECURITY_DEPARTMENT,
+        gettext_lazy("数据专员（公安分局）"),
+    ),
     DemoLogin(
         "supervisor",
         "staff",

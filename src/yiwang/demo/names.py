@@ -82,6 +82,8 @@ DISTRICT_DEPARTMENTS: tuple[tuple[str, str, str, str | None], ...] = (
 DISTRICT_COMMAND_CENTRE = "ZHZX"
 SERVICE_DEPARTMENT = "ZSJ"
 MARKET_DEPARTMENT = "SCJ"
+CIVIL_AFFAIRS_DEPARTMENT = "MZJ"  # 民政局: requests 人口基础信息 for 高龄津贴 in the data-foundation demo
+PUBLIC_SECURITY_DEPARTMENT = "GAJ"  # 公安分局: the 数源部门 of the population registry
 
 # 字号 (trade names) for organisations: two characters, one from each pool.
 TRADE_FIRST = "华鑫恒盛泰瑞嘉弘信诚宏锦润丰达隆德祥源昌永富安康宇航天博睿智新"

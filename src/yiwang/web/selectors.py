@@ -35,6 +35,7 @@ from yiwang.core.permissions import (
     Role,
 )
 from yiwang.core.principal import Principal
+from yiwang.datahub.selectors.workbench import DataWork, data_work_for
 
 # --- the signed-in account ------------------------------------------------------------------------------------
 
@@ -81,6 +82,9 @@ ROLE_WORKSPACES: dict[str, Workspace] = {
     Role.DISTRICT_ADMIN: Workspace(Role.DISTRICT_ADMIN, _("系统管理"), "web/home/district_admin.html"),
     Role.DISPATCHER: Workspace(Role.DISPATCHER, _("指挥调度"), "web/home/dispatcher.html"),
     Role.DEPARTMENT_HEAD: Workspace(Role.DEPARTMENT_HEAD, _("部门概览"), "web/home/department_head.html"),
+    Role.DATA_CENTRE_OFFICER: Workspace(
+        Role.DATA_CENTRE_OFFICER, _("大数据中心"), "web/home/data_centre.html"
+    ),
     Role.DATA_OFFICER: Workspace(Role.DATA_OFFICER, _("数据中台"), "web/home/data_officer.html"),
     Role.SERVICE_SUPERVISOR: Workspace(
         Role.SERVICE_SUPERVISOR, _("好差评监督"), "web/home/service_supervisor.html"
@@ -190,10 +194,22 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
         (_("好差评统计"), _("按部门、事项、人员统计评价"), "cases:review_report"),
     ),
     Role.DATA_OFFICER: (
+        (_("资源目录"), _("编目本部门数据资源，检索全区资源"), "datahub:catalogue"),
+        (_("共享申请"), _("申请使用他部门数据，答复向本部门提出的申请"), "datahub:share_requests"),
+        (_("共享授权"), _("本部门给出与持有的共享授权：续期、暂停、撤销"), "datahub:share_grants"),
+        (_("数据元"), _("一数一源一标准：数据元、代码表与数源部门"), "datahub:elements"),
+        (_("网关调用"), _("本部门资源被调用与本部门系统调用的记录"), "datahub:gateway_calls"),
         (_("免申即享"), _("政策资格名单、告知、兑现与排除原因"), "cases:policies"),
-        (_("资源目录"), _("编目数据资源与数据元"), "datahub:catalogue"),
-        (_("共享申请"), _("审核部门间数据共享申请"), "datahub:share_requests"),
         (_("法人查询"), _("查询与维护法人基础库"), "core:organisation_lookup"),
+    ),
+    Role.DATA_CENTRE_OFFICER: (
+        (_("编目审核"), _("审核各部门提交的数据资源"), "datahub:catalogue_review"),
+        (_("共享协调"), _("全区共享申请、超期与争议协调"), "datahub:share_requests"),
+        (_("数据元"), _("发布数据元批次，查看标准符合性报告"), "datahub:elements"),
+        (_("符合性报告"), _("同一数据元多种写法、重复采集的表单字段"), "datahub:conformance"),
+        (_("采集器"), _("上游数据回流到离岸库的采集任务"), "datahub:harvesters"),
+        (_("数据使用审计"), _("全部网关调用，含依法暂缓告知的调用"), "datahub:data_uses_audit"),
+        (_("资源目录"), _("全区政务信息资源目录"), "datahub:catalogue"),
     ),
     Role.DISTRICT_ADMIN: (
         (_("管理后台"), _("区划、部门、人员、角色、事项与日历配置"), "admin:index"),
@@ -281,6 +297,7 @@ class Home:
     department: DepartmentOverview | None = None
     system: SystemCounts | None = None
     registry: RegistryCounts | None = None
+    data_work: DataWork | None = None
 
 
 def own_person_summary(principal: Principal) -> PersonSummary | None:
@@ -407,6 +424,9 @@ def home_for(principal: Principal, *, workspace_key: str | None = None) -> Home:
         kwargs["department"] = department_overview(principal)
     elif chosen.key == Role.DATA_OFFICER:
         kwargs["registry"] = registry_counts(principal)
+        kwargs["data_work"] = data_work_for(principal)
+    elif chosen.key == Role.DATA_CENTRE_OFFICER:
+        kwargs["data_work"] = data_work_for(principal)
     elif chosen.key == Role.DISTRICT_ADMIN:
         kwargs["system"] = system_counts(principal)
 
