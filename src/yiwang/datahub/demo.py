@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 def _builders() -> list[tuple[str, Callable[[], dict]]]:
     from .demo_catalogue import load_catalogue
     from .demo_elements import load_elements
+    from .demo_gateway import load_gateway
     from .demo_mydata import load_mydata
     from .demo_returnflow import load_returnflow
     from .demo_sharing import load_sharing
@@ -23,6 +24,7 @@ def _builders() -> list[tuple[str, Callable[[], dict]]]:
         (_("共享申请与授权"), load_sharing),
         (_("回流与离岸库"), load_returnflow),
         (_("我的数据与授权用数"), load_mydata),
+        (_("网关调用（共享授权的使用记录）"), load_gateway),
     ]
 
 

@@ -167,4 +167,5 @@ TITLES = {
     "data_officer": "数据专员",
     "district_admin": "系统管理员",
     "service_supervisor": "政务服务监督员",
+    "data_centre": "大数据中心管理员",
 }
