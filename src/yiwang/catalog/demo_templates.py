@@ -317,6 +317,86 @@ FORM_EXTRAS: dict[str, tuple[F, ...]] = {
 }
 
 
+# The data element (数据元, datahub) each demo form field carries, by (name, label): the bindings of issue 14. A
+# field not listed here is bound to none (the conformance report lists it).
+FORM_ELEMENTS: dict[tuple[str, str], str] = {
+    ("applicant_name", "申请人姓名"): "DE00002",  # 姓名
+    ("applicant_id_number", "身份证号"): "DE00001",  # 公民身份号码
+    ("applicant_phone", "联系电话"): "DE00007",  # 联系电话
+    ("applicant_address", "联系地址"): "DE00006",  # 居住地址
+    ("org_name", "单位名称"): "DE00012",  # 单位名称
+    ("org_uscc", "统一社会信用代码"): "DE00011",  # 统一社会信用代码
+    ("legal_representative", "法定代表人"): "DE00019",  # 法定代表人姓名
+    ("contact_name", "经办人"): "DE00002",  # 姓名
+    ("contact_phone", "经办人电话"): "DE00007",  # 联系电话
+    ("business_address", "经营场所"): "DE00142",  # 经营场所
+    ("business_category", "主体业态"): "DE00162",  # 主体业态
+    ("birth_date", "出生日期"): "DE00004",  # 出生日期
+    ("partner_name", "对方姓名"): "DE00002",  # 姓名
+    ("partner_id_number", "对方身份证号"): "DE00001",  # 公民身份号码
+    ("child_name", "婴儿姓名"): "DE00230",  # 新生儿姓名
+    ("child_birth_date", "出生日期"): "DE00231",  # 出生时间
+    ("child_gender", "婴儿性别"): "DE00003",  # 性别
+    ("birth_hospital", "出生医院"): "DE00233",  # 出生地点
+    ("education", "文化程度"): "DE00306",  # 学历
+    ("last_employer", "原工作单位"): "DE00200",  # 用人单位名称
+    ("unemployed_since", "失业日期"): "DE00195",  # 失业登记日期
+    ("household_size", "家庭人口数"): "DE00277",  # 家庭人口数
+    ("monthly_income", "家庭月收入（元）"): "DE00278",  # 家庭月收入
+    ("registered_capital", "注册资本（万元）"): "DE00016",  # 注册资本
+    ("business_scope", "经营范围"): "DE00017",  # 经营范围
+    ("business_address", "住所"): "DE00018",  # 住所
+    ("employee_count", "从业人数"): "DE00155",  # 企业从业人数
+    ("shop_name", "个体工商户名称"): "DE00012",  # 单位名称
+    ("employee_count", "雇工人数"): "DE00155",  # 企业从业人数
+    ("cancel_reason", "注销原因"): "DE00145",  # 注销原因
+    ("project_name", "项目名称"): "DE00322",  # 工程名称
+    ("project_address", "建设地点"): "DE00323",  # 建设地址
+    ("building_area", "建筑面积（平方米）"): "DE00324",  # 建设规模
+    ("contract_price", "合同价格（万元）"): "DE00325",  # 合同价格
+    ("planned_start", "计划开工日期"): "DE00326",  # 合同开工日期
+    ("degree", "最高学历学位"): "DE00209",  # 最高学历
+    ("graduate_school", "毕业院校"): "DE00310",  # 毕业院校
+    ("employer_name", "用人单位"): "DE00200",  # 用人单位名称
+    ("employer_uscc", "用人单位统一社会信用代码"): "DE00011",  # 统一社会信用代码
+    ("practice_category", "执业类别"): "DE00245",  # 医师执业类别
+    ("institution_name", "执业机构"): "DE00012",  # 单位名称
+    ("hospital_name", "就诊医院"): "DE00214",  # 定点医疗机构名称
+    ("expense_amount", "医疗费用（元）"): "DE00216",  # 医疗费用总额
+    ("disability_category", "残疾类别"): "DE00290",  # 残疾类别
+    ("disability_level", "残疾等级"): "DE00291",  # 残疾等级
+    ("guardian_name", "监护人姓名"): "DE00126",  # 监护人姓名
+    ("plate_number", "号牌号码"): "DE00367",  # 车辆号牌号码
+    ("vehicle_type", "车辆类型"): "DE00369",  # 车辆类型
+    ("from_address", "原住址"): "DE00120",  # 迁出地址
+    ("to_address", "现住址"): "DE00006",  # 居住地址
+    ("child_name", "学生姓名"): "DE00300",  # 学生姓名
+    ("child_id_number", "学生身份证号"): "DE00001",  # 公民身份号码
+    ("school_name", "申请学校"): "DE00301",  # 学校名称
+    ("grade", "申请年级"): "DE00303",  # 就读年级
+    ("discharge_date", "退役时间"): "DE00473",  # 退役时间
+    ("discharge_type", "退役类别"): "DE00474",  # 退役类别
+    ("former_unit", "原服役部队"): "DE00475",  # 原服役部队
+    ("project_address", "项目地点"): "DE00323",  # 建设地址
+    ("industry_category", "行业类别"): "DE00398",  # 行业类别
+    ("pollutants", "主要污染物及排放去向"): "DE00399",  # 主要污染物类别
+    ("vehicle_count", "车辆数量"): "DE00378",  # 营运车辆数
+    ("venue_area", "场所面积（平方米）"): "DE00453",  # 场所面积
+    ("capacity", "核定人数"): "DE00454",  # 核定人数
+    ("event_date", "活动日期"): "DE00456",  # 活动日期
+    ("chemical_names", "经营品种"): "DE00424",  # 经营品种
+    ("storage_capacity", "储存能力（吨）"): "DE00425",  # 储存能力
+    ("area_mu", "面积（亩）"): "DE00465",  # 种植面积
+    ("species", "种植或养殖品种"): "DE00463",  # 种植品种
+    ("property_address", "不动产坐落"): "DE00350",  # 不动产坐落
+    ("certificate_no", "不动产权证书号"): "DE00347",  # 不动产权证书号
+    ("land_area", "面积（平方米）"): "DE00351",  # 不动产面积
+    ("ad_location", "设置地点"): "DE00414",  # 设置地点
+    ("ad_size", "面积（平方米）"): "DE00415",  # 广告面积
+    ("ad_period_months", "设置期限（月）"): "DE00416",  # 设置期限
+}
+
+
 def _property(field: F) -> dict:
     prop: dict[str, Any] = {"type": field.type}
     if field.type == "string" and field.max_length:
@@ -352,6 +432,8 @@ def build_form(kind: str, *, organisation: bool) -> dict:
             hints["widget"] = field.widget
         if field.prefill:
             hints["prefill"] = field.prefill
+        if (field.name, field.label) in FORM_ELEMENTS:
+            hints["element"] = FORM_ELEMENTS[(field.name, field.label)]
         if field.help:
             hints["help"] = field.help
         if field.show_if:

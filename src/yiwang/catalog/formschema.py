@@ -38,12 +38,15 @@ from yiwang.core.validators import (
     validate_uscc,
 )
 
+from .hooks import prefill_read_observed
+
 WIDGETS = frozenset(
     {"text", "textarea", "number", "date", "select", "radio", "checkbox", "id_number", "phone", "uscc"}
 )
 TYPES = frozenset({"string", "integer", "number", "boolean"})
 FORMATS = frozenset({"date", "id_number", "phone", "uscc", "email"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+_ELEMENT = re.compile(r"^DE\d{5}$")
 _TRUE = {"true", "on", "1", "yes", "y", "是"}
 _FALSE = {"false", "off", "0", "no", "n", "否"}
 
@@ -395,6 +398,10 @@ def _check_hints(name: str, hints: Mapping, properties: Mapping, sections: set[s
             "prefill": prefill,
             "sources": "、".join(PREFILL_SOURCES),
         }
+    element = hints.get("element")
+    if element is not None and not (isinstance(element, str) and _ELEMENT.match(element)):
+        # The data element the field carries (datahub binds it); only its form is checked here.
+        yield _("字段“%(name)s”的数据元标识应为 DE 加5位数字，如 DE00002。") % where
     show_if = hints.get("show_if")
     if show_if is not None:
         if (
@@ -513,11 +520,15 @@ def form_prefill(item, principal) -> dict[str, PrefilledValue]:
     person, organisation = _registry_records(principal)
     if person is None and organisation is None:
         return {}
-    return {
+    prefilled = {
         name: PrefilledValue(value=value, source_label=str(PREFILL_SOURCES[specs[name].prefill].source_label))
         for name, value in form_registry_read(item, person=person, organisation=organisation).items()
         if value is not None
     }
+    prefill_read_observed(  # logged in the data-sharing gateway's call log (datahub fills the hook)
+        item=item, person=person, organisation=organisation, keys=[specs[name].prefill for name in prefilled]
+    )
+    return prefilled
 
 
 def form_registry_apply(

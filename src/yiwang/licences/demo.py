@@ -31,10 +31,73 @@ from .services.core import licence_issue, seal_create
 SEAL_FROM = date(2015, 1, 1)
 
 
+# The data element (数据元, datahub) each demo face field carries, by (name, label): the bindings of issue 14.
+FACE_ELEMENTS: dict[tuple[str, str], str] = {
+    ("name", "名称"): "DE00012",  # 单位名称
+    ("uscc", "统一社会信用代码"): "DE00011",  # 统一社会信用代码
+    ("legal_representative", "法定代表人"): "DE00019",  # 法定代表人姓名
+    ("legal_representative", "法定代表人（负责人）"): "DE00019",  # 法定代表人姓名
+    ("name", "姓名"): "DE00002",  # 姓名
+    ("id_number", "公民身份号码"): "DE00001",  # 公民身份号码
+    ("registered_capital", "注册资本（万元）"): "DE00016",  # 注册资本
+    ("business_scope", "经营范围"): "DE00017",  # 经营范围
+    ("address", "住所"): "DE00018",  # 住所
+    ("established_on", "成立日期"): "DE00015",  # 成立日期
+    ("operator_name", "经营者名称"): "DE00012",  # 单位名称
+    ("business_address", "经营场所"): "DE00142",  # 经营场所
+    ("business_category", "主体业态"): "DE00162",  # 主体业态
+    ("business_items", "经营项目"): "DE00163",  # 经营项目
+    ("case_number", "审批办件编号"): "DE00483",  # 办件编号
+    ("producer_name", "生产者名称"): "DE00012",  # 单位名称
+    ("production_address", "生产地址"): "DE00142",  # 经营场所
+    ("food_category", "食品类别"): "DE00165",  # 食品类别
+    ("business_address", "经营地址"): "DE00142",  # 经营场所
+    ("institution_name", "机构名称"): "DE00012",  # 单位名称
+    ("address", "地址"): "DE00018",  # 住所
+    ("subjects", "诊疗科目"): "DE00249",  # 诊疗科目
+    ("builder_name", "建设单位"): "DE00328",  # 建设单位名称
+    ("project_name", "工程名称"): "DE00322",  # 工程名称
+    ("project_address", "建设地址"): "DE00323",  # 建设地址
+    ("building_area", "建设规模（平方米）"): "DE00324",  # 建设规模
+    ("contract_price", "合同价格（万元）"): "DE00325",  # 合同价格
+    ("planned_start", "合同开工日期"): "DE00326",  # 合同开工日期
+    ("unit_name", "单位名称"): "DE00012",  # 单位名称
+    ("production_address", "生产经营场所地址"): "DE00142",  # 经营场所
+    ("industry_category", "行业类别"): "DE00398",  # 行业类别
+    ("pollutants", "主要污染物及排放去向"): "DE00399",  # 主要污染物类别
+    ("address", "居住地址"): "DE00006",  # 居住地址
+    ("issuing_authority", "签发机关"): "DE00037",  # 发证机关
+    ("gender", "性别"): "DE00003",  # 性别
+    ("birth_date", "出生"): "DE00004",  # 出生日期
+    ("address", "住址"): "DE00006",  # 居住地址
+    ("division", "户籍地"): "DE00041",  # 区划名称
+    ("child_name", "新生儿姓名"): "DE00230",  # 新生儿姓名
+    ("child_gender", "性别"): "DE00003",  # 性别
+    ("birth_date", "出生时间"): "DE00231",  # 出生时间
+    ("birth_hospital", "出生地点（医疗机构）"): "DE00233",  # 出生地点
+    ("parent_name", "母亲（父亲）姓名"): "DE00235",  # 母亲姓名
+    ("partner_name", "配偶姓名"): "DE00262",  # 配偶姓名
+    ("partner_id_number", "配偶公民身份号码"): "DE00263",  # 配偶公民身份号码
+    ("registered_on", "登记日期"): "DE00260",  # 婚姻登记日期
+    ("registration_office", "登记机关"): "DE00264",  # 婚姻登记机关
+    ("disability_category", "残疾类别"): "DE00290",  # 残疾类别
+    ("disability_level", "残疾等级"): "DE00291",  # 残疾等级
+    ("card_no", "社会保障卡卡号"): "DE00184",  # 社会保障卡卡号
+    ("obligee", "权利人"): "DE00349",  # 权利人
+    ("property_address", "坐落"): "DE00350",  # 不动产坐落
+    ("area", "面积（平方米）"): "DE00351",  # 不动产面积
+    ("right_type", "权利类型"): "DE00352",  # 权利类型
+    ("case_number", "登记办件编号"): "DE00483",  # 办件编号
+    ("certificate_no", "不动产权证书号"): "DE00347",  # 不动产权证书号
+}
+
+
 def _f(name, label, type_="string", *, required=True, public=True, source=""):
     spec = {"name": name, "label": label, "type": type_, "required": required, "public": public}
     if source:
         spec["source"] = source
+    if (name, label) in FACE_ELEMENTS:
+        spec["element"] = FACE_ELEMENTS[(name, label)]
     return spec
 
 

@@ -142,6 +142,15 @@ class DataElement(models.Model):
         on_delete=models.PROTECT,
         related_name="elements",
     )
+    pending = models.JSONField(
+        _("待发布的修改"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("已发布数据元的修改，随所在批次发布后生效"),
+    )
+    retired_at = models.DateTimeField(_("废止时间"), null=True, blank=True, editable=False)
+    retire_note = models.TextField(_("废止说明"), blank=True, editable=False)
     search_text = models.TextField(blank=True, default="", editable=False, help_text=_("分词后的检索文本"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

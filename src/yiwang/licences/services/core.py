@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import date
@@ -546,7 +547,11 @@ def licence_type_validate(values: Mapping) -> dict:
                     )
                     % {"where": where},
                 )
-        unknown = set(spec) - {"name", "label", "type", "required", "public", "source"}
+        element = spec.get("element")
+        if element is not None and not (isinstance(element, str) and re.fullmatch(r"DE\d{5}", element)):
+            # The data element the face field carries (datahub binds it); only its form is checked here.
+            fail("face_fields", _("%(where)s：数据元标识须为 DE 加5位数字，如 DE00002。") % {"where": where})
+        unknown = set(spec) - {"name", "label", "type", "required", "public", "source", "element"}
         if unknown:
             fail(
                 "face_fields",
@@ -561,6 +566,7 @@ def licence_type_validate(values: Mapping) -> dict:
                 "required": bool(spec.get("required", False)),
                 "public": bool(spec.get("public", False)),
                 **({"source": source} if source else {}),
+                **({"element": element} if element else {}),
             }
         )
     validity = values.get("validity") or LicenceType.Validity.YEARS
