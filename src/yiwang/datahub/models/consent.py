@@ -99,6 +99,11 @@ class DataVoucher(models.Model):
     issued_by = models.ForeignKey("core.Account", on_delete=models.PROTECT, related_name="+")
     items = models.JSONField(_("数据项"), default=list)
     digest = models.CharField(_("内容摘要（SM3）"), max_length=64)
+    payload = models.JSONField(
+        _("签名内容"), default=dict, editable=False, help_text=_("规范化 JSON 签名的内容")
+    )
+    signature = models.CharField(_("SM2 签名"), max_length=256, blank=True, editable=False)
+    key_id = models.CharField(_("签名密钥"), max_length=64, blank=True, editable=False)
     issued_at = models.DateTimeField(_("签发时间"))
     expires_at = models.DateTimeField(_("有效期至"))
     revoked_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
