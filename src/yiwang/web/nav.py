@@ -18,6 +18,8 @@ from yiwang.core.permissions import (
     CASE_APPROVE,
     CASE_INTAKE,
     CASE_SUPERVISE,
+    DATA_CENTRE,
+    DATA_RETURN,
     DEPARTMENT_VIEW,
     INCIDENT_DISPATCH,
     INCIDENT_HANDLE,
@@ -100,6 +102,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("自然人查询"), "core:person_lookup", PERSON_LOOKUP),
     NavItem(_("法人查询"), "core:organisation_lookup", ORGANISATION_LOOKUP),
     NavItem(_("审计日志"), "core:audit", AUDIT_VIEW),
+    # 数据中台: 回流 for grass-roots staff, the harvesters for the big-data centre.
+    NavItem(_("回流数据"), "datahub:return_home", DATA_RETURN),
+    NavItem(_("采集器"), "datahub:harvesters", DATA_CENTRE),
     NavItem(_("我的账户"), "core:account", SELF_SERVICE),
     # Only district administrators hold SYSTEM_MANAGE; the admin site is their back office.
     NavItem(_("管理后台"), "admin:index", SYSTEM_MANAGE, group="admin"),
