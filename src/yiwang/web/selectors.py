@@ -148,6 +148,7 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
         (_("免申即享"), _("符合条件的政策待遇主动推送，无需申请"), "cases:entitlements"),
         (_("12345 诉求"), _("咨询、求助、投诉、建议，一号受理"), "incidents:report"),
         (_("好差评"), _("对办事服务进行评价，差评件件有整改回音"), "cases:my_reviews"),
+        (_("我的数据"), _("政府掌握的我的数据、每一次使用记录与授权用数"), "datahub:mydata"),
     ),
     "enterprise": (
         (_("企业办事"), _("涉企政务服务事项，一网申请"), "catalog:index"),
@@ -155,6 +156,7 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
         (_("法人电子证照"), _("营业执照与许可证照，授权他人用证"), "licences:mine"),
         (_("一件事一次办"), _("开办餐饮店、开办企业等涉企一件事"), "catalog:bundles"),
         (_("惠企政策"), _("免申即享政策与资金兑现"), "cases:entitlements"),
+        (_("企业数据"), _("政府掌握的本单位数据、使用记录、授权用数与数据资产凭证"), "datahub:mydata"),
     ),
     Role.WINDOW_CLERK: (
         (_("综合受理"), _("代办申请、受理、不予受理与补正"), "cases:inbox"),
@@ -183,6 +185,7 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
     Role.GRID_WORKER: (
         (_("巡查上报"), _("在网格内发现问题，拍照上报"), "incidents:patrol"),
         (_("我的工单"), _("处置、核查派给我的事件"), "incidents:work"),
+        (_("回流数据"), _("本网格的居民、低保边缘家庭与事件统计"), "datahub:return_home"),
     ),
     Role.DISPATCHER: (
         (_("待分拨工单"), _("分拨、派遣、改派与督办"), "incidents:dispatch_queue"),

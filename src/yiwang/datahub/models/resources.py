@@ -230,6 +230,9 @@ class ResourceField(models.Model):
     data_type = models.CharField(_("数据类型"), max_length=16, blank=True)
     share_type = models.CharField(_("共享类型"), max_length=16, choices=ShareType.choices)
     share_condition = models.TextField(_("共享条件"), blank=True)
+    no_share_basis = models.TextField(
+        _("不予共享依据"), blank=True, default="", help_text=_("不予共享时必填：法律、法规依据")
+    )
     data_class = models.CharField(_("数据分类"), max_length=24, choices=DataClass.choices)
     grade = models.CharField(_("数据分级"), max_length=16, choices=Grade.choices, default=Grade.GENERAL)
     default_mask = models.CharField(_("默认脱敏"), max_length=24, choices=Mask.choices, default=Mask.NONE)

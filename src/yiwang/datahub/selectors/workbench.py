@@ -37,10 +37,13 @@ def data_work_for(principal: Principal) -> DataWork:
     principal.require(DATA_STEWARD)
     department = principal.department
     now = timezone.now()
-    received = ShareRequest.objects.filter(provider=department, state__in=_AWAITING).aggregate(
-        n=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now))
+    # Three queries whatever the volumes: requests both ways, resources, grants both ways.
+    mine = Q(provider=department) | Q(requester=department)
+    requests = ShareRequest.objects.filter(mine, state__in=_AWAITING).aggregate(
+        to_answer=Count("id", filter=Q(provider=department)),
+        overdue=Count("id", filter=Q(provider=department, due_at__lt=now)),
+        made=Count("id", filter=Q(requester=department)),
     )
-    made = ShareRequest.objects.filter(requester=department, state__in=_AWAITING).count()
     resources = DataResource.objects.filter(provider=department).aggregate(
         published=Count("id", filter=Q(status=DataResource.Status.PUBLISHED)),
         draft=Count(
@@ -54,15 +57,18 @@ def data_work_for(principal: Principal) -> DataWork:
             ),
         ),
     )
-    active = ShareGrant.objects.filter(status=ShareGrant.Status.ACTIVE, valid_until__gt=now)
+    grants = ShareGrant.objects.filter(mine, status=ShareGrant.Status.ACTIVE, valid_until__gt=now).aggregate(
+        given=Count("id", filter=Q(provider=department)),
+        held=Count("id", filter=Q(requester=department)),
+    )
     work = dict(
-        to_answer=received["n"],
-        to_answer_overdue=received["overdue"],
-        requests_open=made,
+        to_answer=requests["to_answer"],
+        to_answer_overdue=requests["overdue"],
+        requests_open=requests["made"],
         resources_published=resources["published"],
         resources_draft=resources["draft"],
-        grants_given=active.filter(provider=department).count(),
-        grants_held=active.filter(requester=department).count(),
+        grants_given=grants["given"],
+        grants_held=grants["held"],
     )
     if principal.has(DATA_CENTRE):
         work.update(
