@@ -69,6 +69,9 @@ class ShareRequest(models.Model):
     term_end = models.DateField(_("使用期限至"))
     state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.REQUESTED)
     approved_by_rule = models.BooleanField(_("按规则自动通过"), default=False)
+    centre_step = models.BooleanField(
+        _("须大数据中心审批"), default=False, help_text=_("按资源分级策略：双方同意后由大数据中心审批生效")
+    )
     offer = models.JSONField(
         _("提供方条件"), default=dict, blank=True, help_text=_("答复时提出的脱敏、行过滤、限流与期限")
     )
@@ -164,6 +167,12 @@ class ShareGrant(models.Model):
     )
     covert_basis = models.TextField(_("暂缓告知依据"), blank=True)
     renewed_count = models.PositiveIntegerField(_("续期次数"), default=0)
+    expiry_reminded_at = models.DateTimeField(
+        _("到期提醒时间"),
+        null=True,
+        blank=True,
+        help_text=_("到期前 10 个工作日提醒申请方（每个有效期一次）"),
+    )
     row_version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -233,3 +242,14 @@ class ShareDispute(models.Model):
         verbose_name_plural = _("共享争议")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "created_at"])]
+
+
+class ShareSequence(models.Model):
+    """Per-day counters for readable numbers: GX (申请) and SQ (授权) + date + sequence."""
+
+    kind = models.CharField(max_length=2)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "day"], name="share_sequence_once")]
