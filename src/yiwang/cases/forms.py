@@ -330,7 +330,7 @@ class InboxFilterForm(forms.Form):
     due_before = forms.DateField(
         label=_("到期日不晚于"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("日期格式应为 YYYY-MM-DD。")},
     )
     applicant = forms.CharField(label=_("申请人姓名"), max_length=50, required=False)

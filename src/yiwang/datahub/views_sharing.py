@@ -39,7 +39,7 @@ from .services.sharing import share_request_create, share_request_transition, sh
 from .workflow import CENTRE, PROVIDER, REQUESTER, ShareConflict, moves_for, sides_of
 
 OMIT = "omit"
-_DATE = forms.DateInput(attrs={"type": "date"})
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 # --- forms ------------------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def issue_form_class(licence_type: LicenceType) -> type[forms.Form]:
         kind = spec.get("type", "string")
         if kind == "date":
             field = forms.DateField(
-                label=label, required=required, widget=forms.DateInput(attrs={"type": "date"})
+                label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
             )
         elif kind == "number":
             field = forms.DecimalField(label=label, required=required)
@@ -74,7 +74,7 @@ def issue_form_class(licence_type: LicenceType) -> type[forms.Form]:
         attrs[f"face_{spec['name']}"] = field
     if licence_type.validity == LicenceType.Validity.UNTIL:
         attrs["expires_on"] = forms.DateField(
-            label=gettext_lazy("有效期至"), widget=forms.DateInput(attrs={"type": "date"})
+            label=gettext_lazy("有效期至"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         )
     return type("IssueForm", (forms.Form,), attrs)
 
