@@ -42,7 +42,9 @@ class RequestIdMiddleware:
         finally:
             request_id_var.reset(rid_token)
             client_ip_var.reset(ip_token)
-        response["X-Request-ID"] = request_id
+        # A view may answer with its own id (the data-sharing gateway's call id).
+        if not response.has_header("X-Request-ID"):
+            response["X-Request-ID"] = request_id
         return response
 
 

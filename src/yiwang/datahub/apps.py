@@ -9,4 +9,14 @@ class DatahubConfig(AppConfig):
 
     def ready(self) -> None:
         # Inside ready(): the readers import models, which cannot load while the app registry is being built.
-        from . import readers_offshore, readers_platform  # noqa: F401  (register the gateway's readers)
+        from . import gateway, readers_offshore, readers_platform  # noqa: F401  (register the gateway's readers)
+
+        gateway.connect_platform_hooks()  # 免填写 reads of another department's registry: in the gateway's call log
+        from django.db.models.signals import post_migrate
+
+        from .search import ensure_after_migrate
+
+        # The catalogue's full-text index table, for databases built without migrations (the test suite).
+        post_migrate.connect(
+            ensure_after_migrate, sender=self, dispatch_uid="datahub_catalogue_search_schema"
+        )
