@@ -98,6 +98,12 @@ SELF_SERVICE_PAGES_WITH_PARAMETERS = {
     "incidents/report/<uuid:public_id>/receipt/",
     "incidents/mine/<uuid:public_id>/",
     "incidents/mine/<uuid:public_id>/photos/<uuid:attachment_id>/",
+    # 我的数据: the holder's own consents (receipt, download, revoke) and 数据资产凭证 (download, revoke)
+    "data/consents/<uuid:consent_id>/",
+    "data/consents/<uuid:consent_id>/receipt.json",
+    "data/consents/<uuid:consent_id>/revoke/",
+    "data/vouchers/<uuid:voucher_id>/file.json",
+    "data/vouchers/<uuid:voucher_id>/revoke/",
 }
 
 

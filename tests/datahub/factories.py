@@ -162,7 +162,9 @@ class ShareGrantFactory(DjangoModelFactory):
     class Params:
         suspended = factory.Trait(status=ShareGrant.Status.SUSPENDED)
         revoked = factory.Trait(status=ShareGrant.Status.REVOKED)
-        expired = factory.Trait(valid_until=factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1)))
+        expired = factory.Trait(
+            valid_until=factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1))
+        )
 
 
 class ConsentFactory(DjangoModelFactory):
@@ -171,7 +173,9 @@ class ConsentFactory(DjangoModelFactory):
 
     given_by = None  # required: the holder's account
     grantee_kind = Consent.GranteeKind.SYSTEM
-    grantee_name = factory.LazyAttribute(lambda o: o.grantee_system.name if o.grantee_system else "第三方机构")
+    grantee_name = factory.LazyAttribute(
+        lambda o: o.grantee_system.name if o.grantee_system else "第三方机构"
+    )
     purpose = "办理业务"
     items = factory.LazyFunction(list)
     valid_from = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))

@@ -102,7 +102,9 @@ class Role(models.TextChoices):
 _STAFF_BASE = {SELF_SERVICE, DIVISION_VIEW, DEPARTMENT_VIEW}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    Role.WINDOW_CLERK: frozenset(_STAFF_BASE | {CASE_INTAKE, PERSON_LOOKUP, ORGANISATION_LOOKUP}),
+    Role.WINDOW_CLERK: frozenset(
+        _STAFF_BASE | {CASE_INTAKE, PERSON_LOOKUP, ORGANISATION_LOOKUP, DATA_RETURN}
+    ),
     Role.APPROVER: frozenset(
         _STAFF_BASE
         | {CASE_APPROVE, PERSON_LOOKUP, ORGANISATION_LOOKUP, PLEDGE_VERIFY, LICENCE_ISSUE, INCIDENT_WORK}
@@ -122,9 +124,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
         }
     ),
     Role.HOTLINE_OPERATOR: frozenset(_STAFF_BASE | {INCIDENT_INTAKE, PERSON_LOOKUP}),
-    Role.GRID_WORKER: frozenset(_STAFF_BASE | {INCIDENT_HANDLE}),
+    Role.GRID_WORKER: frozenset(_STAFF_BASE | {INCIDENT_HANDLE, DATA_RETURN}),
     Role.DISPATCHER: frozenset(
-        _STAFF_BASE | {INCIDENT_DISPATCH, INCIDENT_HANDLE, INCIDENT_WORK, INCIDENT_SUPERVISE, INCIDENT_INTAKE}
+        _STAFF_BASE
+        | {
+            INCIDENT_DISPATCH,
+            INCIDENT_HANDLE,
+            INCIDENT_WORK,
+            INCIDENT_SUPERVISE,
+            INCIDENT_INTAKE,
+            DATA_RETURN,
+        }
     ),
     Role.DATA_OFFICER: frozenset(
         _STAFF_BASE
