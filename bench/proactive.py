@@ -133,6 +133,7 @@ def load_persons(count: int, villages, far_village) -> None:
 
 def ensure_policy():
     from yiwang.cases.services.proactive import policy_save
+
     from yiwang.catalog.models import ProactivePolicy
 
     found = ProactivePolicy.objects.filter(code=POLICY).first()
@@ -215,9 +216,9 @@ def main() -> None:
     env = setup_django()
     from django.db import connection
     from django.utils import timezone
+    from yiwang.cases.services.proactive import policy_evaluate
 
     from yiwang.cases.models import Entitlement
-    from yiwang.cases.services.proactive import policy_evaluate
     from yiwang.core.models import OutboxMessage, Person
 
     if args.rebuild:

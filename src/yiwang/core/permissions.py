@@ -81,7 +81,9 @@ DATA_STEWARD = permission("data.steward", _("数据专员：资源目录、共�
 DATA_CENTRE = permission(
     "data.centre", _("大数据中心：发布数据元、审核资源目录、协调共享申请与争议、管理采集器")
 )
-DATA_AUDIT = permission("data.audit", _("数据使用审计：查看全部网关调用（含暂缓告知的调用，查看本身记入审计）"))
+DATA_AUDIT = permission(
+    "data.audit", _("数据使用审计：查看全部网关调用（含暂缓告知的调用，查看本身记入审计）")
+)
 DATA_RETURN = permission("data.return", _("回流数据：按本人所在镇街、村社区或网格查看下沉的基础数据"))
 DATA_GATEWAY = permission("data.gateway", _("数据共享网关：接入系统按共享授权调用数据服务"))
 

@@ -61,7 +61,9 @@ def issue_form_class(licence_type: LicenceType) -> type[forms.Form]:
         kind = spec.get("type", "string")
         if kind == "date":
             field = forms.DateField(
-                label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+                label=label,
+                required=required,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             )
         elif kind == "number":
             field = forms.DecimalField(label=label, required=required)

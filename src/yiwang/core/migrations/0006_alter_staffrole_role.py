@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0005_evidence_witness'),
+        ("core", "0005_evidence_witness"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='staffrole',
-            name='role',
-            field=models.CharField(choices=[('window_clerk', '综合窗口受理人员'), ('approver', '审批人员'), ('department_head', '部门负责人'), ('hotline_operator', '12345热线话务员'), ('grid_worker', '网格员'), ('dispatcher', '指挥中心调度员'), ('data_officer', '数据专员'), ('district_admin', '区级系统管理员'), ('service_supervisor', '政务服务监督员'), ('data_centre', '大数据中心管理员')], max_length=32, verbose_name='角色'),
+            model_name="staffrole",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("window_clerk", "综合窗口受理人员"),
+                    ("approver", "审批人员"),
+                    ("department_head", "部门负责人"),
+                    ("hotline_operator", "12345热线话务员"),
+                    ("grid_worker", "网格员"),
+                    ("dispatcher", "指挥中心调度员"),
+                    ("data_officer", "数据专员"),
+                    ("district_admin", "区级系统管理员"),
+                    ("service_supervisor", "政务服务监督员"),
+                    ("data_centre", "大数据中心管理员"),
+                ],
+                max_length=32,
+                verbose_name="角色",
+            ),
         ),
     ]
