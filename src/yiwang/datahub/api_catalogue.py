@@ -41,7 +41,7 @@ _ERRORS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 409: ProblemOut, 4
 
 
 # --- schemas ---------------------------------------------------------------------------------------------
-class DepartmentRef(Schema):
+class ResourceDepartmentRef(Schema):
     code: str
     name: str
 
@@ -52,7 +52,7 @@ class ResourceSummaryOut(Schema):
     version: int
     name: str
     summary: str
-    provider: DepartmentRef
+    provider: ResourceDepartmentRef
     resource_class: str
     theme: str
     share_type: str
@@ -86,7 +86,7 @@ class PageOut(Schema):
     next_cursor: str | None = None
 
 
-class FieldOut(Schema):
+class ResourceFieldOut(Schema):
     name: str
     label: str
     element: str | None = Field(None, description="数据元标识符")
@@ -108,7 +108,7 @@ class VersionOut(Schema):
     released_on: date | None = None
 
 
-class EventOut(Schema):
+class ResourceEventOut(Schema):
     seq: int
     action: str
     from_status: str
@@ -143,9 +143,9 @@ class ResourceOut(ResourceSummaryOut):
     retire_notice: str
     previous: UUID | None = None
     row_version: int = Field(description="乐观锁版本：修改类操作须带上")
-    fields: list[FieldOut]
+    fields: list[ResourceFieldOut]
     versions: list[VersionOut]
-    events: list[EventOut]
+    events: list[ResourceEventOut]
     actions: list[str] = Field(description="调用者当前可执行的操作")
     grade_policy: PolicyOut
     active_grants: int
@@ -237,13 +237,13 @@ class StepIn(Schema):
     row_version: int
 
 
-class ReviewIn(Schema):
+class ResourceReviewIn(Schema):
     row_version: int
     approve: bool
     note: str = Field("", max_length=2000)
 
 
-class RetireIn(Schema):
+class ResourceRetireIn(Schema):
     row_version: int
     notice: str = Field(max_length=2000)
 
@@ -471,7 +471,7 @@ def submit(request: HttpRequest, ref: str, payload: StepIn):
     "/{ref}/review", response={200: ResourceOut, **_ERRORS}, summary="审核：发布或退回（大数据中心）"
 )
 @requires(DATA_CENTRE)
-def review(request: HttpRequest, ref: str, payload: ReviewIn):
+def review(request: HttpRequest, ref: str, payload: ResourceReviewIn):
     return _step(
         request,
         ref,
@@ -497,7 +497,7 @@ def version_new(request: HttpRequest, ref: str, payload: StepIn):
 
 @router.post("/{ref}/retire", response={200: ResourceOut, **_ERRORS}, summary="下线（通知持有授权的部门）")
 @requires(DATA_STEWARD, DATA_CENTRE)
-def retire(request: HttpRequest, ref: str, payload: RetireIn):
+def retire(request: HttpRequest, ref: str, payload: ResourceRetireIn):
     return _step(
         request,
         ref,

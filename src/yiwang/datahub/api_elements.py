@@ -118,7 +118,7 @@ class ElementPatchIn(Schema):
     batch: str | None = Field(None, max_length=20, description="编制中的批次号；修改已发布数据元时必填")
 
 
-class RetireIn(Schema):
+class ElementRetireIn(Schema):
     note: str = Field(max_length=1000, description="废止说明")
     force: bool = Field(False, description="仍有绑定时强制废止（仅大数据中心）")
 
@@ -127,7 +127,7 @@ class CheckIn(Schema):
     values: list[str | int | float | bool | None] = Field(max_length=1000)
 
 
-class CheckOut(Schema):
+class ElementCheckOut(Schema):
     identifier: str
     results: list[dict] = Field(description="[{index, valid, problem}]")
 
@@ -160,7 +160,7 @@ class CodeListPutIn(Schema):
     values: list[CodeValueIn] = Field(max_length=2000)
 
 
-class BatchOut(Schema):
+class ElementBatchOut(Schema):
     number: str
     title: str
     change_note: str
@@ -171,11 +171,11 @@ class BatchOut(Schema):
 
 
 class BatchPageOut(Schema):
-    items: list[BatchOut]
+    items: list[ElementBatchOut]
     next_cursor: str | None = None
 
 
-class BatchDetailOut(BatchOut):
+class BatchDetailOut(ElementBatchOut):
     elements: list[str] = Field(default_factory=list, description="待发布的数据元（编制中）或本批发布的版本")
 
 
@@ -568,7 +568,7 @@ def elements_update(request: HttpRequest, identifier: str, payload: ElementPatch
     "/{identifier}/retire", response={200: ElementDetailOut, **_ERRORS}, summary="废止数据元（大数据中心）"
 )
 @requires(DATA_CENTRE)
-def elements_retire(request: HttpRequest, identifier: str, payload: RetireIn):
+def elements_retire(request: HttpRequest, identifier: str, payload: ElementRetireIn):
     principal = principal_of(request)
     element = selectors.element_get(principal, identifier)
     services.element_retire(actor=principal, element=element, note=payload.note, force=payload.force)
@@ -577,7 +577,7 @@ def elements_retire(request: HttpRequest, identifier: str, payload: RetireIn):
 
 @router.post(
     "/{identifier}/check",
-    response={200: CheckOut, **_ERRORS},
+    response={200: ElementCheckOut, **_ERRORS},
     summary="按数据元校验取值（类型、长度、代码表、校验码）",
 )
 @requires(DATA_STEWARD, DATA_CENTRE)

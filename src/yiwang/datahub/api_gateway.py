@@ -69,7 +69,7 @@ class QueryIn(Schema):
     consent_id: UUID | None = Field(None, description="数据主体授权编号（也可用 X-Consent-Id 请求头）")
 
 
-class VerifyIn(Schema):
+class GatewayVerifyIn(Schema):
     key: str = Field(max_length=80, description="查询键")
     claims: dict[str, Any] = Field(
         description='待核验的断言 {信息项: 值}；区划代码类信息项判断是否位于该区划（含下级），如 {"division_code": "440113003001"}'
@@ -93,7 +93,7 @@ class QueryOut(Schema):
     response_hash: str = Field(description="SM3(规范化请求 ‖ 规范化应答) 十六进制")
 
 
-class VerifyOut(Schema):
+class GatewayVerifyOut(Schema):
     request_id: UUID
     resource: str
     results: dict[str, bool] = Field(description="{信息项: 是否成立}；不返回任何数据（可用不可见）")
@@ -107,7 +107,7 @@ class CompareOut(Schema):
     response_hash: str
 
 
-class BatchOut(Schema):
+class GatewayBatchOut(Schema):
     request_id: UUID
     resource: str
     items: list[dict[str, Any]]
@@ -121,7 +121,7 @@ class GrantFieldOut(Schema):
     mask: str
 
 
-class GrantOut(Schema):
+class GatewayGrantOut(Schema):
     number: str = Field(description="授权编号")
     resource: str = Field(description="资源代码")
     resource_name: str
@@ -223,11 +223,11 @@ def query_by_path(request: HttpRequest, code: str, key: str, fields: str = "", p
 
 @router.post(
     "/resources/{code}/verify",
-    response={200: VerifyOut, **_ERRORS},
+    response={200: GatewayVerifyOut, **_ERRORS},
     summary="核验：断言是否成立（可用不可见，不返回数据）",
 )
 @requires(DATA_GATEWAY)
-def verify(request: HttpRequest, code: str, payload: VerifyIn):
+def verify(request: HttpRequest, code: str, payload: GatewayVerifyIn):
     return _call(
         request,
         pipeline.gateway_verify,
@@ -266,7 +266,7 @@ class BatchQuery(Schema):
 
 @router.get(
     "/resources/{code}/records",
-    response={200: BatchOut, **_ERRORS},
+    response={200: GatewayBatchOut, **_ERRORS},
     summary="批量：按授权与行过滤分页返回记录（游标分页）",
 )
 @requires(DATA_GATEWAY)
@@ -282,12 +282,12 @@ def batch(request: HttpRequest, code: str, params: Query[BatchQuery]):
     )
 
 
-@router.get("/grants", response={200: list[GrantOut], **_ERRORS}, summary="本系统当前有效的共享授权")
+@router.get("/grants", response={200: list[GatewayGrantOut], **_ERRORS}, summary="本系统当前有效的共享授权")
 @requires(DATA_GATEWAY)
 def grants(request: HttpRequest):
     system = _system(request)
     return [
-        GrantOut(
+        GatewayGrantOut(
             number=g.number,
             resource=g.resource.code,
             resource_name=g.resource.name,

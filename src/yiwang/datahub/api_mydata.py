@@ -61,7 +61,7 @@ class HoldingsOut(Schema):
     sections: list[SectionOut]
 
 
-class UseOut(Schema):
+class DataUseOut(Schema):
     request_id: str
     at: datetime
     system: str
@@ -79,7 +79,7 @@ class UseOut(Schema):
 
 
 class UsePageOut(Schema):
-    items: list[UseOut]
+    items: list[DataUseOut]
     next_cursor: str | None = None
 
 
@@ -134,7 +134,7 @@ class ReceiptOut(Schema):
     audit_uuid: str = ""
 
 
-class RevokeIn(Schema):
+class MydataRevokeIn(Schema):
     reason: str = Field("", max_length=200)
 
 
@@ -203,7 +203,7 @@ class AuditIn(Schema):
 class AuditOut(Schema):
     subject: str
     found: bool
-    items: list[UseOut]
+    items: list[DataUseOut]
     next_cursor: str | None = None
 
 
@@ -353,7 +353,7 @@ def consents_receipt(request: HttpRequest, consent_id: str):
     "/consents/{consent_id}/revoke", response={200: ConsentOut, **_ERRORS}, summary="撤回授权（立即生效）"
 )
 @requires(SELF_SERVICE)
-def consents_revoke(request: HttpRequest, consent_id: str, payload: RevokeIn):
+def consents_revoke(request: HttpRequest, consent_id: str, payload: MydataRevokeIn):
     principal = principal_of(request)
     consent = consent_revoke(
         actor=principal, consent=sel.consent_mine_get(principal, consent_id), reason=payload.reason
@@ -434,7 +434,7 @@ def vouchers_file(request: HttpRequest, voucher_id: str):
 
 @router.post("/vouchers/{voucher_id}/revoke", response={200: VoucherOut, **_ERRORS}, summary="作废凭证")
 @requires(SELF_SERVICE)
-def vouchers_revoke(request: HttpRequest, voucher_id: str, payload: RevokeIn):
+def vouchers_revoke(request: HttpRequest, voucher_id: str, payload: MydataRevokeIn):
     principal = principal_of(request)
     voucher = voucher_revoke(
         actor=principal, voucher=sel.voucher_mine_get(principal, voucher_id), reason=payload.reason

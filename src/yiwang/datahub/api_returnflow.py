@@ -74,7 +74,7 @@ class MeasureOut(Schema):
     label: str
 
 
-class FiguresOut(Schema):
+class ReturnFiguresOut(Schema):
     resource: ReturnResourceOut
     area: AreaOut
     dimension: MeasureOut
@@ -85,7 +85,7 @@ class FiguresOut(Schema):
     truncated: bool
 
 
-class RunOut(Schema):
+class HarvestRunOut(Schema):
     id: int
     status: str
     status_label: str
@@ -109,8 +109,8 @@ class HarvesterOut(Schema):
     interval_minutes: int
     is_active: bool
     next_run_at: datetime | None = None
-    current_run: RunOut | None = Field(None, description="当前在用的数据所属采集")
-    last_run: RunOut | None = Field(None, description="最近一次采集（失败时保留当前数据）")
+    current_run: HarvestRunOut | None = Field(None, description="当前在用的数据所属采集")
+    last_run: HarvestRunOut | None = Field(None, description="最近一次采集（失败时保留当前数据）")
 
 
 class HarvesterPageOut(Schema):
@@ -119,11 +119,11 @@ class HarvesterPageOut(Schema):
 
 
 class RunPageOut(Schema):
-    items: list[RunOut]
+    items: list[HarvestRunOut]
     next_cursor: str | None = None
 
 
-class QueuedOut(Schema):
+class HarvestQueuedOut(Schema):
     queued: bool
     harvester: UUID
 
@@ -215,7 +215,7 @@ def return_resource_rows(
 
 @router.get(
     "/resources/{resource_id}/figures",
-    response={200: FiguresOut, **_ERRORS},
+    response={200: ReturnFiguresOut, **_ERRORS},
     summary="本辖区的办件或事件统计（按月份与类别汇总）",
 )
 @requires(DATA_RETURN)
@@ -262,7 +262,7 @@ def harvester_runs(
 
 @router.post(
     "/harvesters/{harvester_id}/run",
-    response={202: QueuedOut, **_ERRORS},
+    response={202: HarvestQueuedOut, **_ERRORS},
     summary="立即采集（排队执行；失败时保留上次数据）",
 )
 @requires(DATA_CENTRE)

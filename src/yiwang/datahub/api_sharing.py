@@ -34,22 +34,22 @@ from .models import ShareDispute, ShareGrant, ShareRequest
 from .schemas_sharing import (
     ActIn,
     CovertIn,
-    DisputeIn,
-    DisputeOut,
     DisputePageOut,
-    FiguresOut,
-    GrantOut,
-    GrantPageOut,
     RatingIn,
     RatingOut,
     ReasonIn,
-    ReceiptItemOut,
     RefuseIn,
     RenewIn,
     RequestDetailOut,
     RequestIn,
     RequestPageOut,
-    ResolveIn,
+    ShareDisputeIn,
+    ShareDisputeOut,
+    ShareFiguresOut,
+    ShareGrantOut,
+    ShareGrantPageOut,
+    ShareReceiptItemOut,
+    ShareResolveIn,
     TermsIn,
 )
 from .selectors import sharing as sel
@@ -348,7 +348,7 @@ def receipt_download_path(share_request: ShareRequest, entry) -> str:
 
 @router.get(
     "/requests/{uuid:request_id}/receipts",
-    response={200: list[ReceiptItemOut], **_READ},
+    response={200: list[ShareReceiptItemOut], **_READ},
     summary="共享申请每一步的存证回执（双方均可下载）",
 )
 @requires(DATA_STEWARD, DATA_CENTRE)
@@ -394,7 +394,7 @@ def requests_receipt_get(request: HttpRequest, request_id: UUID, entry_uuid: UUI
 # --- grants -------------------------------------------------------------------------------------------------------
 @router.get(
     "/grants",
-    response={200: GrantPageOut, **_READ},
+    response={200: ShareGrantPageOut, **_READ},
     summary="共享授权列表（held 本部门持有 / given 本部门提供）",
 )
 @requires(DATA_STEWARD, DATA_CENTRE)
@@ -413,7 +413,7 @@ def grants_list(
     return {"items": [_grant_out(g) for g in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/grants/{uuid:grant_id}", response={200: GrantOut, **_READ}, summary="共享授权详情")
+@router.get("/grants/{uuid:grant_id}", response={200: ShareGrantOut, **_READ}, summary="共享授权详情")
 @requires(DATA_STEWARD, DATA_CENTRE)
 def grants_get(request: HttpRequest, grant_id: UUID):
     return _grant_out(sel.share_grant_get(principal_of(request), grant_id))
@@ -428,7 +428,7 @@ def _grant_move(request: HttpRequest, grant_id: UUID, move: str, **kwargs):
     return _grant_out(sel.share_grant_get(principal, grant_id))
 
 
-@router.post("/grants/{uuid:grant_id}/renew", response={200: GrantOut, **_WRITE}, summary="续期")
+@router.post("/grants/{uuid:grant_id}/renew", response={200: ShareGrantOut, **_WRITE}, summary="续期")
 @requires(DATA_STEWARD, DATA_CENTRE)
 def grants_renew(request: HttpRequest, grant_id: UUID, payload: RenewIn):
     return _grant_move(
@@ -443,7 +443,7 @@ def grants_renew(request: HttpRequest, grant_id: UUID, payload: RenewIn):
 
 @router.post(
     "/grants/{uuid:grant_id}/suspend",
-    response={200: GrantOut, **_WRITE},
+    response={200: ShareGrantOut, **_WRITE},
     summary="暂停（下一次网关调用即生效）",
 )
 @requires(DATA_STEWARD, DATA_CENTRE)
@@ -453,7 +453,7 @@ def grants_suspend(request: HttpRequest, grant_id: UUID, payload: ReasonIn):
     )
 
 
-@router.post("/grants/{uuid:grant_id}/resume", response={200: GrantOut, **_WRITE}, summary="恢复")
+@router.post("/grants/{uuid:grant_id}/resume", response={200: ShareGrantOut, **_WRITE}, summary="恢复")
 @requires(DATA_STEWARD, DATA_CENTRE)
 def grants_resume(request: HttpRequest, grant_id: UUID, payload: ActIn):
     return _grant_move(
@@ -463,7 +463,7 @@ def grants_resume(request: HttpRequest, grant_id: UUID, payload: ActIn):
 
 @router.post(
     "/grants/{uuid:grant_id}/revoke",
-    response={200: GrantOut, **_WRITE},
+    response={200: ShareGrantOut, **_WRITE},
     summary="撤销（下一次网关调用即生效）",
 )
 @requires(DATA_STEWARD, DATA_CENTRE)
@@ -475,7 +475,7 @@ def grants_revoke(request: HttpRequest, grant_id: UUID, payload: ReasonIn):
 
 @router.post(
     "/grants/{uuid:grant_id}/covert",
-    response={200: GrantOut, **_WRITE},
+    response={200: ShareGrantOut, **_WRITE},
     summary="设定暂缓告知（仅大数据中心）",
 )
 @requires(DATA_CENTRE)
@@ -551,11 +551,11 @@ def disputes_list(
 
 @router.post(
     "/requests/{uuid:request_id}/disputes",
-    response={201: DisputeOut, **_WRITE},
+    response={201: ShareDisputeOut, **_WRITE},
     summary="提出争议（报大数据中心协调）",
 )
 @requires(DATA_STEWARD)
-def disputes_raise(request: HttpRequest, request_id: UUID, payload: DisputeIn):
+def disputes_raise(request: HttpRequest, request_id: UUID, payload: ShareDisputeIn):
     principal = principal_of(request)
     r = sel.share_request_get(principal, request_id)
     dispute = share_dispute_raise(
@@ -567,11 +567,11 @@ def disputes_raise(request: HttpRequest, request_id: UUID, payload: DisputeIn):
 
 @router.post(
     "/disputes/{uuid:dispute_id}/resolve",
-    response={200: DisputeOut, **_WRITE},
+    response={200: ShareDisputeOut, **_WRITE},
     summary="协调争议（大数据中心）",
 )
 @requires(DATA_CENTRE)
-def disputes_resolve(request: HttpRequest, dispute_id: UUID, payload: ResolveIn):
+def disputes_resolve(request: HttpRequest, dispute_id: UUID, payload: ShareResolveIn):
     principal = principal_of(request)
     dispute = sel.share_dispute_get(principal, dispute_id)
     try:
@@ -586,7 +586,7 @@ def disputes_resolve(request: HttpRequest, dispute_id: UUID, payload: ResolveIn)
 # --- figures ------------------------------------------------------------------------------------------------------
 @router.get(
     "/figures/{department_code}",
-    response={200: FiguresOut, **_READ},
+    response={200: ShareFiguresOut, **_READ},
     summary="部门共享响应指标：平均答复工作日、按时率、双向评价（考核用）",
 )
 @requires(DATA_STEWARD, DATA_CENTRE)

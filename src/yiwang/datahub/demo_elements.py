@@ -137,13 +137,14 @@ def load_elements(stdout=None) -> dict:
         created = {e.identifier for e in new}
         revisions = _revisions(created, batches)
         _pending(created, batches["2026-03"])
-        audit_record(
-            actor=None,
-            action="datahub.demo.elements",
-            object_type="datahub.element",
-            object_id="demo",
-            after={"elements": len(new), "code_lists": lists_created, "revisions": revisions},
-        )
+        if new or lists_created or revisions:  # a repeat run writes nothing, not even an audit entry
+            audit_record(
+                actor=None,
+                action="datahub.demo.elements",
+                object_type="datahub.element",
+                object_id="demo",
+                after={"elements": len(new), "code_lists": lists_created, "revisions": revisions},
+            )
     counts = bindings_sync()
     _say(
         stdout, f"数据元：新增 {len(new)} 个，代码表 {lists_created} 个，版本 {revisions} 个；绑定 {counts}。"

@@ -26,7 +26,7 @@ class SystemRef(Schema):
     name: str
 
 
-class EventOut(Schema):
+class ShareEventOut(Schema):
     seq: int
     action: str
     label: str
@@ -39,7 +39,7 @@ class EventOut(Schema):
     receipt_entry: UUID | None = Field(None, description="存证标识：下载回执用")
 
 
-class GrantOut(Schema):
+class ShareGrantOut(Schema):
     id: UUID
     number: str
     request_id: UUID
@@ -92,8 +92,8 @@ class RequestOut(Schema):
 
 class RequestDetailOut(RequestOut):
     actions: list[str] = Field(description="调用方现在可以执行的操作")
-    events: list[EventOut]
-    grant: GrantOut | None = None
+    events: list[ShareEventOut]
+    grant: ShareGrantOut | None = None
 
 
 class RequestPageOut(Schema):
@@ -101,8 +101,8 @@ class RequestPageOut(Schema):
     next_cursor: str | None = None
 
 
-class GrantPageOut(Schema):
-    items: list[GrantOut]
+class ShareGrantPageOut(Schema):
+    items: list[ShareGrantOut]
     next_cursor: str | None = None
 
 
@@ -175,16 +175,16 @@ class RatingOut(Schema):
     created_at: datetime
 
 
-class DisputeIn(Schema):
+class ShareDisputeIn(Schema):
     subject: str = Field(max_length=200)
     description: str = Field(max_length=4000)
 
 
-class ResolveIn(Schema):
+class ShareResolveIn(Schema):
     resolution: str = Field(max_length=4000)
 
 
-class DisputeOut(Schema):
+class ShareDisputeOut(Schema):
     id: UUID
     request_id: UUID
     request_number: str
@@ -199,11 +199,11 @@ class DisputeOut(Schema):
 
 
 class DisputePageOut(Schema):
-    items: list[DisputeOut]
+    items: list[ShareDisputeOut]
     next_cursor: str | None = None
 
 
-class ReceiptItemOut(Schema):
+class ShareReceiptItemOut(Schema):
     entry_uuid: UUID
     action: str
     label: str
@@ -212,7 +212,7 @@ class ReceiptItemOut(Schema):
     download_url: str
 
 
-class FiguresOut(Schema):
+class ShareFiguresOut(Schema):
     department_code: str
     received: int
     answered: int
