@@ -7,6 +7,7 @@ import argparse
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from yiwang.datahub.demo_sharing import DEMO_SYSTEM_CLIENT_ID, DEMO_SYSTEM_SECRET
 from yiwang.demo import demo_load, demo_logins_table
 
 
@@ -35,3 +36,8 @@ class Command(BaseCommand):
         demo_load(scale=scale, stdout=self.stdout)
         self.stdout.write("")
         self.stdout.write(demo_logins_table())
+        # The demo registered system that calls the data-sharing gateway (DEMO ONLY: its secret is public).
+        self.stdout.write(
+            _("数据共享网关演示接入系统：client_id %(id)s，client_secret %(secret)s（仅演示）")
+            % {"id": DEMO_SYSTEM_CLIENT_ID, "secret": DEMO_SYSTEM_SECRET}
+        )
