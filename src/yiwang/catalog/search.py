@@ -29,7 +29,7 @@ from django.db.models import FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import translation
 
-from yiwang.core.text import add_domain_words, search_words, words
+from yiwang.core.text import add_domain_words, query_words, search_words
 
 FTS_TABLE = "catalog_item_fts"
 PG_TABLE = "catalog_item_search"
@@ -84,11 +84,7 @@ def tokens_for_index(text: str) -> list[str]:
 
 def tokens_for_query(q: str) -> list[str]:
     """Words of a query (accurate mode), de-duplicated, at most MAX_QUERY_TOKENS."""
-    seen: list[str] = []
-    for token in words(q):
-        if token not in seen:
-            seen.append(token)
-    return seen[:MAX_QUERY_TOKENS]
+    return query_words(q, MAX_QUERY_TOKENS)
 
 
 # --- schema ------------------------------------------------------------------------------------------------

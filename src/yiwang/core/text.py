@@ -60,3 +60,8 @@ def words(text: str) -> list[str]:
 def search_words(text: str) -> list[str]:
     """Search-mode words: whole words and their dictionary sub-words (食品经营许可 → 食品, 经营, 许可, …)."""
     return clean(tokenizer().cut_for_search(text or ""))
+
+
+def query_words(text: str, limit: int) -> list[str]:
+    """A search query's accurate-mode words, de-duplicated in order, at most `limit` (catalogue searches)."""
+    return list(dict.fromkeys(words(text)))[:limit]

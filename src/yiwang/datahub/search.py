@@ -26,7 +26,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
-from yiwang.core.text import add_domain_words, search_words, words
+from yiwang.core.text import add_domain_words, query_words, search_words
 
 FTS_TABLE = "datahub_resource_fts"
 PG_TABLE = "datahub_resource_search"
@@ -67,11 +67,8 @@ def tokens_for_index(text: str) -> list[str]:
 
 
 def tokens_for_query(q: str) -> list[str]:
-    seen: list[str] = []
-    for token in words(q):
-        if token not in seen:
-            seen.append(token)
-    return seen[:MAX_QUERY_TOKENS]
+    """Words of a query (accurate mode), de-duplicated, at most MAX_QUERY_TOKENS."""
+    return query_words(q, MAX_QUERY_TOKENS)
 
 
 # --- schema ------------------------------------------------------------------------------------------------
