@@ -46,6 +46,7 @@ class CodeListFactory(DjangoModelFactory):
     class Meta:
         model = CodeList
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = "CL_GENDER"
     name = "人的性别代码"
