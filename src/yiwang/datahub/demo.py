@@ -6,11 +6,12 @@ Every builder is idempotent and seeded, so `yiwang demo` can run again; each ret
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from django.utils.translation import gettext as _
 
 
-def _builders() -> list[tuple[str, Callable[[], dict]]]:
+def _builders(scale: float = 1.0) -> list[tuple[str, Callable[[], dict]]]:
     from .demo_catalogue import load_catalogue
     from .demo_elements import load_elements
     from .demo_gateway import load_gateway
@@ -20,7 +21,7 @@ def _builders() -> list[tuple[str, Callable[[], dict]]]:
 
     return [
         (_("数据元与代码表"), load_elements),
-        (_("资源目录"), load_catalogue),
+        (_("资源目录"), partial(load_catalogue, scale=scale)),
         (_("共享申请与授权"), load_sharing),
         (_("回流与离岸库"), load_returnflow),
         (_("我的数据与授权用数"), load_mydata),
@@ -28,9 +29,9 @@ def _builders() -> list[tuple[str, Callable[[], dict]]]:
     ]
 
 
-def demo_load_datahub(*, say: Callable[[str], None] | None = None) -> int:
+def demo_load_datahub(*, say: Callable[[str], None] | None = None, scale: float = 1.0) -> int:
     created = 0
-    for label, load in _builders():
+    for label, load in _builders(scale):
         counts = load() or {}
         n = sum(v for v in counts.values() if isinstance(v, int))
         created += n

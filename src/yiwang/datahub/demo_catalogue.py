@@ -1088,8 +1088,9 @@ def _fields(
     return rows[:15]
 
 
-def load_catalogue(stdout=None) -> dict:
-    """Platform resources, then the departments' resources through the services (idempotent, seeded)."""
+def load_catalogue(stdout=None, scale: float = 1.0) -> dict:
+    """Platform resources, then the departments' resources through the services (idempotent, seeded). Below
+    scale 1 (the test districts of the browser journeys) every tenth departmental resource, with a smaller mix."""
     counts = {"platform": platform_resources_register().get("created", 0), "resources": 0}
     actor = _centre_actor()
     if actor is None:
@@ -1101,15 +1102,14 @@ def load_catalogue(stdout=None) -> dict:
         elements.setdefault(element.name, element)
     existing = set(DataResource.objects.values_list("provider_id", "name"))
     specs = _specs(departments)
+    mix = ["draft"] * 10 + ["mounted"] * 8 + ["in_review"] * 12 + ["retired", "v2_draft", "v2_published"]
+    if scale < 1:
+        specs, mix = specs[::10], ["draft", "mounted", "in_review"]
     plan = ["published"] * len(specs)
     # the mix: a few drafts, mounted drafts and resources in review; one retired; two with second versions
     positions = list(range(len(specs)))
     rng.shuffle(positions)
-    for i, state in zip(
-        positions,
-        ["draft"] * 10 + ["mounted"] * 8 + ["in_review"] * 12 + ["retired", "v2_draft", "v2_published"],
-        strict=False,
-    ):
+    for i, state in zip(positions, mix, strict=False):
         plan[i] = state
     for (department, (name, theme, summary, base, own)), state in zip(specs, plan, strict=True):
         if (department.pk, name) in existing:

@@ -148,7 +148,7 @@ def demo_load(*, scale: float = 1.0, stdout=None) -> dict[str, int]:
     counts["datahub"] = _step(
         say,
         _("数据中台：数据元、资源目录、共享申请与授权、网关调用、回流与授权用数"),
-        lambda: _load_datahub(say),
+        lambda: _load_datahub(plan, say),
     )
     elapsed = time.perf_counter() - started
     if any(counts.values()):
@@ -696,8 +696,8 @@ def _load_work() -> int:
     return cases_demo.demo_load_work(district_code=DISTRICT_CODE)
 
 
-def _load_datahub(say: Say) -> int:
-    return datahub_demo.demo_load_datahub(say=say)
+def _load_datahub(plan: DemoPlan, say: Say) -> int:
+    return datahub_demo.demo_load_datahub(say=say, scale=plan.scale)
 
 
 def incidents_district() -> incidents_demo.DemoDistrict:
