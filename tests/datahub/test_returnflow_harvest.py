@@ -78,7 +78,7 @@ def test_gb18030_csv_and_json_files_are_read(rworld):
     record = reader_for("datahub.offshore").fetch(rworld.resource, rworld.rows[0]["id_number"])
     assert record.values["name"] == "低保边缘户1"
 
-    later = timezone.now().timestamp() + 60
+    later = rworld.later_than_every_file()
     rworld.drop_json({"rows": rworld.rows[:5]}, name="newer.json", mtime=later)
     run2 = harvest_run(harvester=rworld.harvester)
     assert run2.status == "succeeded" and run2.rows_written == 5 and run2.provenance["source"] == "newer.json"
@@ -99,7 +99,7 @@ def test_failed_harvest_keeps_previous_data_and_says_why(harvested):
     world = harvested
     previous = world.harvester.current_run_id
     updated = world.resource.data_updated_at
-    world.drop("broken.json", b'{"rows": [', mtime=timezone.now().timestamp() + 60)
+    world.drop("broken.json", b'{"rows": [', mtime=world.later_than_every_file())
     run = harvest_run(harvester=world.harvester)
     assert run.status == HarvestRun.Status.FAILED
     assert "JSON" in run.error
@@ -173,7 +173,7 @@ def test_too_many_invalid_rows_fail_the_run(harvested):
         {**r, "id_number": r["id_number"][:17] + ("0" if r["id_number"][-1] != "0" else "1")}
         for r in world.rows
     ]
-    world.drop_rows(bad[:6] + world.rows[6:], name="bad.csv", mtime=timezone.now().timestamp() + 60)
+    world.drop_rows(bad[:6] + world.rows[6:], name="bad.csv", mtime=world.later_than_every_file())
     run = harvest_run(harvester=world.harvester)
     assert run.status == "failed"
     assert "无效记录 6 条" in run.error and "保留上次数据" in run.error

@@ -101,6 +101,12 @@ class ReturnWorld:
             os.utime(path, (mtime, mtime))
         return path
 
+    def later_than_every_file(self) -> float:
+        """A modification time after every file already dropped. File times are the machine's real ones (also
+        under the clock runs' faked clock), so "newer" is measured against them, never against timezone.now()."""
+        times = [p.stat().st_mtime for p in self.folder.iterdir() if p.is_file()]
+        return max(times, default=0.0) + 60
+
     def drop_rows(self, rows: list[dict], name: str = "upload.csv", **kw) -> Path:
         return self.drop(name, csv_bytes(rows), **kw)
 
