@@ -12,7 +12,7 @@ from tests.factories import AccountFactory
 from yiwang.catalog.formschema import form_prefill
 from yiwang.core.models import AuditEntry
 from yiwang.core.principal import Principal
-from yiwang.datahub.gateway import PLATFORM_CLIENT_ID
+from yiwang.datahub.gateway_platform import PLATFORM_CLIENT_ID
 from yiwang.datahub.models import GatewayCall
 
 pytestmark = pytest.mark.django_db

@@ -41,6 +41,7 @@ from yiwang.core.permissions import DATA_GATEWAY
 from yiwang.core.schemas import ProblemOut
 
 from . import gateway as pipeline
+from .gateway_platform import gateway_live_grants
 
 router = Router(tags=["数据共享网关"])
 router.add_decorator(never_cache, mode="view")
@@ -300,5 +301,5 @@ def grants(request: HttpRequest):
             valid_from=g.valid_from.isoformat(),
             valid_until=g.valid_until.isoformat(),
         )
-        for g in pipeline.gateway_live_grants(system=system)
+        for g in gateway_live_grants(system=system)
     ]

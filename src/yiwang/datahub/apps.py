@@ -9,9 +9,9 @@ class DatahubConfig(AppConfig):
 
     def ready(self) -> None:
         # Inside ready(): the readers import models, which cannot load while the app registry is being built.
-        from . import gateway, readers_offshore, readers_platform  # noqa: F401  (register the gateway's readers)
+        from . import gateway_platform, readers_offshore, readers_platform  # noqa: F401  (register the gateway's readers)
 
-        gateway.connect_platform_hooks()  # 免填写 reads of another department's registry: in the gateway's call log
+        gateway_platform.connect_platform_hooks()  # 免填写 reads of another department's registry: in the gateway's call log
         from django.db.models.signals import post_migrate
 
         from .search import ensure_after_migrate

@@ -22,7 +22,7 @@ from yiwang.core.masking import mask_name
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import DATA_AUDIT, DATA_CENTRE, DATA_STEWARD
 
-from .gateway import gateway_covert_calls_viewed
+from .gateway_platform import gateway_covert_calls_viewed
 from .models import GatewayCall
 from .selectors import gateway as sel
 
