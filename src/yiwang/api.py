@@ -27,11 +27,17 @@ def _register_routers() -> None:
     from .cases.reviews.api import router as reviews_router
     from .catalog.api import router as catalog_router
     from .core.api import router as core_router
+    from .datahub.api_assets import router as datahub_assets_router
     from .datahub.api_catalogue import router as datahub_catalogue_router
+    from .datahub.api_census import router as datahub_census_router
     from .datahub.api_elements import router as datahub_elements_router
     from .datahub.api_gateway import router as datahub_gateway_router
     from .datahub.api_mydata import router as datahub_mydata_router
+    from .datahub.api_objections import router as datahub_objections_router
+    from .datahub.api_opendata import router as datahub_opendata_router
+    from .datahub.api_quality import router as datahub_quality_router
     from .datahub.api_returnflow import router as datahub_returnflow_router
+    from .datahub.api_scorecard import router as datahub_scorecard_router
     from .datahub.api_sharing import router as datahub_sharing_router
     from .incidents.api_intake import router as incident_intake_router
     from .incidents.api_iot import router as iot_router
@@ -67,6 +73,12 @@ def _register_routers() -> None:
     api.add_router("/datahub/return", datahub_returnflow_router)
     api.add_router("/gateway/v1", datahub_gateway_router)  # the data-sharing gateway, for registered systems
     api.add_router("/mydata", datahub_mydata_router)
+    api.add_router("/datahub/census", datahub_census_router)
+    api.add_router("/datahub/quality", datahub_quality_router)
+    api.add_router("/datahub/objections", datahub_objections_router)
+    api.add_router("/datahub/scorecard", datahub_scorecard_router)
+    api.add_router("/datahub/open", datahub_opendata_router)
+    api.add_router("/datahub/assets", datahub_assets_router)
 
 
 _register_routers()

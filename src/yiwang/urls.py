@@ -8,6 +8,7 @@ from .core.views.probe import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("", include("yiwang.datahub.urls_ckan")),  # CKAN Action API and DCAT-AP: before the ninja API
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("licences/", include("yiwang.licences.urls")),
     path("incidents/", include("yiwang.incidents.urls")),
     path("data/", include("yiwang.datahub.urls")),
+    path("open/", include("yiwang.datahub.urls_open")),  # the public open-data portal
     path("open311/", include("yiwang.incidents.urls_open311")),  # discovery and GeoReport v2
     path("", include("yiwang.core.urls")),
     path("", include("yiwang.web.urls")),

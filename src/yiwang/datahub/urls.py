@@ -6,7 +6,20 @@ for shared caches.
 
 from django.views.decorators.cache import never_cache
 
-from . import views_catalogue, views_elements, views_gateway, views_mydata, views_returnflow, views_sharing
+from . import (
+    views_assets,
+    views_catalogue,
+    views_census,
+    views_elements,
+    views_gateway,
+    views_mydata,
+    views_objections,
+    views_opendata,
+    views_quality,
+    views_returnflow,
+    views_scorecard,
+    views_sharing,
+)
 
 app_name = "datahub"
 
@@ -18,6 +31,12 @@ for _module in (
     views_gateway,
     views_returnflow,
     views_mydata,
+    views_census,
+    views_quality,
+    views_objections,
+    views_scorecard,
+    views_opendata,
+    views_assets,
 ):
     for _pattern in _module.urlpatterns:
         _pattern.callback = never_cache(_pattern.callback)

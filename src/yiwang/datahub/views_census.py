@@ -1,0 +1,5 @@
+"""Pages: census (issue 15; being built)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Pages: quality (issue 15; being built)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
