@@ -212,6 +212,9 @@ class CensusNeed(models.Model):
     scenario = models.CharField(_("应用场景"), max_length=120)
     legal_basis = models.TextField(_("依据"), blank=True)
     status = models.CharField(_("对接状态"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    match_note = models.TextField(
+        _("对接说明"), blank=True, help_text=_("大数据中心的对接意见，如暂无资源的原因")
+    )
     resource = models.ForeignKey(
         DataResource,
         verbose_name=_("匹配资源"),
