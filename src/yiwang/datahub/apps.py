@@ -12,6 +12,11 @@ class DatahubConfig(AppConfig):
         from . import gateway_platform, readers_offshore, readers_platform  # noqa: F401  (register the gateway's readers)
 
         gateway_platform.connect_platform_hooks()  # 免填写 reads of another department's registry: in the gateway's call log
+        from yiwang.licences.services.disputes import dispute_listener_register
+
+        from .services.objections_licences import licence_dispute_listener
+
+        dispute_listener_register(licence_dispute_listener)  # 证照质量异议 joins the 纠错 queue
         from django.db.models.signals import post_migrate
 
         from .search import ensure_after_migrate

@@ -31,6 +31,21 @@ RESOLUTION_MAX = 1000
 EXTRA_FIELDS = {"holder_name": "持证主体名称", "issued_on": "签发日期", "expires_on": "有效期至"}
 
 
+# Apps above licences (datahub: the 纠错 queue) register here from their AppConfig.ready(); each listener is called
+# inside the dispute's transaction as listener(event="raised"|"resolved", dispute=..., actor=...).
+_DISPUTE_LISTENERS: list = []
+
+
+def dispute_listener_register(listener) -> None:
+    if listener not in _DISPUTE_LISTENERS:
+        _DISPUTE_LISTENERS.append(listener)
+
+
+def _dispute_changed(event: str, dispute: LicenceDispute, actor) -> None:
+    for listener in list(_DISPUTE_LISTENERS):
+        listener(event=event, dispute=dispute, actor=actor)
+
+
 def dispute_field_choices(licence: Licence) -> list[tuple[str, str]]:
     fields = [(f["name"], f.get("label") or f["name"]) for f in licence.licence_type.face_fields or []]
     return fields + [(k, _(v)) for k, v in EXTRA_FIELDS.items()]
@@ -91,6 +106,7 @@ def dispute_raise(
             object_id=str(dispute.public_id),
             after={"licence": licence.identifier, "fields": chosen},
         )
+        _dispute_changed("raised", dispute, actor)
     return dispute
 
 
@@ -217,4 +233,5 @@ def dispute_resolve(
             object_type="licence_dispute",
             object_id=str(dispute.public_id),
         )
+        _dispute_changed("resolved", dispute, actor)
     return dispute
