@@ -104,6 +104,14 @@ SELF_SERVICE_PAGES_WITH_PARAMETERS = {
     "data/consents/<uuid:consent_id>/revoke/",
     "data/vouchers/<uuid:voucher_id>/file.json",
     "data/vouchers/<uuid:voucher_id>/revoke/",
+    # 我的纠错: the objector's own objection (detail, withdraw, receipts)
+    "data/my/objections/<uuid:objection_id>/",
+    "data/my/objections/<uuid:objection_id>/receipts/",
+    # 公共数据开放: the applicant's own 有条件开放 application and key, and applying for a dataset
+    "open/dataset/<slug:name>/apply/",
+    "open/me/keys/<uuid:key_id>/revoke",
+    "open/me/applications/<uuid:application_id>/",
+    "open/me/applications/<uuid:application_id>/key",
 }
 
 
