@@ -51,6 +51,20 @@ class DataAsset(models.Model):
     submitted_by = models.ForeignKey(
         "core.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    verify_code = models.CharField(
+        _("核验码"),
+        max_length=8,
+        blank=True,
+        editable=False,
+        help_text=_("登记时生成，印在登记证书上；公众凭登记编号和核验码核验"),
+    )
+    pending_change = models.JSONField(
+        _("待审核的变更或转让"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("登记后提出、尚待大数据中心审核的变更（kind=change）或转让（kind=transfer）"),
+    )
     row_version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
