@@ -4,6 +4,8 @@ grants, open data, corrections) under weights the centre configures."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +18,7 @@ class CdoAppointment(models.Model):
         DEPARTMENT = "department", _("部门首席数据官")
         DEPUTY = "deputy", _("数据专员（联络人）")
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     level = models.CharField(_("层级"), max_length=16, choices=Level.choices)
     department = models.ForeignKey(
         "core.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="cdos"
@@ -32,6 +35,30 @@ class CdoAppointment(models.Model):
         verbose_name = _("首席数据官")
         verbose_name_plural = _("首席数据官")
         ordering = ["level", "department__code", "-appointed_on"]
+        constraints = [
+            # One serving district CDO and one serving CDO per department (deputies and liaisons: any number).
+            # Two partial unique indexes: NULL departments never collide in a unique index (SQLite and PG alike).
+            models.UniqueConstraint(
+                fields=["level"],
+                condition=models.Q(level="district", ended_on__isnull=True),
+                name="cdo_one_serving_district",
+            ),
+            models.UniqueConstraint(
+                fields=["department"],
+                condition=models.Q(level="department", ended_on__isnull=True),
+                name="cdo_one_serving_per_department",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level="district", department__isnull=True)
+                | (~models.Q(level="district") & models.Q(department__isnull=False)),
+                name="cdo_department_matches_level",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True) | models.Q(ended_on__gte=models.F("appointed_on")),
+                name="cdo_ends_after_appointment",
+            ),
+        ]
+        indexes = [models.Index(fields=["department", "ended_on"])]
 
 
 class ScoreMetric(models.TextChoices):
