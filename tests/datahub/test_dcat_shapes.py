@@ -21,8 +21,25 @@ from tests.datahub.factories_opendata import build_open_world
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-SHAPES = Path(os.environ.get("YIWANG_DCAT_SHAPES", ROOT.parent / "shared" / "vendor" / "dcat-ap-3.0.1"))
 SHAPE_FILES = ("shapes.ttl", "range.ttl", "shapes_recommended.ttl", "deprecateduris.ttl")
+
+
+def _shapes_dir() -> Path:
+    """$YIWANG_DCAT_SHAPES, else the workspace's shared vendor directory beside the checkout (a CI clone may sit
+    elsewhere, so the workspace's own path is tried too)."""
+    if os.environ.get("YIWANG_DCAT_SHAPES"):
+        return Path(os.environ["YIWANG_DCAT_SHAPES"])
+    candidates = [
+        ROOT.parent / "shared" / "vendor" / "dcat-ap-3.0.1",
+        Path("/work/shared/vendor/dcat-ap-3.0.1"),
+    ]
+    for candidate in candidates:
+        if all((candidate / name).is_file() for name in SHAPE_FILES):
+            return candidate
+    return candidates[0]
+
+
+SHAPES = _shapes_dir()
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 DCT = Namespace("http://purl.org/dc/terms/")
 ODRL = Namespace("http://www.w3.org/ns/odrl/2/")
