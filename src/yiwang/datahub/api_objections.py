@@ -230,14 +230,15 @@ def actions_for(principal, o: Objection) -> list[str]:
 
 def _detail(principal, o: Objection, *, mine: bool = False) -> dict:
     pushes = [] if mine else sel.objection_pushes(o)
+    values = sel.objection_values_shown(principal, o)
     return {
         **_out(o),
         "record_key": "" if mine else o.record_key,
-        "current_value": o.current_value,
-        "proposed_value": o.proposed_value,
+        "current_value": values["current_value"],
+        "proposed_value": values["proposed_value"],
         "reason": o.reason,
         "resolution": o.resolution,
-        "corrected_value": o.corrected_value,
+        "corrected_value": values["corrected_value"],
         "correction_basis": o.correction_basis,
         "licence_dispute": o.licence_dispute.public_id if o.licence_dispute_id else None,
         "events": [

@@ -214,6 +214,7 @@ def _detail(request: HttpRequest, objection: Objection, *, bound: dict | None = 
         "datahub/objections/detail.html",
         {
             "o": objection,
+            "values": sel.objection_values_shown(principal, objection),
             "events": sel.objection_events(objection),
             "pushes": [
                 {
@@ -316,11 +317,13 @@ def objection_pushes(request: HttpRequest) -> HttpResponse:
     except ValidationError:
         return redirect("datahub:objection_pushes")
     numbers = sel.push_numbers(page.items)
+    values = sel.push_values_shown(page.items)
     department = request.principal.department
     rows = [
         {
             "push": p,
             "n": numbers[p.pk],
+            "value": values[p.pk],
             "can_ack": department is not None
             and p.consumer_id == department.pk
             and p.status != CorrectionPush.Status.ACKNOWLEDGED
@@ -420,6 +423,7 @@ def objection_mine_detail(request: HttpRequest, objection_id) -> HttpResponse:
         request,
         "datahub/objections/mine_detail.html",
         {
+            "values": sel.objection_values_shown(principal, objection),
             "o": objection,
             "events": sel.objection_events(objection),
             "can_withdraw": "withdraw" in actions_for(principal, objection),

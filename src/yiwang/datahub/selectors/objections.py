@@ -204,6 +204,81 @@ def pushes_for(
     return keyset_page(query, key="id", cursor=cursor, limit=limit, descending=True)
 
 
+VALUE_FIELDS = ("current_value", "proposed_value", "corrected_value")
+HIDDEN = "—"
+
+
+def _shown(mask: str | None, value: str) -> str:
+    """`value` as a consumer sees it under `mask` (None: the consumer does not hold the field)."""
+    from ..masking import mask_value
+
+    if not value:
+        return ""
+    if mask is None:
+        return HIDDEN
+    masked = mask_value(mask, value)
+    return HIDDEN if masked is None else str(masked)
+
+
+def _default_masks(pairs: set[tuple[int | None, str]]) -> dict[tuple[int, str], str]:
+    from ..models import ResourceField
+
+    if not pairs:
+        return {}
+    rows = ResourceField.objects.filter(
+        resource_id__in={r for r, _f in pairs}, name__in={f for _r, f in pairs}
+    ).values_list("resource_id", "name", "default_mask")
+    return {(r, n): m for r, n, m in rows}
+
+
+def _consumer_mask(push: CorrectionPush, objection: Objection, defaults: dict) -> str | None:
+    """The mask a push's consumer sees the objection's field under: its grant's mask for the field (a field
+    outside the grant: None, not shown), or for a 回流 store the field's default mask (else fully masked)."""
+    if push.grant_id:
+        return (push.grant.fields or {}).get(objection.field_name)
+    return defaults.get((objection.resource_id, objection.field_name), "MASK")
+
+
+def push_values_shown(pushes: list[CorrectionPush]) -> dict[int, str]:
+    """{push pk: the corrected value as its consumer may see it}. A correction must not show a consumer more
+    than its grant does."""
+    defaults = _default_masks(
+        {(p.objection.resource_id, p.objection.field_name) for p in pushes if not p.grant_id}
+    )
+    return {
+        p.pk: _shown(_consumer_mask(p, p.objection, defaults), p.objection.corrected_value) for p in pushes
+    }
+
+
+def objection_values_shown(principal: Principal | None, objection: Objection) -> dict[str, str]:
+    """The objection's values as the viewer may see them. The centre, the 数源部门 (and above) and the objector
+    see them in clear; a department that sees the objection only because a correction was pushed to it sees
+    them masked as it would see the field through its grant (push_values_shown)."""
+    from ..services.objections import is_objector
+
+    values = {name: getattr(objection, name) or "" for name in VALUE_FIELDS}
+    if principal is not None and (
+        _is_centre(principal)
+        or is_objector(principal, objection)
+        or (
+            _steward_department(principal) is not None
+            and objection.source_department_id in _subtree(principal)
+        )
+    ):
+        return values
+    department = _steward_department(principal)
+    push = (
+        objection.pushes.filter(consumer_id=department.pk).select_related("grant").first()
+        if department is not None
+        else None
+    )
+    if push is None:
+        return {name: _shown(None, value) for name, value in values.items()}
+    defaults = _default_masks(set() if push.grant_id else {(objection.resource_id, objection.field_name)})
+    mask = _consumer_mask(push, objection, defaults)
+    return {name: _shown(mask, value) for name, value in values.items()}
+
+
 def push_get(principal: Principal | None, objection: Objection, push_id: int | str) -> CorrectionPush:
     """One push of a visible objection by its position (1-based) in the objection's pushes."""
     pushes = objection_pushes(objection)
