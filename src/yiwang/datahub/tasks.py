@@ -53,3 +53,5 @@ def share_grants_remind_periodic() -> int:
 
 # Jobs of the other parts, one module each (the consumer autodiscovers `tasks` only).
 from .tasks_harvest import *  # noqa: E402,F401,F403
+from .tasks_quality import *  # noqa: E402,F401,F403
+from .tasks_scorecard import *  # noqa: E402,F401,F403

@@ -90,6 +90,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     # 一网统管
     NavItem(_("我要上报"), "incidents:report", SELF_SERVICE, account_kinds=APPLICANT_KINDS),
     NavItem(_("我的诉求"), "incidents:mine", SELF_SERVICE, account_kinds=APPLICANT_KINDS),
+    NavItem(_("开放数据"), "opendata:home", SELF_SERVICE, account_kinds=APPLICANT_KINDS),
     NavItem(_("热线受理"), "incidents:hotline", INCIDENT_INTAKE),
     NavItem(_("待分拨"), "incidents:dispatch_queue", INCIDENT_DISPATCH),
     NavItem(_("工单处置"), "incidents:work", INCIDENT_WORK),
