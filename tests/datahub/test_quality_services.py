@@ -316,3 +316,16 @@ def test_a_plain_postgresql_table_is_checked_in_place(qworld):
     finally:
         with postgres_connection(params) as pg:
             pg.execute("DROP TABLE IF EXISTS quality_test_staging")
+
+
+def test_who_asked_for_the_run_is_the_objector_of_its_tasks(qworld, django_capture_on_commit_callbacks):
+    add_rules(qworld, [{"kind": "invalid", "name": "性别代码", "column": "gender"}])
+    with django_capture_on_commit_callbacks(execute=True):
+        run = quality_run_request(actor=_p(qworld.centre), resource=qworld.elder)
+    run.refresh_from_db()
+    task = _results(run)["性别代码"].objection
+    assert task.raised_by_id == qworld.centre.account_id
+    assert task.raised_by_department_id == qworld.centre.department_id
+    Objection.objects.filter(pk=task.pk).update(status=Objection.Status.CORRECTED)
+    scheduled = _results(execute(qworld.elder, trigger="schedule"))["性别代码"].objection
+    assert scheduled.pk != task.pk and scheduled.raised_by_id is None

@@ -83,9 +83,10 @@ def _correct_offshore(*, actor, objection: Objection, value: str) -> bool:
     harvester = offshore_harvester(objection.resource) if objection.resource_id else None
     if harvester is None or harvester.current_run_id is None or not key:
         return False
+    # A task opened by a quality run names the record by its key index already (never the identifier itself).
     record = (
         OffshoreRecord.objects.select_for_update()
-        .filter(run_id=harvester.current_run_id, key_index=offshore_key_index(key))
+        .filter(run_id=harvester.current_run_id, key_index__in={offshore_key_index(key), key})
         .first()
     )
     if record is None:

@@ -402,6 +402,15 @@ def _subject_of(resource: DataResource, record_key: str) -> dict:
     return {}
 
 
+def _objector_of(run: QualityRun) -> Principal | None:
+    """Who asked for the run on demand is the objector of the tasks it opens (told of the correction or the
+    refusal); a scheduled run's tasks are the system's."""
+    if run.trigger != QualityRun.Trigger.DEMAND or run.requested_by_id is None:
+        return None
+    account = run.requested_by.account
+    return Principal.for_account(account) if account is not None else None
+
+
 def _open_task(result: QualityResult, rule: QualityRule, outcome, rows: list[QualityFailedRow]) -> None:
     """One open correction task per rule: link the open one, else open a new one (origin quality)."""
     from ..models import Objection
@@ -418,7 +427,7 @@ def _open_task(result: QualityResult, rule: QualityRule, outcome, rows: list[Qua
         resource = rule.resource
         single = rows[0] if len(rows) == 1 else None
         open_task = objection_open(
-            principal=None,
+            principal=_objector_of(result.run),
             origin=Objection.Origin.QUALITY,
             source_department=resource.provider,
             reason=_reason(rule, outcome),
