@@ -149,8 +149,9 @@ def _tell_department(
 
 
 def _tell_objector(objection: Objection, title: str, body: str) -> None:
-    if objection.origin in (Objection.Origin.QUALITY,):
-        accounts = []
+    if objection.origin == Objection.Origin.QUALITY:
+        # the officer who asked for the run on demand (a scheduled run's task has no one to tell)
+        accounts = [objection.raised_by] if objection.raised_by_id else []
     elif objection.origin in (Objection.Origin.PERSON, Objection.Origin.ORGANISATION):
         accounts = [objection.raised_by]
         link = f"/data/my/objections/{objection.public_id}/"
