@@ -147,7 +147,7 @@ def demo_load(*, scale: float = 1.0, stdout=None) -> dict[str, int]:
     )
     counts["datahub"] = _step(
         say,
-        _("数据中台：数据元、资源目录、共享申请与授权、网关调用、回流与授权用数"),
+        _("数据中台：数据元、资源目录、共享、回流、授权用数、普查、质量、纠错、开放数据、数据资产与考核"),
         lambda: _load_datahub(plan, say),
     )
     elapsed = time.perf_counter() - started
