@@ -26,6 +26,13 @@ def pytest_configure(config):
     # Rate-limit counts live in this process (tests that exercise Redis storage build their own limiter).
     settings.YIWANG_RATE_LIMIT_STORAGE = "memory://"
 
+    # argon2 with its cheapest parameters (no ~0.4 s per account or login), and WhiteNoise's scan of the static
+    # files once per process instead of once per test Client: tests/speedups.py explains both.
+    from tests.speedups import fast_password_hashers, whitenoise_scan_once
+
+    settings.PASSWORD_HASHERS = fast_password_hashers(settings.PASSWORD_HASHERS)
+    whitenoise_scan_once()
+
 
 @pytest.fixture
 def password() -> str:
