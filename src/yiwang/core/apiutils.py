@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation, ValidationError
 from django.db import DataError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -119,6 +119,29 @@ def problem(
     return JsonResponse(
         body, status=status, content_type=PROBLEM_CONTENT_TYPE, json_dumps_params={"ensure_ascii": False}
     )
+
+
+RECEIPT_RETRY_AFTER_SECONDS = 2
+
+
+def receipt_download(request: HttpRequest, entry) -> HttpResponse:
+    """The 存证回执 of one evidence entry as a JSON file (entry, inclusion proof, signed tree head); 409 with
+    Retry-After while the sequencer has not integrated the entry into a signed head yet."""
+    from .evidence.receipts import HEADS_PATH, receipt_build, receipt_filename, receipt_json
+
+    receipt = receipt_build(entry, heads_url=request.build_absolute_uri(HEADS_PATH))
+    if receipt is None:
+        response = problem(
+            request,
+            409,
+            _("存证尚未上链，请稍后"),
+            _("该记录还未写入签名树头，通常一秒到一分钟内完成，请稍后再下载。"),
+        )
+        response["Retry-After"] = str(RECEIPT_RETRY_AFTER_SECONDS)
+        return response
+    response = HttpResponse(receipt_json(receipt), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{receipt_filename(receipt)}"'
+    return response
 
 
 def _field_errors_from_ninja(errors: list[dict]) -> list[dict]:

@@ -21,14 +21,13 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
-from yiwang.core.apiutils import principal_of, problem, requires
-from yiwang.core.evidence.receipts import HEADS_PATH, receipt_build, receipt_filename, receipt_json
+from yiwang.core.apiutils import principal_of, problem, receipt_download, requires
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD, PUBLIC
 from yiwang.core.ratelimit import rate_limit_per
 from yiwang.core.schemas import ProblemOut
@@ -53,7 +52,6 @@ router.add_decorator(never_cache, mode="view")
 
 _READ = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
 _WRITE = {**_READ, 409: ProblemOut}
-RETRY_AFTER_SECONDS = 2
 VERIFY_SCOPE = "data_asset_verify"
 VERIFY_RATE = "30/minute"
 
@@ -558,16 +556,4 @@ def assets_receipts(request: HttpRequest, asset_id: UUID):
 def assets_receipt_get(request: HttpRequest, asset_id: UUID, entry_uuid: UUID):
     asset = sel.asset_get(principal_of(request), asset_id)
     entry = sel.asset_receipt_entry(asset, entry_uuid)
-    receipt = receipt_build(entry, heads_url=request.build_absolute_uri(HEADS_PATH))
-    if receipt is None:
-        response = problem(
-            request,
-            409,
-            _("存证尚未上链，请稍后"),
-            _("该记录还未写入签名树头，通常一秒到一分钟内完成，请稍后再下载。"),
-        )
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
-    response = HttpResponse(receipt_json(receipt), content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{receipt_filename(receipt)}"'
-    return response
+    return receipt_download(request, entry)

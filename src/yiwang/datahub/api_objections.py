@@ -23,8 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
-from yiwang.core.apiutils import principal_of, problem, requires
-from yiwang.core.evidence.receipts import HEADS_PATH, receipt_build, receipt_filename, receipt_json
+from yiwang.core.apiutils import principal_of, problem, receipt_download, requires
 from yiwang.core.permissions import CASE_INTAKE, DATA_CENTRE, DATA_STEWARD, SELF_SERVICE
 from yiwang.core.schemas import ProblemOut
 
@@ -38,7 +37,6 @@ router.add_decorator(never_cache, mode="view")
 
 _READ = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
 _WRITE = {**_READ, 409: ProblemOut}
-RETRY_AFTER_SECONDS = 2
 STAFF = (DATA_STEWARD, DATA_CENTRE, CASE_INTAKE)
 TABS = ("source", "filed")
 
@@ -499,19 +497,7 @@ def _receipts(o: Objection, *, mine: bool = False) -> list[dict]:
 
 def _receipt_response(request: HttpRequest, o: Objection, entry_uuid: UUID) -> HttpResponse:
     entry = sel.objection_receipt_entry(o, entry_uuid)
-    receipt = receipt_build(entry, heads_url=request.build_absolute_uri(HEADS_PATH))
-    if receipt is None:
-        response = problem(
-            request,
-            409,
-            _("存证尚未上链，请稍后"),
-            _("该记录还未写入签名树头，通常一秒到一分钟内完成，请稍后再下载。"),
-        )
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
-    response = HttpResponse(receipt_json(receipt), content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{receipt_filename(receipt)}"'
-    return response
+    return receipt_download(request, entry)
 
 
 @router.get(

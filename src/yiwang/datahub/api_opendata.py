@@ -26,14 +26,13 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import AuthenticationError
 
-from yiwang.core.apiutils import principal_of, problem, requires
-from yiwang.core.evidence.receipts import HEADS_PATH, receipt_build, receipt_filename, receipt_json
+from yiwang.core.apiutils import principal_of, receipt_download, requires
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD, PUBLIC, SELF_SERVICE
 from yiwang.core.ratelimit import client_key, rate_limit_per
 from yiwang.core.schemas import ProblemOut
@@ -658,16 +657,7 @@ def manage_receipts(request: HttpRequest, dataset_id: UUID):
 def manage_receipt(request: HttpRequest, dataset_id: UUID, entry_uuid: UUID):
     dataset = sel.dataset_managed_get(principal_of(request), dataset_id)
     entry = sel.dataset_receipt_entry(dataset, entry_uuid)
-    receipt = receipt_build(entry, heads_url=request.build_absolute_uri(HEADS_PATH))
-    if receipt is None:
-        response = problem(
-            request, 409, _("存证尚未上链，请稍后"), _("该记录还未写入签名树头，请稍后再下载。")
-        )
-        response["Retry-After"] = "5"
-        return response
-    response = HttpResponse(receipt_json(receipt), content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{receipt_filename(receipt)}"'
-    return response
+    return receipt_download(request, entry)
 
 
 _MOVES = {

@@ -24,8 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from ninja import Query, Router, Status
 
-from yiwang.core.apiutils import principal_of, problem, requires
-from yiwang.core.evidence.receipts import HEADS_PATH, receipt_build, receipt_filename, receipt_json
+from yiwang.core.apiutils import principal_of, problem, receipt_download, requires
 from yiwang.core.models import Department, RegisteredSystem
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD
 from yiwang.core.schemas import ProblemOut
@@ -62,7 +61,6 @@ router.add_decorator(never_cache, mode="view")  # agreements between departments
 
 _READ = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
 _WRITE = {**_READ, 409: ProblemOut}
-RETRY_AFTER_SECONDS = 2
 
 
 # --- shaping -------------------------------------------------------------------------------------------------------
@@ -376,19 +374,7 @@ def requests_receipts(request: HttpRequest, request_id: UUID):
 def requests_receipt_get(request: HttpRequest, request_id: UUID, entry_uuid: UUID):
     r = sel.share_request_get(principal_of(request), request_id)
     entry = sel.share_request_receipt_entry(r, entry_uuid)
-    receipt = receipt_build(entry, heads_url=request.build_absolute_uri(HEADS_PATH))
-    if receipt is None:
-        response = problem(
-            request,
-            409,
-            _("存证尚未上链，请稍后"),
-            _("该记录还未写入签名树头，通常一秒到一分钟内完成，请稍后再下载。"),
-        )
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
-    response = HttpResponse(receipt_json(receipt), content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{receipt_filename(receipt)}"'
-    return response
+    return receipt_download(request, entry)
 
 
 # --- grants -------------------------------------------------------------------------------------------------------

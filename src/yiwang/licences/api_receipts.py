@@ -12,13 +12,11 @@ Scoped exactly as the licence: the holder, or the issuing department's staff; an
 from datetime import datetime
 from uuid import UUID
 
-from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
+from django.http import HttpRequest
 from django.views.decorators.cache import never_cache
 from ninja import Field, Router, Schema
 
-from yiwang.core.apiutils import principal_of, problem, requires
-from yiwang.core.evidence.receipts import HEADS_PATH, receipt_build, receipt_filename, receipt_json
+from yiwang.core.apiutils import principal_of, receipt_download, requires
 from yiwang.core.permissions import LICENCE_ISSUE, SELF_SERVICE
 from yiwang.core.schemas import ProblemOut
 
@@ -28,7 +26,6 @@ router = Router(tags=["licences"])
 router.add_decorator(never_cache, mode="view")  # receipts carry the logged entry (names, face fields)
 
 _ERRORS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut}
-RETRY_AFTER_SECONDS = 2
 
 
 class ReceiptItemOut(Schema):
@@ -93,16 +90,4 @@ def licence_receipt_list(request: HttpRequest, licence_id: UUID):
 def licence_receipt_get(request: HttpRequest, licence_id: UUID, entry_uuid: UUID):
     licence = licence_for_receipts(principal_of(request), licence_id)
     entry = licence_receipt_entry(licence, entry_uuid)
-    receipt = receipt_build(entry, heads_url=request.build_absolute_uri(HEADS_PATH))
-    if receipt is None:
-        response = problem(
-            request,
-            409,
-            _("存证尚未上链，请稍后"),
-            _("该记录还未写入签名树头，通常一秒到一分钟内完成，请稍后再下载。"),
-        )
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
-    response = HttpResponse(receipt_json(receipt), content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{receipt_filename(receipt)}"'
-    return response
+    return receipt_download(request, entry)

@@ -4,20 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('datahub', '0008_data_foundation_ii'),
+        ("datahub", "0008_data_foundation_ii"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dataasset',
-            name='pending_change',
-            field=models.JSONField(blank=True, default=dict, editable=False, help_text='登记后提出、尚待大数据中心审核的变更（kind=change）或转让（kind=transfer）', verbose_name='待审核的变更或转让'),
+            model_name="dataasset",
+            name="pending_change",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                editable=False,
+                help_text="登记后提出、尚待大数据中心审核的变更（kind=change）或转让（kind=transfer）",
+                verbose_name="待审核的变更或转让",
+            ),
         ),
         migrations.AddField(
-            model_name='dataasset',
-            name='verify_code',
-            field=models.CharField(blank=True, editable=False, help_text='登记时生成，印在登记证书上；公众凭登记编号和核验码核验', max_length=8, verbose_name='核验码'),
+            model_name="dataasset",
+            name="verify_code",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                help_text="登记时生成，印在登记证书上；公众凭登记编号和核验码核验",
+                max_length=8,
+                verbose_name="核验码",
+            ),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('datahub', '0009_assets_verify_code'),
+        ("datahub", "0009_assets_verify_code"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='censusneed',
-            name='match_note',
-            field=models.TextField(blank=True, help_text='大数据中心的对接意见，如暂无资源的原因', verbose_name='对接说明'),
+            model_name="censusneed",
+            name="match_note",
+            field=models.TextField(
+                blank=True, help_text="大数据中心的对接意见，如暂无资源的原因", verbose_name="对接说明"
+            ),
         ),
     ]

@@ -12,43 +12,62 @@ def _fill_public_ids(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0006_alter_staffrole_role'),
-        ('datahub', '0010_census_need_note'),
+        ("core", "0006_alter_staffrole_role"),
+        ("datahub", "0010_census_need_note"),
     ]
 
     operations = [
         # Added in three steps, so rows that exist already each get their own id.
         migrations.AddField(
-            model_name='cdoappointment',
-            name='public_id',
+            model_name="cdoappointment",
+            name="public_id",
             field=models.UUIDField(null=True, editable=False),
         ),
         migrations.RunPython(_fill_public_ids, migrations.RunPython.noop),
         migrations.AlterField(
-            model_name='cdoappointment',
-            name='public_id',
+            model_name="cdoappointment",
+            name="public_id",
             field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True),
         ),
         migrations.AddIndex(
-            model_name='cdoappointment',
-            index=models.Index(fields=['department', 'ended_on'], name='datahub_cdo_departm_b9e5a5_idx'),
+            model_name="cdoappointment",
+            index=models.Index(fields=["department", "ended_on"], name="datahub_cdo_departm_b9e5a5_idx"),
         ),
         migrations.AddConstraint(
-            model_name='cdoappointment',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True), ('level', 'district')), fields=('level',), name='cdo_one_serving_district'),
+            model_name="cdoappointment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_on__isnull", True), ("level", "district")),
+                fields=("level",),
+                name="cdo_one_serving_district",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cdoappointment',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True), ('level', 'department')), fields=('department',), name='cdo_one_serving_per_department'),
+            model_name="cdoappointment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_on__isnull", True), ("level", "department")),
+                fields=("department",),
+                name="cdo_one_serving_per_department",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cdoappointment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('department__isnull', True), ('level', 'district')), models.Q(models.Q(('level', 'district'), _negated=True), ('department__isnull', False)), _connector='OR'), name='cdo_department_matches_level'),
+            model_name="cdoappointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("department__isnull", True), ("level", "district")),
+                    models.Q(models.Q(("level", "district"), _negated=True), ("department__isnull", False)),
+                    _connector="OR",
+                ),
+                name="cdo_department_matches_level",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cdoappointment',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('ended_on__gte', models.F('appointed_on')), _connector='OR'), name='cdo_ends_after_appointment'),
+            model_name="cdoappointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_on__isnull", True), ("ended_on__gte", models.F("appointed_on")), _connector="OR"
+                ),
+                name="cdo_ends_after_appointment",
+            ),
         ),
     ]
