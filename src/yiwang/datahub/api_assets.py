@@ -85,16 +85,16 @@ class AssetPatchIn(Schema):
     compliance_note: str | None = Field(None, max_length=4000)
 
 
-class VersionIn(Schema):
+class AssetVersionIn(Schema):
     expected_version: int | None = None
 
 
-class ReviewIn(Schema):
+class AssetReviewIn(Schema):
     expected_version: int | None = None
     review: str = Field(max_length=4000, description="合规审查意见")
 
 
-class ReasonIn(Schema):
+class AssetReasonIn(Schema):
     expected_version: int | None = None
     reason: str = Field(max_length=4000)
 
@@ -126,7 +126,7 @@ class SourceOut(Schema):
     grant: str = Field("", description="使用他部门资源时的共享授权编号")
 
 
-class EventOut(Schema):
+class AssetEventOut(Schema):
     seq: int
     action: str
     label: str
@@ -162,7 +162,7 @@ class AssetDetailOut(AssetOut):
     pending_change: dict[str, Any] = {}
     verify_code: str = Field("", description="核验码（仅持有部门与中心可见）")
     sources: list[SourceOut]
-    events: list[EventOut]
+    events: list[AssetEventOut]
     actions: list[str]
 
 
@@ -171,7 +171,7 @@ class AssetPageOut(Schema):
     next_cursor: str | None = None
 
 
-class ReceiptItemOut(Schema):
+class AssetReceiptItemOut(Schema):
     entry_uuid: UUID
     action: str
     label: str
@@ -382,12 +382,12 @@ def assets_update(request: HttpRequest, asset_id: UUID, payload: AssetPatchIn):
     "/{uuid:asset_id}/submit", response={200: AssetDetailOut, **_WRITE}, summary="提交大数据中心审核"
 )
 @requires(DATA_STEWARD)
-def assets_submit(request: HttpRequest, asset_id: UUID, payload: VersionIn):
+def assets_submit(request: HttpRequest, asset_id: UUID, payload: AssetVersionIn):
     asset = sel.asset_get(principal_of(request), asset_id)
     return _run(request, asset_submit, asset=asset, expected_version=payload.expected_version)
 
 
-def _review(request: HttpRequest, asset_id: UUID, payload: ReviewIn, decision: str):
+def _review(request: HttpRequest, asset_id: UUID, payload: AssetReviewIn, decision: str):
     asset = sel.asset_get(principal_of(request), asset_id)
     return _run(
         request,
@@ -401,13 +401,13 @@ def _review(request: HttpRequest, asset_id: UUID, payload: ReviewIn, decision: s
 
 @router.post("/{uuid:asset_id}/return", response={200: AssetDetailOut, **_WRITE}, summary="中心：退回补正")
 @requires(DATA_CENTRE)
-def assets_return(request: HttpRequest, asset_id: UUID, payload: ReviewIn):
+def assets_return(request: HttpRequest, asset_id: UUID, payload: AssetReviewIn):
     return _review(request, asset_id, payload, "return")
 
 
 @router.post("/{uuid:asset_id}/reject", response={200: AssetDetailOut, **_WRITE}, summary="中心：不予登记")
 @requires(DATA_CENTRE)
-def assets_reject(request: HttpRequest, asset_id: UUID, payload: ReviewIn):
+def assets_reject(request: HttpRequest, asset_id: UUID, payload: AssetReviewIn):
     return _review(request, asset_id, payload, "reject")
 
 
@@ -415,7 +415,7 @@ def assets_reject(request: HttpRequest, asset_id: UUID, payload: ReviewIn):
     "/{uuid:asset_id}/register", response={200: AssetDetailOut, **_WRITE}, summary="中心：准予登记并签发证书"
 )
 @requires(DATA_CENTRE)
-def assets_register(request: HttpRequest, asset_id: UUID, payload: ReviewIn):
+def assets_register(request: HttpRequest, asset_id: UUID, payload: AssetReviewIn):
     return _review(request, asset_id, payload, "register")
 
 
@@ -464,7 +464,7 @@ def assets_transfer(request: HttpRequest, asset_id: UUID, payload: TransferIn):
     summary="中心：准予变更或转让（签发新版证书）",
 )
 @requires(DATA_CENTRE)
-def assets_change_approve(request: HttpRequest, asset_id: UUID, payload: ReviewIn):
+def assets_change_approve(request: HttpRequest, asset_id: UUID, payload: AssetReviewIn):
     asset = sel.asset_get(principal_of(request), asset_id)
     return _run(
         request,
@@ -482,7 +482,7 @@ def assets_change_approve(request: HttpRequest, asset_id: UUID, payload: ReviewI
     summary="中心：不予变更或转让",
 )
 @requires(DATA_CENTRE)
-def assets_change_reject(request: HttpRequest, asset_id: UUID, payload: ReviewIn):
+def assets_change_reject(request: HttpRequest, asset_id: UUID, payload: AssetReviewIn):
     asset = sel.asset_get(principal_of(request), asset_id)
     return _run(
         request,
@@ -498,7 +498,7 @@ def assets_change_reject(request: HttpRequest, asset_id: UUID, payload: ReviewIn
     "/{uuid:asset_id}/cancel", response={200: AssetDetailOut, **_WRITE}, summary="注销（或撤回草稿）"
 )
 @requires(DATA_STEWARD, DATA_CENTRE)
-def assets_cancel(request: HttpRequest, asset_id: UUID, payload: ReasonIn):
+def assets_cancel(request: HttpRequest, asset_id: UUID, payload: AssetReasonIn):
     asset = sel.asset_get(principal_of(request), asset_id)
     return _run(
         request, asset_cancel, asset=asset, reason=payload.reason, expected_version=payload.expected_version
@@ -529,7 +529,9 @@ def receipt_download_path(asset: DataAsset, entry) -> str:
 
 
 @router.get(
-    "/{uuid:asset_id}/receipts", response={200: list[ReceiptItemOut], **_READ}, summary="每一步的存证回执"
+    "/{uuid:asset_id}/receipts",
+    response={200: list[AssetReceiptItemOut], **_READ},
+    summary="每一步的存证回执",
 )
 @requires(DATA_STEWARD, DATA_CENTRE)
 def assets_receipts(request: HttpRequest, asset_id: UUID):

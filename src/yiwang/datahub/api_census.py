@@ -28,6 +28,8 @@ from yiwang.core.schemas import ProblemOut
 from .models import CensusNeed, CensusReturn
 from .schemas_census import (
     CandidateOut,
+    CensusReviewIn,
+    CensusVersionIn,
     CompletenessOut,
     DraftOut,
     LineIn,
@@ -40,12 +42,10 @@ from .schemas_census import (
     ReturnDetailOut,
     ReturnOut,
     ReturnPageOut,
-    ReviewIn,
     RoundIn,
     RoundOut,
     RoundPageOut,
     UnitIn,
-    VersionIn,
 )
 from .selectors import census as sel
 from .services.census import (
@@ -458,7 +458,7 @@ def lines_remove(
     "/returns/{uuid:return_id}/submit", response={200: ReturnDetailOut, **_WRITE}, summary="提交普查表"
 )
 @requires(DATA_STEWARD, DATA_CENTRE)
-def returns_submit(request: HttpRequest, return_id: UUID, payload: VersionIn):
+def returns_submit(request: HttpRequest, return_id: UUID, payload: CensusVersionIn):
     principal = principal_of(request)
     row = sel.census_return_get(principal, return_id)
     try:
@@ -474,7 +474,7 @@ def returns_submit(request: HttpRequest, return_id: UUID, payload: VersionIn):
     summary="审核：通过或退回修改",
 )
 @requires(DATA_CENTRE)
-def returns_review(request: HttpRequest, return_id: UUID, payload: ReviewIn):
+def returns_review(request: HttpRequest, return_id: UUID, payload: CensusReviewIn):
     principal = principal_of(request)
     row = sel.census_return_get(principal, return_id)
     try:

@@ -47,7 +47,7 @@ class Ref(Schema):
     name: str
 
 
-class ResourceRef(Schema):
+class ObjectionResourceRef(Schema):
     id: UUID
     code: str
     name: str
@@ -60,7 +60,7 @@ class ObjectionOut(Schema):
     origin_label: str
     status: str
     status_label: str
-    resource: ResourceRef | None = None
+    resource: ObjectionResourceRef | None = None
     field_name: str
     source_department: Ref
     raised_by_department: Ref | None = None
@@ -77,7 +77,7 @@ class ObjectionPageOut(Schema):
     next_cursor: str | None = None
 
 
-class EventOut(Schema):
+class ObjectionEventOut(Schema):
     seq: int
     action: str
     label: str
@@ -116,7 +116,7 @@ class ObjectionDetailOut(ObjectionOut):
     corrected_value: str
     correction_basis: str
     licence_dispute: UUID | None = None
-    events: list[EventOut]
+    events: list[ObjectionEventOut]
     pushes: list[PushOut]
     actions: list[str] = Field(..., description="调用方现在可以执行的操作")
 
@@ -139,18 +139,18 @@ class SelfFileIn(Schema):
     record_key: str = Field("", max_length=64, description="留空：本人（本单位）的记录；不能指定他人")
 
 
-class VersionIn(Schema):
+class ObjectionVersionIn(Schema):
     expected_version: int | None = Field(None, ge=1)
 
 
-class CorrectIn(VersionIn):
+class CorrectIn(ObjectionVersionIn):
     corrected_value: str = Field("", max_length=1000)
     correction_basis: str = Field(..., max_length=200)
     resolution: str = Field("", max_length=2000)
     face: dict[str, str] | None = Field(None, description="证照质量异议：更正后的照面要素")
 
 
-class RejectIn(VersionIn):
+class RejectIn(ObjectionVersionIn):
     resolution: str = Field(..., max_length=2000)
 
 
@@ -159,7 +159,7 @@ class FieldChoiceOut(Schema):
     label: str
 
 
-class ReceiptItemOut(Schema):
+class ObjectionReceiptItemOut(Schema):
     entry_uuid: UUID
     action: str
     label: str
@@ -383,7 +383,7 @@ def mine_get(request: HttpRequest, objection_id: UUID):
     "/mine/{uuid:objection_id}/withdraw", response={200: ObjectionDetailOut, **_WRITE}, summary="撤回我的纠错"
 )
 @requires(SELF_SERVICE)
-def mine_withdraw(request: HttpRequest, objection_id: UUID, payload: VersionIn):
+def mine_withdraw(request: HttpRequest, objection_id: UUID, payload: ObjectionVersionIn):
     principal = principal_of(request)
     o = sel.objection_get(principal, objection_id, mine=True)
     _done, error = _run(
@@ -417,7 +417,7 @@ def _step(request: HttpRequest, objection_id: UUID, step, **kwargs):
 
 @router.post("/{uuid:objection_id}/start", response={200: ObjectionDetailOut, **_WRITE}, summary="开始核实")
 @requires(DATA_STEWARD, DATA_CENTRE)
-def objections_start(request: HttpRequest, objection_id: UUID, payload: VersionIn):
+def objections_start(request: HttpRequest, objection_id: UUID, payload: ObjectionVersionIn):
     return _step(request, objection_id, svc.objection_start, expected_version=payload.expected_version)
 
 
@@ -454,7 +454,7 @@ def objections_reject(request: HttpRequest, objection_id: UUID, payload: RejectI
 
 @router.post("/{uuid:objection_id}/withdraw", response={200: ObjectionDetailOut, **_WRITE}, summary="撤回")
 @requires(*STAFF)
-def objections_withdraw(request: HttpRequest, objection_id: UUID, payload: VersionIn):
+def objections_withdraw(request: HttpRequest, objection_id: UUID, payload: ObjectionVersionIn):
     return _step(request, objection_id, svc.objection_withdraw, expected_version=payload.expected_version)
 
 
@@ -502,7 +502,7 @@ def _receipt_response(request: HttpRequest, o: Objection, entry_uuid: UUID) -> H
 
 @router.get(
     "/{uuid:objection_id}/receipts",
-    response={200: list[ReceiptItemOut], **_READ},
+    response={200: list[ObjectionReceiptItemOut], **_READ},
     summary="纠错每一步的存证回执",
 )
 @requires(*STAFF)
@@ -522,7 +522,7 @@ def objections_receipt_get(request: HttpRequest, objection_id: UUID, entry_uuid:
 
 @router.get(
     "/mine/{uuid:objection_id}/receipts",
-    response={200: list[ReceiptItemOut], **_READ},
+    response={200: list[ObjectionReceiptItemOut], **_READ},
     summary="我的纠错每一步的存证回执",
 )
 @requires(SELF_SERVICE)

@@ -89,13 +89,13 @@ def _public_rate() -> str:
 
 
 # --- schemas ------------------------------------------------------------------------------------------------------
-class FieldOut(Schema):
+class OpenFieldOut(Schema):
     id: str
     type: str
     label: str = ""
 
 
-class ResourceOut(Schema):
+class OpenResourceOut(Schema):
     id: UUID = Field(alias="public_id")
     name: str
     description: str
@@ -104,7 +104,7 @@ class ResourceOut(Schema):
     sm3: str = Field(description="文件摘要（SM3，十六进制）")
     row_count: int
     datastore_active: bool
-    fields: list[FieldOut]
+    fields: list[OpenFieldOut]
     download_url: str = ""
 
     @staticmethod
@@ -145,7 +145,7 @@ class DatasetOut(Schema):
 
 
 class DatasetDetailOut(DatasetOut):
-    resources: list[ResourceOut] = Field(alias="resource_list")
+    resources: list[OpenResourceOut] = Field(alias="resource_list")
     data_allowed: bool = Field(description="调用方能否读取数据（下载、行数据）")
 
 
@@ -288,7 +288,7 @@ class KeyIn(Schema):
     label: str = Field(..., max_length=200)
 
 
-class KeyOut(Schema):
+class OpenKeyOut(Schema):
     id: UUID = Field(alias="public_id")
     label: str
     prefix: str
@@ -298,7 +298,7 @@ class KeyOut(Schema):
     call_count: int
 
 
-class KeyCreatedOut(KeyOut):
+class KeyCreatedOut(OpenKeyOut):
     key: str = Field(description="密钥全文：只显示这一次，平台只保存其 SM3 摘要")
 
 
@@ -306,7 +306,7 @@ def _account(request):
     return principal_of(request).account
 
 
-@router.get("/keys", response={200: list[KeyOut], **_READ}, summary="我的开放接口密钥")
+@router.get("/keys", response={200: list[OpenKeyOut], **_READ}, summary="我的开放接口密钥")
 @requires(SELF_SERVICE)
 def keys(request: HttpRequest):
     return sel.my_keys(_account(request))
@@ -320,7 +320,7 @@ def key_create(request: HttpRequest, payload: KeyIn):
     return Status(201, key)
 
 
-@router.post("/keys/{uuid:key_id}/revoke", response={200: KeyOut, **_WRITE}, summary="吊销密钥")
+@router.post("/keys/{uuid:key_id}/revoke", response={200: OpenKeyOut, **_WRITE}, summary="吊销密钥")
 @requires(SELF_SERVICE)
 def key_revoke(request: HttpRequest, key_id: UUID):
     key = sel.my_key_get(_account(request), key_id)
@@ -457,7 +457,7 @@ class ManagedDatasetOut(DatasetOut):
 
 
 class ManagedDetailOut(ManagedDatasetOut):
-    resources: list[ResourceOut] = Field(alias="resource_list")
+    resources: list[OpenResourceOut] = Field(alias="resource_list")
 
 
 class ManagedPageOut(Schema):
@@ -571,7 +571,7 @@ def manage_dataset_patch(request: HttpRequest, dataset_id: UUID, payload: Datase
 
 @router.post(
     "/manage/datasets/{uuid:dataset_id}/resources",
-    response={201: ResourceOut, **_WRITE},
+    response={201: OpenResourceOut, **_WRITE},
     summary="上传数据文件（CSV 或 XLSX，按内容识别）",
 )
 @requires(DATA_STEWARD, DATA_CENTRE)
@@ -618,7 +618,7 @@ def manage_dataset_check(request: HttpRequest, dataset_id: UUID):
     return svc.open_dataset_check(actor=principal_of(request), dataset=dataset)
 
 
-class ReceiptItemOut(Schema):
+class OpenReceiptItemOut(Schema):
     entry_uuid: UUID
     action: str
     occurred_at: datetime
@@ -631,7 +631,7 @@ def receipt_download_path(dataset: OpenDataset, entry) -> str:
 
 @router.get(
     "/manage/datasets/{uuid:dataset_id}/receipts",
-    response={200: list[ReceiptItemOut], **_READ},
+    response={200: list[OpenReceiptItemOut], **_READ},
     summary="开放与撤回的存证回执",
 )
 @requires(DATA_STEWARD, DATA_CENTRE)
@@ -769,7 +769,7 @@ def manage_negative_add(request: HttpRequest, payload: NegativeIn):
     return Status(201, svc.negative_item_create(actor=principal_of(request), **payload.dict()))
 
 
-class ReviewIn(Schema):
+class OpenReviewIn(Schema):
     show: bool
 
 
@@ -781,6 +781,6 @@ def manage_apps(request: HttpRequest, status: Literal["", "submitted", "shown", 
 
 @router.post("/manage/apps/{uuid:app_id}/review", response={200: AppOut, **_WRITE}, summary="展示或隐藏应用")
 @requires(DATA_CENTRE)
-def manage_app_review(request: HttpRequest, app_id: UUID, payload: ReviewIn):
+def manage_app_review(request: HttpRequest, app_id: UUID, payload: OpenReviewIn):
     app = sel.app_get(principal_of(request), app_id)
     return svc.open_app_review(actor=principal_of(request), app=app, show=payload.show)

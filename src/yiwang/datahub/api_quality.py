@@ -56,7 +56,7 @@ class RulePatch(Schema):
     is_active: bool | None = None
 
 
-class RuleOut(Schema):
+class QualityRuleOut(Schema):
     id: UUID
     resource: str = Field(description="资源代码")
     kind: str
@@ -69,7 +69,7 @@ class RuleOut(Schema):
     is_active: bool
 
 
-class ResourceOut(Schema):
+class QualityResourceOut(Schema):
     id: UUID
     code: str
     version: int
@@ -82,7 +82,7 @@ class ResourceOut(Schema):
 
 
 class ResourcePageOut(Schema):
-    items: list[ResourceOut]
+    items: list[QualityResourceOut]
     next_cursor: str | None = None
 
 
@@ -100,9 +100,9 @@ class ResultOut(Schema):
     objection: str | None = Field(None, description="整改任务（纠错编号）")
 
 
-class RunOut(Schema):
+class QualityRunOut(Schema):
     id: UUID
-    resource: ResourceOut
+    resource: QualityResourceOut
     trigger: str
     engine: str
     status: str
@@ -118,13 +118,13 @@ class RunOut(Schema):
     finished_at: datetime | None = None
 
 
-class RunDetailOut(RunOut):
+class RunDetailOut(QualityRunOut):
     contract: str = Field(description="本次检查使用的 Soda 数据契约（YAML）")
     results: list[ResultOut]
 
 
-class RunPageOut(Schema):
-    items: list[RunOut]
+class QualityRunPageOut(Schema):
+    items: list[QualityRunOut]
     next_cursor: str | None = None
 
 
@@ -143,7 +143,7 @@ class FailedRowPageOut(Schema):
 
 
 class ScoreOut(Schema):
-    resource: ResourceOut
+    resource: QualityResourceOut
     quality: Decimal
     freshness: Decimal
     measured_at: datetime
@@ -155,7 +155,7 @@ class ScorePageOut(Schema):
     next_cursor: str | None = None
 
 
-class DepartmentScoreOut(Schema):
+class QualityDepartmentOut(Schema):
     code: str
     name: str
     resources: int
@@ -241,7 +241,9 @@ def quality_resources(
 
 
 @router.get(
-    "/resources/{resource_id}/rules", response={200: list[RuleOut], **_ERRORS}, summary="资源的质量规则"
+    "/resources/{resource_id}/rules",
+    response={200: list[QualityRuleOut], **_ERRORS},
+    summary="资源的质量规则",
 )
 @requires(DATA_STEWARD, DATA_CENTRE)
 def quality_rules(request: HttpRequest, resource_id: UUID):
@@ -252,7 +254,7 @@ def quality_rules(request: HttpRequest, resource_id: UUID):
 
 @router.post(
     "/resources/{resource_id}/rules",
-    response={201: RuleOut, **_ERRORS},
+    response={201: QualityRuleOut, **_ERRORS},
     summary="新建质量规则（提供部门数据专员或大数据中心）",
 )
 @requires(DATA_STEWARD, DATA_CENTRE)
@@ -263,7 +265,7 @@ def quality_rule_create(request: HttpRequest, resource_id: UUID, payload: RuleIn
     return Status(201, _rule(rule, resource))
 
 
-@router.patch("/rules/{rule_id}", response={200: RuleOut, **_ERRORS}, summary="修改质量规则")
+@router.patch("/rules/{rule_id}", response={200: QualityRuleOut, **_ERRORS}, summary="修改质量规则")
 @requires(DATA_STEWARD, DATA_CENTRE)
 def quality_rule_update(request: HttpRequest, rule_id: UUID, payload: RulePatch):
     principal = principal_of(request)
@@ -282,7 +284,7 @@ def quality_rule_update(request: HttpRequest, rule_id: UUID, payload: RulePatch)
     return _rule(rule)
 
 
-@router.post("/rules/{rule_id}/deactivate", response={200: RuleOut, **_ERRORS}, summary="停用质量规则")
+@router.post("/rules/{rule_id}/deactivate", response={200: QualityRuleOut, **_ERRORS}, summary="停用质量规则")
 @requires(DATA_STEWARD, DATA_CENTRE)
 def quality_rule_off(request: HttpRequest, rule_id: UUID):
     principal = principal_of(request)
@@ -292,7 +294,7 @@ def quality_rule_off(request: HttpRequest, rule_id: UUID):
 
 @router.post(
     "/resources/{resource_id}/runs",
-    response={202: RunOut, **_ERRORS},
+    response={202: QualityRunOut, **_ERRORS},
     summary="立即检查（排队执行，进度见检查详情）",
 )
 @requires(DATA_STEWARD, DATA_CENTRE)
@@ -303,7 +305,7 @@ def quality_run_now(request: HttpRequest, resource_id: UUID):
     return Status(202, _run(sel.quality_run_get(principal, run.public_id)))
 
 
-@router.get("/runs", response={200: RunPageOut, **_ERRORS}, summary="质量检查记录（新的在前）")
+@router.get("/runs", response={200: QualityRunPageOut, **_ERRORS}, summary="质量检查记录（新的在前）")
 @requires(DATA_STEWARD, DATA_CENTRE)
 def quality_runs(
     request: HttpRequest,
@@ -383,7 +385,7 @@ def quality_scores(
 
 
 @router.get(
-    "/departments", response={200: list[DepartmentScoreOut], **_ERRORS}, summary="部门质量得分（资源平均）"
+    "/departments", response={200: list[QualityDepartmentOut], **_ERRORS}, summary="部门质量得分（资源平均）"
 )
 @requires(DATA_STEWARD, DATA_CENTRE)
 def quality_department_scores(request: HttpRequest):

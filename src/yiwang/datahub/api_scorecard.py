@@ -101,7 +101,7 @@ class TrendOut(Schema):
     of: int = Field(description="该期参加排名的部门数")
 
 
-class DepartmentScoreOut(Schema):
+class ScorecardDepartmentOut(Schema):
     period: PeriodOut
     card: CardOut
     ranked: int
@@ -258,7 +258,7 @@ def ranking_get(request: HttpRequest, period: str):
 
 @router.get(
     "/periods/{period}/departments/{code}",
-    response={200: DepartmentScoreOut, **_READ},
+    response={200: ScorecardDepartmentOut, **_READ},
     summary="某部门某一周期的分项得分与历次趋势",
 )
 @requires(DATA_STEWARD, DATA_CENTRE)

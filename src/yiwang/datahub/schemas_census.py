@@ -166,11 +166,11 @@ class LineIn(Schema):
     legal_basis: str = ""
 
 
-class VersionIn(Schema):
+class CensusVersionIn(Schema):
     expected_version: int | None = None
 
 
-class ReviewIn(Schema):
+class CensusReviewIn(Schema):
     decision: str = Field(description="accept / return")
     note: str = ""
     expected_version: int | None = None

@@ -28,7 +28,7 @@ router.add_decorator(never_cache, mode="view")  # receipts carry the logged entr
 _ERRORS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut}
 
 
-class ReceiptItemOut(Schema):
+class LicenceReceiptItemOut(Schema):
     entry_uuid: UUID = Field(description="存证标识（审计记录的 uuid）")
     action: str = Field(
         description="licence.issue / correct / suspend / resume / revoke / grant / grant_revoke"
@@ -45,7 +45,7 @@ class ReceiptItemOut(Schema):
 class ReceiptListOut(Schema):
     licence_id: UUID
     identifier: str
-    items: list[ReceiptItemOut]
+    items: list[LicenceReceiptItemOut]
 
 
 def receipt_download_path(licence, entry) -> str:

@@ -109,7 +109,7 @@ class QueuedOut(Schema):
     full: bool
 
 
-class MineQuery(Schema):
+class EntitlementMineQuery(Schema):
     cursor: str | None = None
     limit: int = Field(20, ge=1, le=100)
 
@@ -166,7 +166,7 @@ def _stats_out(s: selectors.PolicyStats) -> dict:
 # --- applicants -----------------------------------------------------------------------------------------------
 @router.get("/mine", response={200: EntitlementPage, **_READ_ERRORS}, summary="我的免申即享待遇")
 @requires(SELF_SERVICE)
-def mine(request: HttpRequest, query: Query[MineQuery]):
+def mine(request: HttpRequest, query: Query[EntitlementMineQuery]):
     page = selectors.entitlements_mine(principal_of(request), cursor=query.cursor, limit=query.limit)
     return {"items": [_entitlement_out(e) for e in page.items], "next_cursor": page.next_cursor}
 

@@ -248,7 +248,7 @@ class RespondIn(Schema):
     note: str = ""
 
 
-class CloseIn(Schema):
+class RectificationCloseIn(Schema):
     note: str = Field("", description="办结说明；申请人未认可（已答复或不认可）时必填")
 
 
@@ -288,7 +288,7 @@ class ReportQuery(Schema):
     end: date | None = Field(None, description="结束日期（含），默认今天")
 
 
-class MineQuery(Schema):
+class ReviewMineQuery(Schema):
     cursor: str | None = None
     limit: int = Field(20, ge=1, le=100)
 
@@ -345,7 +345,7 @@ def review_create(request: HttpRequest, payload: ReviewIn):
     "/mine", response={200: ReviewPage, **_READ_ERRORS}, summary="我的评价（含窗口协助评价）及整改答复"
 )
 @requires(SELF_SERVICE)
-def review_mine(request: HttpRequest, query: Query[MineQuery]):
+def review_mine(request: HttpRequest, query: Query[ReviewMineQuery]):
     page = review_selectors.reviews_mine(principal_of(request), cursor=query.cursor, limit=query.limit)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
@@ -448,7 +448,7 @@ def rectification_respond(request: HttpRequest, rect_id: UUID, payload: RespondI
     summary="监督员办结整改（申请人认可后；或已答复、不认可时附说明）",
 )
 @requires(REVIEW_SUPERVISE)
-def rectification_close(request: HttpRequest, rect_id: UUID, payload: CloseIn):
+def rectification_close(request: HttpRequest, rect_id: UUID, payload: RectificationCloseIn):
     rect = review_selectors.rectification_get(rect_id)
     return review_services.rectification_close(
         actor=principal_of(request), rectification=rect, note=payload.note
