@@ -49,6 +49,19 @@ def _fresh_working_calendar():
     working_calendar_invalidate()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the platform's language: a request with `Accept-Language: en` leaves English active
+    in the thread (LocaleMiddleware activates it and nothing deactivates it), and a later test in the same worker
+    would otherwise read a service's messages in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def _forget_process_memos() -> None:
     from yiwang.cases.selectors import case_selector_memos_reset
     from yiwang.core.geo import grid_index_invalidate
