@@ -36,6 +36,9 @@ def _models(annotation, into: set) -> None:
 
 
 def _schemas_by_name() -> dict[str, set]:
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018  (building the URLs mounts the nested routers in api._routers)
     by_name: dict[str, set] = defaultdict(set)
     for _prefix, router in api._routers:
         for path_view in router.path_operations.values():

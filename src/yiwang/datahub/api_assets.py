@@ -180,7 +180,7 @@ class AssetReceiptItemOut(Schema):
     download_url: str
 
 
-class VerifyOut(Schema):
+class AssetVerifyOut(Schema):
     result: str = Field(description="valid / superseded / cancelled / invalid / unknown / not_found")
     number: str = ""
     version: int | None = None
@@ -277,7 +277,7 @@ def _run(request: HttpRequest, func, **kwargs):
 # --- public verification (before the {id} routes) -------------------------------------------------------------
 @router.get(
     "/verify",
-    response={200: VerifyOut, 404: ProblemOut, 429: ProblemOut},
+    response={200: AssetVerifyOut, 404: ProblemOut, 429: ProblemOut},
     auth=None,
     summary="核验数据资产登记证书（登记编号 + 核验码）",
 )
@@ -298,7 +298,7 @@ def verify_number(
 
 @router.post(
     "/verify",
-    response={200: VerifyOut, 413: ProblemOut, 422: ProblemOut, 429: ProblemOut},
+    response={200: AssetVerifyOut, 413: ProblemOut, 422: ProblemOut, 429: ProblemOut},
     auth=None,
     summary=gettext_lazy("核验数据资产登记证书文件（请求体即证书 JSON 文件）"),
     openapi_extra={

@@ -119,16 +119,16 @@ class KnowledgeOut(Schema):
     use_count: int
 
 
-class DivisionRef(Schema):
+class IntakeDivisionRef(Schema):
     code: str
     name: str
 
 
 class LocateOut(Schema):
     located_by: str = Field(description="point 坐标落网格、address 地址匹配；空为未定位")
-    grid: DivisionRef | None = None
-    village: DivisionRef | None = None
-    town: DivisionRef | None = None
+    grid: IntakeDivisionRef | None = None
+    village: IntakeDivisionRef | None = None
+    town: IntakeDivisionRef | None = None
 
 
 class ClassifyQuery(Schema):
