@@ -124,6 +124,22 @@ def problem(
 RECEIPT_RETRY_AFTER_SECONDS = 2
 
 
+def receipt_items(rows, download_path) -> list[dict]:
+    """The receipt list every API answers for an object's steps: one item per row (`entry`, `label`, `ready`, as the
+    selectors' receipt rows carry them), with the download URL `download_path(entry)` gives."""
+    return [
+        {
+            "entry_uuid": row.entry.uuid,
+            "action": row.entry.action,
+            "label": row.label,
+            "occurred_at": row.entry.occurred_at,
+            "ready": row.ready,
+            "download_url": download_path(row.entry),
+        }
+        for row in rows
+    ]
+
+
 def receipt_download(request: HttpRequest, entry) -> HttpResponse:
     """The 存证回执 of one evidence entry as a JSON file (entry, inclusion proof, signed tree head); 409 with
     Retry-After while the sequencer has not integrated the entry into a signed head yet."""

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
-from yiwang.core.apiutils import principal_of, problem, receipt_download, requires
+from yiwang.core.apiutils import principal_of, problem, receipt_download, receipt_items, requires
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD, PUBLIC
 from yiwang.core.ratelimit import rate_limit_per
 from yiwang.core.schemas import ProblemOut
@@ -536,17 +536,7 @@ def receipt_download_path(asset: DataAsset, entry) -> str:
 @requires(DATA_STEWARD, DATA_CENTRE)
 def assets_receipts(request: HttpRequest, asset_id: UUID):
     asset = sel.asset_get(principal_of(request), asset_id)
-    return [
-        {
-            "entry_uuid": row.entry.uuid,
-            "action": row.entry.action,
-            "label": row.label,
-            "occurred_at": row.entry.occurred_at,
-            "ready": row.ready,
-            "download_url": receipt_download_path(asset, row.entry),
-        }
-        for row in sel.asset_receipts(asset)
-    ]
+    return receipt_items(sel.asset_receipts(asset), lambda entry: receipt_download_path(asset, entry))
 
 
 @router.get(

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
-from yiwang.core.apiutils import principal_of, problem, receipt_download, requires
+from yiwang.core.apiutils import principal_of, problem, receipt_download, receipt_items, requires
 from yiwang.core.permissions import CASE_INTAKE, DATA_CENTRE, DATA_STEWARD, SELF_SERVICE
 from yiwang.core.schemas import ProblemOut
 
@@ -482,17 +482,7 @@ def receipt_download_path(o: Objection, entry, *, mine: bool = False) -> str:
 
 
 def _receipts(o: Objection, *, mine: bool = False) -> list[dict]:
-    return [
-        {
-            "entry_uuid": row.entry.uuid,
-            "action": row.entry.action,
-            "label": row.label,
-            "occurred_at": row.entry.occurred_at,
-            "ready": row.ready,
-            "download_url": receipt_download_path(o, row.entry, mine=mine),
-        }
-        for row in sel.objection_receipts(o)
-    ]
+    return receipt_items(sel.objection_receipts(o), lambda entry: receipt_download_path(o, entry, mine=mine))
 
 
 def _receipt_response(request: HttpRequest, o: Objection, entry_uuid: UUID) -> HttpResponse:

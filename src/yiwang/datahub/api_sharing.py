@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from ninja import Query, Router, Status
 
-from yiwang.core.apiutils import principal_of, problem, receipt_download, requires
+from yiwang.core.apiutils import principal_of, problem, receipt_download, receipt_items, requires
 from yiwang.core.models import Department, RegisteredSystem
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD
 from yiwang.core.schemas import ProblemOut
@@ -352,17 +352,7 @@ def receipt_download_path(share_request: ShareRequest, entry) -> str:
 @requires(DATA_STEWARD, DATA_CENTRE)
 def requests_receipts(request: HttpRequest, request_id: UUID):
     r = sel.share_request_get(principal_of(request), request_id)
-    return [
-        {
-            "entry_uuid": row.entry.uuid,
-            "action": row.entry.action,
-            "label": row.label,
-            "occurred_at": row.entry.occurred_at,
-            "ready": row.ready,
-            "download_url": receipt_download_path(r, row.entry),
-        }
-        for row in sel.share_request_receipts(r)
-    ]
+    return receipt_items(sel.share_request_receipts(r), lambda entry: receipt_download_path(r, entry))
 
 
 @router.get(
