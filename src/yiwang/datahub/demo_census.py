@@ -591,7 +591,9 @@ def _backdate(model, pk: int, **values) -> None:
 def load_census(stdout=None) -> dict[str, int]:
     """Builds the census demo (see the module docstring); returns {what: how many created}."""
     today = timezone.localdate()
-    year = today.year
+    # The round being filled in is the year's; in its first weeks (the demo backdates the round's opening by
+    # 25 days and its due date by 2) the year just ended is still the current round.
+    year = (today - timedelta(days=30)).year
     current_code, previous_code = str(year), str(year - 1)
     if CensusRound.objects.filter(code=current_code).exists():
         _say(stdout, "数据资源普查：演示数据已存在。")
