@@ -26,6 +26,15 @@ def _register_routers() -> None:
     from .cases.proactive.api import router as proactive_router
     from .cases.reviews.api import router as reviews_router
     from .catalog.api import router as catalog_router
+    from .collab import (
+        api_documents,
+        api_forms,
+        api_indicators,
+        api_meetings,
+        api_notices,
+        api_tasks,
+        api_workbench,
+    )
     from .core.api import router as core_router
     from .datahub.api_assets import router as datahub_assets_router
     from .datahub.api_catalogue import router as datahub_catalogue_router
@@ -79,6 +88,13 @@ def _register_routers() -> None:
     api.add_router("/datahub/scorecard", datahub_scorecard_router)
     api.add_router("/datahub/open", datahub_opendata_router)
     api.add_router("/datahub/assets", datahub_assets_router)
+    api.add_router("/collab/workbench", api_workbench.router)
+    api.add_router("/collab/notices", api_notices.router)
+    api.add_router("/collab/tasks", api_tasks.router)
+    api.add_router("/collab/indicators", api_indicators.router)
+    api.add_router("/collab/forms", api_forms.router)
+    api.add_router("/collab/documents", api_documents.router)
+    api.add_router("/collab/meetings", api_meetings.router)
 
 
 _register_routers()

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "yiwang.licences",
     "yiwang.incidents",
     "yiwang.datahub",
+    "yiwang.collab",
     "yiwang.web",
     "yiwang.demo",  # the demo district: above every app, last, owns `yiwang demo`
 ]

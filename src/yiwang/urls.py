@@ -17,7 +17,8 @@ urlpatterns = [
     path("licences/", include("yiwang.licences.urls")),
     path("incidents/", include("yiwang.incidents.urls")),
     path("data/", include("yiwang.datahub.urls")),
-    path("open/", include("yiwang.datahub.urls_open")),  # the public open-data portal
+    path("open/", include("yiwang.datahub.urls_open")),
+    path("collab/", include("yiwang.collab.urls")),  # 一网协同  # the public open-data portal
     path("open311/", include("yiwang.incidents.urls_open311")),  # discovery and GeoReport v2
     path("", include("yiwang.core.urls")),
     path("", include("yiwang.web.urls")),

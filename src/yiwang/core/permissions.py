@@ -87,6 +87,22 @@ DATA_AUDIT = permission(
 DATA_RETURN = permission("data.return", _("回流数据：按本人所在镇街、村社区或网格查看下沉的基础数据"))
 DATA_GATEWAY = permission("data.gateway", _("数据共享网关：接入系统按共享授权调用数据服务"))
 
+# --- 一网协同 ----------------------------------------------------------------------------------------------
+COLLAB_WORK = permission(
+    "collab.work",
+    _("一网协同：我的工作台与通知；办理交给本人或本单位的督办任务、报表、公文和会议"),
+)
+COLLAB_NOTICE = permission("collab.notice", _("向人员、角色、部门或区划发布通知并查看回执"))
+COLLAB_ADOPTION = permission("collab.adoption", _("查看各部门、镇街的账号激活、活跃与待办逾期情况"))
+TASK_ISSUE = permission("collab.task.issue", _("督办：交办重点工作任务、审核办结、维护指标库与绩效考评"))
+FORM_MANAGE = permission("collab.form.manage", _("填表报数：登记表格、按层级下发、查看汇总与导出"))
+FORM_ADMIT = permission("collab.form.admit", _("填表报数：表格准入审核（大数据中心）"))
+DOCUMENT_REGISTER = permission(
+    "collab.document.register", _("公文：收文签收登记、拟办，发文编号、用印、分发、归档（办公室）")
+)
+DOCUMENT_SIGN = permission("collab.document.sign", _("公文：批办收文、签发发文（单位负责人、领导）"))
+MEETING_CONVENE = permission("collab.meeting.convene", _("办会：召集会议、发通知、印发纪要"))
+
 
 class Role(models.TextChoices):
     WINDOW_CLERK = "window_clerk", _("综合窗口受理人员")
@@ -99,9 +115,12 @@ class Role(models.TextChoices):
     DISTRICT_ADMIN = "district_admin", _("区级系统管理员")
     SERVICE_SUPERVISOR = "service_supervisor", _("政务服务监督员")
     DATA_CENTRE_OFFICER = "data_centre", _("大数据中心管理员")
+    OFFICE_CLERK = "office_clerk", _("办公室文秘（收发文、督查督办）")
+    LEADER = "leader", _("区领导")
+    VILLAGE_CLERK = "village_clerk", _("村（社区）工作人员")
 
 
-_STAFF_BASE = {SELF_SERVICE, DIVISION_VIEW, DEPARTMENT_VIEW}
+_STAFF_BASE = {SELF_SERVICE, DIVISION_VIEW, DEPARTMENT_VIEW, COLLAB_WORK}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.WINDOW_CLERK: frozenset(
@@ -123,6 +142,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             LICENCE_ISSUE,
             LICENCE_MANAGE,
             INCIDENT_WORK,
+            DOCUMENT_SIGN,
+            MEETING_CONVENE,
+            FORM_MANAGE,
+            COLLAB_NOTICE,
         }
     ),
     Role.HOTLINE_OPERATOR: frozenset(_STAFF_BASE | {INCIDENT_INTAKE, PERSON_LOOKUP}),
@@ -141,6 +164,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.DATA_OFFICER: frozenset(
         _STAFF_BASE
         | {DATA_STEWARD, PERSON_LOOKUP, PERSON_MANAGE, ORGANISATION_LOOKUP, ORGANISATION_MANAGE, POLICY_VIEW}
+        | {FORM_MANAGE}
     ),
     Role.DISTRICT_ADMIN: frozenset(
         _STAFF_BASE
@@ -160,13 +184,34 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             LICENCE_MANAGE,
             INCIDENT_SUPERVISE,
             INCIDENT_MANAGE,
+            COLLAB_ADOPTION,
+            COLLAB_NOTICE,
         }
     ),
     # 政务服务监督员 (at the 政务服务数据管理局): watches ratings across the district and closes rectifications.
     Role.SERVICE_SUPERVISOR: frozenset(_STAFF_BASE | {REVIEW_SUPERVISE}),
     Role.DATA_CENTRE_OFFICER: frozenset(
-        _STAFF_BASE | {DATA_STEWARD, DATA_CENTRE, DATA_AUDIT, PERSON_LOOKUP, ORGANISATION_LOOKUP}
+        _STAFF_BASE | {DATA_STEWARD, DATA_CENTRE, DATA_AUDIT, PERSON_LOOKUP, ORGANISATION_LOOKUP, FORM_ADMIT}
     ),
+    # 区政府办公室 (督查室, 文秘): receives and sends documents, issues and follows 督办 tasks, convenes meetings.
+    Role.OFFICE_CLERK: frozenset(
+        _STAFF_BASE
+        | {
+            DOCUMENT_REGISTER,
+            TASK_ISSUE,
+            MEETING_CONVENE,
+            COLLAB_NOTICE,
+            COLLAB_ADOPTION,
+            FORM_MANAGE,
+        }
+    ),
+    # 区领导: instructs (批办) and signs off (签发) documents, issues and reviews tasks, sees every figure.
+    Role.LEADER: frozenset(
+        _STAFF_BASE
+        | {DOCUMENT_SIGN, TASK_ISSUE, MEETING_CONVENE, COLLAB_NOTICE, COLLAB_ADOPTION, INCIDENT_SUPERVISE}
+    ),
+    # 村（社区）工作人员: fills the forms sent to the village, reads notices, sees the data returned to it.
+    Role.VILLAGE_CLERK: frozenset(_STAFF_BASE | {DATA_RETURN}),
 }
 
 # Roles whose holders must pass a TOTP second factor (等保三级: two factors for administrators).
