@@ -32,7 +32,9 @@ def _register_routers() -> None:
         api_indicators,
         api_meetings,
         api_notices,
+        api_reports,
         api_tasks,
+        api_verify,
         api_workbench,
     )
     from .core.api import router as core_router
@@ -93,7 +95,9 @@ def _register_routers() -> None:
     api.add_router("/collab/tasks", api_tasks.router)
     api.add_router("/collab/indicators", api_indicators.router)
     api.add_router("/collab/forms", api_forms.router)
+    api.add_router("/collab/reports", api_reports.router)
     api.add_router("/collab/documents", api_documents.router)
+    api.add_router("/collab/verify", api_verify.router)
     api.add_router("/collab/meetings", api_meetings.router)
 
 

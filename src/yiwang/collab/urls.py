@@ -11,7 +11,9 @@ from . import (
     views_indicators,
     views_meetings,
     views_notices,
+    views_reports,
     views_tasks,
+    views_verify,
     views_workbench,
 )
 
@@ -24,7 +26,9 @@ for _module in (
     views_tasks,
     views_indicators,
     views_forms,
+    views_reports,
     views_documents,
+    views_verify,
     views_meetings,
 ):
     for _pattern in _module.urlpatterns:

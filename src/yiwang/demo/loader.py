@@ -61,6 +61,7 @@ from .names import (
     DISTRICT_COMMAND_CENTRE,
     DISTRICT_DEPARTMENTS,
     DISTRICT_NAME,
+    GOVERNMENT_OFFICE,
     MARKET_DEPARTMENT,
     ROADS,
     SERVICE_DEPARTMENT,
@@ -304,7 +305,42 @@ def _department_specs() -> list[_DepartmentSpec]:
                 True,
             )
         )
+    specs.extend(_collab_department_specs())
     return specs
+
+
+def _town_short(town_code: str) -> str:
+    number = int(town_code[-3:])
+    return TOWNS[number - 1][1] if number <= len(TOWNS) else f"T{number:03d}"
+
+
+def _collab_department_specs() -> list[_DepartmentSpec]:
+    """一网协同 (issue 16): the government office, and a 村（居）民委员会 per village below its town's office
+    (the units that fill the forms sent down; grids are filled by their grid workers)."""
+    name, code = GOVERNMENT_OFFICE
+    specs = [
+        _DepartmentSpec(
+            code, f"{DISTRICT_NAME}{name}", _department_uscc(code, "1"), None, DISTRICT_CODE, False
+        )
+    ]
+    villages = Division.objects.filter(level=Division.Level.VILLAGE, code__startswith=DISTRICT_CODE).order_by(
+        "code"
+    )
+    for village_code, village_name in villages.values_list("code", "name"):
+        short = _town_short(village_code[:9])
+        unit = village_committee_code(village_code)
+        committee = (
+            f"{village_name}居民委员会" if village_name.endswith("社区") else f"{village_name}民委员会"
+        )
+        # 基层群众性自治组织 carry USCCs of their own; the demo gives them kind 3 (like the 群团) to stay distinct.
+        specs.append(
+            _DepartmentSpec(unit, committee, _department_uscc(unit, "3"), short, village_code, False)
+        )
+    return specs
+
+
+def village_committee_code(village_code: str) -> str:
+    return f"{_town_short(village_code[:9])}C{village_code[-3:]}"
 
 
 def _load_departments() -> int:
@@ -403,6 +439,14 @@ def _staff_plan() -> list[_StaffSpec]:
             seat(code, Role.DATA_CENTRE_OFFICER, 2)
         elif code != DISTRICT_COMMAND_CENTRE:
             seat(code, Role.DATA_OFFICER)
+    # 一网协同 (issue 16): district leaders and the office's clerks; one clerk per village committee.
+    seat(GOVERNMENT_OFFICE[1], Role.LEADER, 2)
+    seat(GOVERNMENT_OFFICE[1], Role.OFFICE_CLERK, 3)
+    villages = Division.objects.filter(level=Division.Level.VILLAGE, code__startswith=DISTRICT_CODE).order_by(
+        "code"
+    )
+    for village_code in villages.values_list("code", flat=True):
+        seat(village_committee_code(village_code), Role.VILLAGE_CLERK)
     return plan
 
 

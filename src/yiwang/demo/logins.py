@@ -20,12 +20,14 @@ from yiwang.core.permissions import Role
 from .names import (
     CIVIL_AFFAIRS_DEPARTMENT,
     DISTRICT_COMMAND_CENTRE,
+    GOVERNMENT_OFFICE,
     MARKET_DEPARTMENT,
     PUBLIC_SECURITY_DEPARTMENT,
     SERVICE_DEPARTMENT,
 )
 
 DEMO_PASSWORD = "Yiwang@2026"
+VILLAGE_LOGIN_UNIT = "YCJDC001"  # the first village committee of the first street (see demo.loader's specs)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,19 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
         SERVICE_DEPARTMENT,
         gettext_lazy("区级系统管理员（含 Django 管理后台）"),
         totp=True,
+    ),
+    DemoLogin(
+        "leader", "staff", Role.LEADER, GOVERNMENT_OFFICE[1], gettext_lazy("区领导（批办、签发、督办）")
+    ),
+    DemoLogin(
+        "office",
+        "staff",
+        Role.OFFICE_CLERK,
+        GOVERNMENT_OFFICE[1],
+        gettext_lazy("区政府办公室文秘（收发文、督查督办、办会）"),
+    ),
+    DemoLogin(
+        "village", "staff", Role.VILLAGE_CLERK, VILLAGE_LOGIN_UNIT, gettext_lazy("社区工作人员（填表报数）")
     ),
 )
 DEMO_USERNAMES = frozenset(login.username for login in DEMO_LOGINS)

@@ -80,6 +80,9 @@ DISTRICT_DEPARTMENTS: tuple[tuple[str, str, str, str | None], ...] = (
     ("综合指挥中心", "ZHZX", "1", "ZSJ"),  # the district's 一网统管 command centre, under the 政数局
 )
 DISTRICT_COMMAND_CENTRE = "ZHZX"
+# 一网协同 (issue 16), appended after the rest so that earlier departments and seats keep their numbers: the
+# district government's office (收发文, 督查督办) and one 村（居）民委员会 per village, below its town's office.
+GOVERNMENT_OFFICE = ("区人民政府办公室", "ZFB")
 SERVICE_DEPARTMENT = "ZSJ"
 MARKET_DEPARTMENT = "SCJ"
 CIVIL_AFFAIRS_DEPARTMENT = "MZJ"  # 民政局: requests 人口基础信息 for 高龄津贴 in the data-foundation demo
@@ -168,4 +171,7 @@ TITLES = {
     "district_admin": "系统管理员",
     "service_supervisor": "政务服务监督员",
     "data_centre": "大数据中心管理员",
+    "office_clerk": "办公室文秘",
+    "leader": "副区长",
+    "village_clerk": "社区工作人员",
 }
