@@ -16,7 +16,9 @@ from yiwang.demo import demo_load
 def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         with transaction.atomic():
-            demo_load(scale=0.02)  # the district, the catalogue and the issue-4 extras (bundles included)
+            demo_load(
+                scale=0.02, upto="services"
+            )  # the district, the catalogue and the issue-4 extras (bundles included)
             yield
             transaction.set_rollback(True)
 

@@ -64,9 +64,8 @@ def demo_loaded(django_db_blocker):
     clock = Clock(at(*MOMENT))
     with pytest.MonkeyPatch.context() as mp, django_db_blocker.unblock(), transaction.atomic():
         mp.setattr(timezone, "now", clock)
-        mp.setattr("yiwang.demo.loader._load_incidents", lambda plan: 0)
         mp.setattr("yiwang.cases.demo_reviews.demo_load_reviews", lambda **_: 0)
-        demo_load(scale=0.02)
+        demo_load(scale=0.02, upto="services")
         yield clock
         transaction.set_rollback(True)
 

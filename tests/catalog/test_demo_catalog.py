@@ -38,7 +38,7 @@ def loaded(django_db_setup, django_db_blocker):
                 mock.patch("yiwang.demo.loader._load_service_extras", lambda: 0),
                 mock.patch("yiwang.demo.loader._load_work", lambda: 0),
             ):
-                demo_load(scale=0.02)
+                demo_load(scale=0.02, upto="services")
             search_unindex(list(ServiceItem.objects.values_list("id", flat=True)))
             ServiceItem.objects.all().delete()
             Theme.objects.all().delete()

@@ -101,7 +101,8 @@ def _shapes(level: int) -> dict[str, object]:
 def test_first_load_counts(loaded, db):
     counts, output = loaded
     assert counts["divisions"] == sum(LEVELS.values())
-    assert counts["departments"] == 30
+    # 30 departments and offices, the government office (ZFB) and one 村（居）民委员会 per village (一网协同)
+    assert counts["departments"] == 31 + LEVELS[Division.Level.VILLAGE]
     assert counts["persons"] == PLAN.persons == 400
     assert counts["organisations"] == PLAN.organisations == 40
     assert counts["representations"] == 40
@@ -185,7 +186,13 @@ def test_departments_have_valid_codes_parents_and_divisions(loaded, db):
         d.code: d
         for d in Department.objects.select_related("parent", "division").exclude(code__in=enterprises)
     }
-    assert len(departments) == 30
+    committees = {code: d for code, d in departments.items() if d.division.level == Division.Level.VILLAGE}
+    assert len(committees) == LEVELS[Division.Level.VILLAGE]
+    assert all(
+        d.parent.division_id == d.division.parent_id for d in committees.values()
+    )  # below the town office
+    assert departments["ZFB"].name == "云岭区人民政府办公室"
+    assert len(departments) == 31 + len(committees)
     for department in departments.values():
         validate_uscc(department.uscc)
         assert department.uscc[:2] in {"11", "13"}  # 机构编制: 机关, 群团

@@ -22,7 +22,7 @@ from tests.samples import PDF_BYTES as PDF  # noqa: E402
 def demo_catalogue(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
-    demo_load(scale=0.02)
+    demo_load(scale=0.02, upto="services")
     from yiwang.catalog.demo import demo_load_catalog
     from yiwang.demo.names import DISTRICT_CODE, DISTRICT_NAME
 

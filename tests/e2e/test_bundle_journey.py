@@ -32,7 +32,7 @@ STEP_ACTIONS = {
 def demo(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
-    demo_load(scale=0.02)  # district, catalogue and the issue-4 extras: the demo bundles
+    demo_load(scale=0.02, upto="services")  # district, catalogue and the issue-4 extras: the demo bundles
 
 
 @pytest.fixture

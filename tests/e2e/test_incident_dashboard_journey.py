@@ -26,7 +26,7 @@ def district(settings, tmp_path, clock):
     clock.set(2026, 3, 2, 10)
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    demo_load(scale=0.02)
+    demo_load(scale=0.02, upto="governance")
 
 
 def _principal(username: str) -> Principal:

@@ -19,7 +19,7 @@ def demo(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     from yiwang.demo import demo_load
 
-    demo_load(scale=0.02)  # the catalogue and the 秒批 rule sets come with it
+    demo_load(scale=0.02, upto="services")  # the catalogue and the 秒批 rule sets come with it
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def _face(licence_type: LicenceType, person) -> dict:
 def issued(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
-    demo_load(scale=0.02)
+    demo_load(scale=0.02, upto="services")
     citizen = Account.objects.select_related("person").get(username="citizen")
     licence_type = LicenceType.objects.filter(code="jhz", is_active=True).first()
     if licence_type is None:  # the demo licence types not loaded: a type of our own
@@ -153,7 +153,7 @@ def test_a_concluded_case_puts_the_sealed_licence_in_my_licences(live_server, pa
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
-    demo_load(scale=0.02)
+    demo_load(scale=0.02, upto="services")
     item = ServiceItem.objects.get(name="居住证申领", status=ServiceItem.Status.PUBLISHED)
     assert item.produces_licence_type == "jzz"
     instant_ruleset_save(

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def demo(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
-    demo_load(scale=0.02)
+    demo_load(scale=0.02, upto="services")
 
 
 def test_citizen_confirms_a_proactive_benefit_and_finds_the_concluded_case(page, live_server, demo):

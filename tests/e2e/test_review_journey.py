@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def demo(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
-    demo_load(scale=0.02)  # the catalogue and the 好差评 history come with it
+    demo_load(scale=0.02, upto="services")  # the catalogue and the 好差评 history come with it
 
 
 def log_in(page, base: str, username: str) -> None:

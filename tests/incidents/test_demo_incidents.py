@@ -45,7 +45,7 @@ def fast_hash(settings):
 def test_demo_incidents_load_once_with_routes_and_history(fast_hash, clock, moment):
     clock.moment = moment  # the demo's month of history, and today's rise, end at this moment
     with TestCase.captureOnCommitCallbacks(execute=True):  # the load commits: the warning checks then run
-        counts = demo_load(scale=0.02)
+        counts = demo_load(scale=0.02, upto="governance")
     assert counts["incidents"] > 0
     tops = IncidentCategory.objects.filter(parent__isnull=True, code__in=[c for c, _n, _l in data.CATALOGUE])
     assert tops.count() == 11
@@ -84,5 +84,5 @@ def test_demo_incidents_load_once_with_routes_and_history(fast_hash, clock, mome
     assert not incidents.filter(created_at__gt=moment).exists()
     assert audit_verify().ok
 
-    again = demo_load(scale=0.02)
+    again = demo_load(scale=0.02, upto="governance")
     assert again["incidents"] == 0 and Incident.objects.count() == total

@@ -18,7 +18,7 @@ from yiwang.licences.signing import licence_verify_signature
 def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         with transaction.atomic():
-            demo_load(scale=0.02)
+            demo_load(scale=0.02, upto="services")
             yield
             transaction.set_rollback(True)
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_policies_load_once(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    demo_load(scale=0.02)
+    demo_load(scale=0.02, upto="services")
     policies = {p.code: p for p in ProactivePolicy.objects.all()}
     assert set(policies) == {"gaoling-jintie", "laonian-tijian", "wengang-fanhuan", "cxjm-canbao"}
     assert all(p.status == "active" and p.runs.count() == 1 for p in policies.values())

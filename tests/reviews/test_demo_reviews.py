@@ -32,7 +32,7 @@ def loaded(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         with transaction.atomic():
             with mock.patch.object(demo_reviews, "demo_load_reviews", lambda **_: 0):
-                demo_load(scale=0.02)
+                demo_load(scale=0.02, upto="services")
             started = time.perf_counter()
             with CaptureQueriesContext(connection) as queries:
                 created = demo_reviews.demo_load_reviews(**PLACES)

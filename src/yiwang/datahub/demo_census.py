@@ -51,6 +51,8 @@ ENTERPRISES = (("GSGS", "云岭区供水有限公司", "10000001"), ("GJJT", "�
 
 # (name, owner, builder, deployment, vertical owner, hosting, users)
 SYSTEMS: dict[str, list[tuple]] = {
+    # 区人民政府办公室 (一网协同, issue 16): the office's own system.
+    "ZFB": [("协同办公平台（一网协同）", "周文斌", "本区自建", "local", "", "gov_cloud", "全区机关工作人员")],
     "ZSJ": [
         (
             "一网通办受理系统",

@@ -82,7 +82,7 @@ DISTRICT_DEPARTMENTS: tuple[tuple[str, str, str, str | None], ...] = (
 DISTRICT_COMMAND_CENTRE = "ZHZX"
 # 一网协同 (issue 16), appended after the rest so that earlier departments and seats keep their numbers: the
 # district government's office (收发文, 督查督办) and one 村（居）民委员会 per village, below its town's office.
-GOVERNMENT_OFFICE = ("区人民政府办公室", "ZFB")
+GOVERNMENT_OFFICE = ("人民政府办公室", "ZFB")
 SERVICE_DEPARTMENT = "ZSJ"
 MARKET_DEPARTMENT = "SCJ"
 CIVIL_AFFAIRS_DEPARTMENT = "MZJ"  # 民政局: requests 人口基础信息 for 高龄津贴 in the data-foundation demo
