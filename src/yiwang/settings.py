@@ -205,6 +205,11 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Per applicant account: unfinished applications and bytes stored across all their cases (docs/security.md).
+# 一网协同: the department that numbers, seals and archives the district's documents (the government office),
+# and the public address printed in documents sealed outside a request (the QR code to /collab/verify/).
+YIWANG_DISTRICT_OFFICE = os.environ.get("YIWANG_DISTRICT_OFFICE", "ZFB")
+YIWANG_PUBLIC_URL = os.environ.get("YIWANG_PUBLIC_URL", "http://127.0.0.1:8000")
+
 YIWANG_MAX_DRAFTS_PER_ACCOUNT = int(os.environ.get("YIWANG_MAX_DRAFTS_PER_ACCOUNT", "20"))
 YIWANG_MAX_STORED_BYTES_PER_ACCOUNT = int(
     os.environ.get("YIWANG_MAX_STORED_BYTES_PER_ACCOUNT", str(200 * 1024 * 1024))
