@@ -26,7 +26,7 @@ BIRTH = date(1961, 3, 7)
 def district(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
-    demo_load(scale=0.02)
+    demo_load(scale=0.02, upto="data")
     resource = DataResource.objects.get(mount_target="core.person", status=DataResource.Status.PUBLISHED)
     village = Division.objects.filter(level=Division.Level.VILLAGE).order_by("code").first()
     good = make_id_number(village.code, BIRTH, 417)

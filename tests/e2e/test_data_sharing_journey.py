@@ -28,7 +28,7 @@ SCENARIO = "高龄津贴资格认定"
 def district(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
-    demo_load(scale=0.02)
+    demo_load(scale=0.02, upto="data")
     admin = Principal.for_account(Account.objects.get(username="admin"))
     system, secret = registered_system_create(
         actor=admin,

@@ -16,3 +16,4 @@ class CasesConfig(AppConfig):
         from .proactive import entitlements  # noqa: F401
         from .proactive import services as proactive_services  # noqa: F401
         from .reviews import services as review_services  # noqa: F401
+        from .workbench import WORKBENCH_SOURCES  # noqa: F401  (registers its 我的工作台 to-do sources)

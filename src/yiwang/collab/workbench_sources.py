@@ -2,3 +2,11 @@
 imported here (tasks, forms, documents, meetings, notices)."""
 
 from __future__ import annotations
+
+from . import (
+    workbench_documents,  # noqa: E402,F401
+    workbench_meetings,  # noqa: E402,F401
+    workbench_notices,  # noqa: E402,F401
+    workbench_reports,  # noqa: E402,F401  填表报数
+    workbench_tasks,  # noqa: E402,F401  督办
+)

@@ -10,6 +10,7 @@ class DatahubConfig(AppConfig):
     def ready(self) -> None:
         # Inside ready(): the readers import models, which cannot load while the app registry is being built.
         from . import gateway_platform, readers_offshore, readers_platform  # noqa: F401  (register the gateway's readers)
+        from .workbench import WORKBENCH_SOURCES  # noqa: F401  (registers its 我的工作台 to-do sources)
 
         gateway_platform.connect_platform_hooks()  # 免填写 reads of another department's registry: in the gateway's call log
         from yiwang.licences.services.disputes import dispute_listener_register

@@ -29,6 +29,7 @@ from faker import Faker
 
 from yiwang.cases import demo as cases_demo
 from yiwang.catalog import demo as catalog_demo
+from yiwang.collab import demo as collab_demo
 from yiwang.core.audit import audit_record
 from yiwang.core.geo import grid_index_invalidate
 from yiwang.core.keystore import keystore
@@ -102,14 +103,14 @@ def demo_plan(scale: float = 1.0) -> DemoPlan:
 
 
 # The networks in the order they load; each builds on the ones before it.
-STAGES = ("services", "governance", "data")
+STAGES = ("services", "governance", "data", "collab")
 
 
 def demo_load(*, scale: float = 1.0, stdout=None, upto: str | None = None) -> dict[str, int]:
     """Loads the demo district; returns how many rows each step created (all 0 on a repeat run).
 
     `upto` stops after a network (STAGES): "services" (district, 一网通办, licences and the work queues),
-    "governance" (+ 一网统管), "data" (+ 数据中台); None loads everything. Tests load only what they look at:
+    "governance" (+ 一网统管), "data" (+ 数据中台), "collab" (+ 一网协同); None loads everything. Tests load only what they look at:
     the data foundation's demo alone takes a third of a full load."""
     if upto is not None and upto not in STAGES:
         raise ValueError(f"upto: one of {STAGES}")
@@ -165,6 +166,10 @@ def demo_load(*, scale: float = 1.0, stdout=None, upto: str | None = None) -> di
             say,
             _("数据中台：数据元、资源目录、共享、回流、授权用数、普查、质量、纠错、开放数据、数据资产与考核"),
             lambda: _load_datahub(plan, say),
+        )
+    if last >= 3:
+        counts["collab"] = _step(
+            say, _("一网协同：督办与指标、通知与会议、填表报数、公文流转"), lambda: _load_collab(say)
         )
     elapsed = time.perf_counter() - started
     if any(counts.values()):
@@ -757,6 +762,10 @@ def _load_work() -> int:
 
 def _load_datahub(plan: DemoPlan, say: Say) -> int:
     return datahub_demo.demo_load_datahub(say=say, scale=plan.scale)
+
+
+def _load_collab(say: Say) -> int:
+    return collab_demo.demo_load_collab(say=say)
 
 
 def incidents_district() -> incidents_demo.DemoDistrict:

@@ -18,6 +18,8 @@ from yiwang.core.permissions import (
     CASE_APPROVE,
     CASE_INTAKE,
     CASE_SUPERVISE,
+    COLLAB_ADOPTION,
+    COLLAB_WORK,
     DATA_CENTRE,
     DATA_RETURN,
     DEPARTMENT_VIEW,
@@ -64,6 +66,8 @@ class ResolvedNavItem:
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("首页"), "web:home", SELF_SERVICE),
+    # 一网协同: every staff member's one to-do list (items whose page is not shipped yet are skipped).
+    NavItem(_("我的工作台"), "collab:workbench", COLLAB_WORK),
     # The catalogue itself is public; the bar is only drawn for signed-in users, who all hold SELF_SERVICE.
     NavItem(_("办事大厅"), "catalog:index", SELF_SERVICE),
     NavItem(_("我的办件"), "cases:mine", SELF_SERVICE, account_kinds=APPLICANT_KINDS),
@@ -106,6 +110,14 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     # 数据中台: 回流 for grass-roots staff, the harvesters for the big-data centre.
     NavItem(_("回流数据"), "datahub:return_home", DATA_RETURN),
     NavItem(_("采集器"), "datahub:harvesters", DATA_CENTRE),
+    # 一网协同: notices, 督办, one-form reporting, documents, meetings, the adoption figures.
+    NavItem(_("通知"), "collab:notices", COLLAB_WORK),
+    NavItem(_("督办任务"), "collab:tasks", COLLAB_WORK),
+    NavItem(_("指标"), "collab:indicators", COLLAB_WORK),
+    NavItem(_("填表报数"), "collab:forms", COLLAB_WORK),
+    NavItem(_("公文"), "collab:documents", COLLAB_WORK),
+    NavItem(_("会议"), "collab:meetings", COLLAB_WORK),
+    NavItem(_("使用情况"), "collab:adoption", COLLAB_ADOPTION),
     NavItem(_("我的账户"), "core:account", SELF_SERVICE),
     # Only district administrators hold SYSTEM_MANAGE; the admin site is their back office.
     NavItem(_("管理后台"), "admin:index", SYSTEM_MANAGE, group="admin"),

@@ -95,6 +95,10 @@ ROLE_WORKSPACES: dict[str, Workspace] = {
         Role.HOTLINE_OPERATOR, _("12345 热线"), "web/home/hotline_operator.html"
     ),
     Role.GRID_WORKER: Workspace(Role.GRID_WORKER, _("我的网格"), "web/home/grid_worker.html"),
+    # 一网协同's roles: their work is the collaboration pages, starting from 我的工作台.
+    Role.LEADER: Workspace(Role.LEADER, _("领导工作台"), "web/home/collab_staff.html"),
+    Role.OFFICE_CLERK: Workspace(Role.OFFICE_CLERK, _("办公室工作台"), "web/home/collab_staff.html"),
+    Role.VILLAGE_CLERK: Workspace(Role.VILLAGE_CLERK, _("村（社区）工作台"), "web/home/collab_staff.html"),
 }
 
 
@@ -236,8 +240,32 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
 }
 
 
+# 一网协同 for every staff workspace with a role: the to-do list first, the collaboration pages last.
+_COLLAB_FIRST = ((_("我的工作台"), _("各系统等待我办理的事项，一个列表、按时限排序"), "collab:workbench"),)
+_COLLAB_LAST = (
+    (_("通知"), _("收到的通知与阅读回执"), "collab:notices"),
+    (_("督办任务"), _("重点工作督办、进展报送与催办"), "collab:tasks"),
+    (_("填表报数"), _("下发到本单位的报表：预填、填报、审核"), "collab:forms"),
+    (_("公文"), _("收文、发文、会签与签发"), "collab:documents"),
+    (_("会议"), _("会议通知、参会确认、材料与纪要"), "collab:meetings"),
+)
+_COLLAB_ADOPTION = ((_("使用情况"), _("各部门、镇街的账号激活、活跃与待办逾期"), "collab:adoption"),)
+_COLLAB_ADOPTION_ROLES = frozenset({Role.LEADER, Role.OFFICE_CLERK, Role.DISTRICT_ADMIN})
+_COLLAB_ROLES = {
+    Role.LEADER: (_COLLAB_FIRST, _COLLAB_LAST + _COLLAB_ADOPTION),
+    Role.OFFICE_CLERK: (_COLLAB_FIRST, _COLLAB_LAST + _COLLAB_ADOPTION),
+    Role.VILLAGE_CLERK: (_COLLAB_FIRST, _COLLAB_LAST),
+}
+
+
 def service_cards(workspace: Workspace) -> tuple[ServiceCard, ...]:
-    return _cards(*_CARD_SPECS.get(workspace.key, ()))
+    specs = _CARD_SPECS.get(workspace.key, ())
+    if workspace.key in ROLE_WORKSPACES:
+        first, last = _COLLAB_ROLES.get(workspace.key, (_COLLAB_FIRST, ()))
+        if workspace.key in _COLLAB_ADOPTION_ROLES and workspace.key not in _COLLAB_ROLES:
+            last = _COLLAB_ADOPTION
+        specs = (*first, *specs, *last)
+    return _cards(*specs)
 
 
 # --- home page figures -----------------------------------------------------------------------------------------

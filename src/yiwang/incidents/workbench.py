@@ -1,0 +1,144 @@
+"""工单's to-do source for 我的工作台 (core.workbench): the incidents waiting for the principal's hands.
+
+- 处置: dispatched to the principal's department (or one below it) — INCIDENT_WORK — or to its grid (the grid
+  worker, INCIDENT_HANDLE);
+- 核查: handled incidents located in the grid worker's grid;
+- 分拨: pending incidents in reach of a dispatcher's command centre (the district centre: all; a town centre: its
+  town).
+Each branch is a subset of what `scope.incident_scope_q` lets the principal see (the work page opens it).
+
+Order: (due_at, nulls last; id); the key is the id zero-padded to 12 digits (text order = id order), matching the
+(assigned_department | assigned_grid, state, due_at, id) indexes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from django.db.models import Count, F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.core.models import Division
+from yiwang.core.permissions import INCIDENT_DISPATCH, INCIDENT_HANDLE, INCIDENT_WORK
+from yiwang.core.principal import Principal, principal_memo
+from yiwang.core.selectors.org import department_subtree_ids
+from yiwang.core.workbench import TodoItem, TodoQuery, after_q, workbench_source
+
+from .models import Incident
+
+SOURCE = "incidents"
+KEY_WIDTH = 12
+_KEY = re.compile(rf"[0-9]{{{KEY_WIDTH}}}")
+S = Incident.State
+_ROW_FIELDS = ("public_id", "number", "title", "state", "due_at")
+
+
+def incident_key(pk: int) -> str:
+    return f"{pk:0{KEY_WIDTH}d}"
+
+
+def _check_cursor(query: TodoQuery) -> None:
+    cursor = query.after
+    if cursor is not None and cursor.source == SOURCE and not _KEY.fullmatch(cursor.key):
+        raise ValueError("bad cursor")
+
+
+def _subtree(principal: Principal) -> list[int]:
+    department = principal.staff.department
+    return principal_memo(
+        principal, "incidents.workbench.subtree", lambda: sorted(department_subtree_ids(department))
+    )
+
+
+def waiting_q(principal: Principal) -> Q | None:
+    """The incidents waiting for the principal (None: none can)."""
+    staff = principal.staff
+    if staff is None or not staff.is_active:
+        return None
+    parts: list[Q] = []
+    if principal.has(INCIDENT_WORK):
+        parts.append(
+            Q(state=S.DISPATCHED, assigned_grid__isnull=True, assigned_department_id__in=_subtree(principal))
+        )
+    if principal.has(INCIDENT_HANDLE) and staff.grid_id is not None:
+        parts.append(Q(state=S.DISPATCHED, assigned_grid_id=staff.grid_id))
+        parts.append(Q(state=S.HANDLED, grid_id=staff.grid_id))
+    if principal.has(INCIDENT_DISPATCH):
+        department = staff.department
+        if department.is_command_centre and department.division_id:
+            level = department.division.level
+            if level == Division.Level.DISTRICT:
+                parts.append(Q(state=S.PENDING))
+            elif level == Division.Level.TOWN:
+                parts.append(Q(state=S.PENDING, town_id=department.division_id))
+    if not parts:
+        return None
+    q = parts[0]
+    for part in parts[1:]:
+        q |= part
+    return q
+
+
+_ACTIONS = {S.PENDING: _("分拨"), S.DISPATCHED: _("处置"), S.HANDLED: _("核查")}
+
+
+@workbench_source
+class IncidentWork:
+    id = SOURCE
+    label = _("工单")
+
+    def applies(self, principal: Principal) -> bool:
+        return principal.staff is not None and (
+            principal.has(INCIDENT_WORK) or principal.has(INCIDENT_HANDLE) or principal.has(INCIDENT_DISPATCH)
+        )
+
+    def items(self, principal: Principal, query: TodoQuery) -> list[TodoItem]:
+        _check_cursor(query)
+        scope = waiting_q(principal) if self.applies(principal) else None
+        if scope is None:
+            return []
+        rows = (
+            Incident.objects.filter(scope)
+            .filter(after_q(query, SOURCE, "due_at", "id"))
+            .only(*_ROW_FIELDS)
+            .order_by(F("due_at").asc(nulls_last=True), "id")[: query.limit]
+        )
+        return [
+            TodoItem(
+                source=SOURCE,
+                key=incident_key(incident.pk),
+                title=incident.title,
+                action=str(_ACTIONS.get(incident.state, incident.get_state_display())),
+                url=reverse("incidents:detail", args=[incident.public_id]),
+                deadline=incident.due_at,
+                reference=incident.number,
+                state=str(incident.get_state_display()),
+            )
+            for incident in rows
+        ]
+
+    def count(self, principal: Principal, *, due_before: datetime | None = None) -> int:
+        scope = waiting_q(principal) if self.applies(principal) else None
+        if scope is None:
+            return 0
+        condition = after_q(TodoQuery(due_before=due_before), SOURCE, "due_at", "id")
+        return Incident.objects.filter(scope).filter(condition).count()
+
+    def overdue_by_department(self, today) -> dict[int, int]:
+        """Adoption figures: dispatched incidents past their deadline, per assigned department (one query)."""
+        rows = (
+            Incident.objects.filter(
+                state=S.DISPATCHED, due_at__lt=timezone.now(), assigned_department_id__isnull=False
+            )
+            .values("assigned_department_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        return {row["assigned_department_id"]: row["n"] for row in rows}
+
+
+# What AppConfig.ready() imports: the sources above, registered by their decorator.
+WORKBENCH_SOURCES = (IncidentWork,)
