@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "yiwang.core.caching.PersonalNoStoreMiddleware",
     "yiwang.core.edge.EdgeMiddleware",  # bad input refused before any view reads it; /api/ errors as problem+json
     "yiwang.core.identity.SessionIdleTimeoutMiddleware",
+    "yiwang.collab.middleware.StaffActivityMiddleware",  # 一网协同 adoption: one row per staff member and day
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

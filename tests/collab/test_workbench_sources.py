@@ -310,3 +310,28 @@ def test_deadline_is_aware_and_day_end_for_dates(w, mixed):
     case = next(e for e in entries if e.item.reference == mixed["case_d3"].number)
     assert case.item.deadline == datetime(2026, 3, 3, 23, 59, 59, tzinfo=LOCAL)
     assert case.item.deadline - timedelta(seconds=1) < day_end(date(2026, 3, 3))
+
+
+def test_callbacks_source_lists_closed_incidents_to_call_back(w):
+    """回访 for the hotline: closed, answered or handled, reporter reachable, no callback yet; undated, so they
+    follow the dated work, and a callback takes the incident off the list."""
+    from yiwang.incidents.models import Callback
+
+    from tests.factories import DepartmentFactory
+
+    centre = DepartmentFactory(code="ZHZX", name="综合指挥中心", division=w.district, is_command_centre=True)
+    hotline = staff_with_roles(Role.HOTLINE_OPERATOR, department=centre, username="hotline1")
+    due = incident(state=Incident.State.CLOSED)
+    Incident.objects.filter(pk=due.pk).update(closure=Incident.Closure.HANDLED, reporter_phone_index="x" * 64)
+    unreachable = incident(state=Incident.State.CLOSED)  # no phone, no account: nobody to call
+    Incident.objects.filter(pk=unreachable.pk).update(closure=Incident.Closure.HANDLED)
+    source = _source("incidents.callbacks")
+    items = source.items(principal(hotline), TodoQuery())
+    assert [(i.reference, i.action, i.deadline) for i in items] == [(due.number, "回访", None)]
+    assert source.count(principal(hotline)) == 1 and source.items(principal(w.scj_approver), TodoQuery()) == []
+    assert not source.applies(principal(w.scj_approver))
+    assert source.items(principal(hotline), TodoQuery(after=Cursor.of(items[0]))) == []
+    entries, _next, counts = workbench_page(principal(hotline))
+    assert counts.get("incidents.callbacks") == 1 and entries[-1].item.reference == due.number
+    Callback.objects.create(incident=due, satisfaction=Callback.Satisfaction.SATISFIED)
+    assert source.items(principal(hotline), TodoQuery()) == []

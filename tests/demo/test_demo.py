@@ -288,8 +288,9 @@ def test_second_load_creates_nothing_and_the_audit_chain_verifies(loaded, db, dj
     # about 20 for the incident catalogue, answers, devices and the history check of issue 6, and about 75 for the
     # data foundation of issue 14: each of its six builders asks once what exists, the bindings sync compares;
     # about 120 for issue 15's six: the scorecard checks two periods' cards and the CDO roster, the open data its
-    # themes, datasets, files and applications by set — measured the same at scale 1 with 300 datasets).
-    with django_assert_max_num_queries(300):
+    # themes, datasets, files and applications by set — measured the same at scale 1 with 300 datasets; and
+    # a few for each of issue 16's eight 一网协同 builders, which ask once whether their rows exist).
+    with django_assert_max_num_queries(340):
         counts = demo_load(scale=SCALE, stdout=out)
     assert counts and all(n == 0 for n in counts.values()), counts
     assert "未新增或修改任何数据" in out.getvalue()
@@ -506,3 +507,19 @@ def test_full_scale_ages_include_the_very_old():
     assert len(specs) == 20000 and len({s.id_number for s in specs}) == 20000
     assert min(ages) == 0 and max(ages) == 95
     assert sum(age >= 80 for age in ages) >= 200
+
+
+def test_every_demo_staff_login_has_a_non_empty_workbench(loaded, db):
+    """一网协同: each staff role of the demo finds something waiting on 我的工作台 (/collab/) on first login."""
+    from yiwang.collab.selectors.workbench import workbench_page
+
+    empty = []
+    for login in DEMO_LOGINS:
+        if login.kind != Account.Kind.STAFF:
+            continue
+        entries, _next, counts = workbench_page(_principal(login.username))
+        if not entries:
+            empty.append(login.username)
+        else:
+            assert sum(counts.values()) >= len(entries), login.username
+    assert empty == []

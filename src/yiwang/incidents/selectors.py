@@ -305,19 +305,25 @@ def dispatch_queue(principal: Principal, *, cursor: str | None = None, limit: in
     return page
 
 
-def callbacks_due(principal: Principal, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
+def callbacks_due_queryset(principal: Principal):
     """Closed incidents with no callback yet whose reporter can be reached (a phone or an account), handled or
-    answered (not invalid), that the caller may see; oldest closure first (keyset on id)."""
+    answered (not invalid), that the caller may see; None when the caller makes no callbacks."""
     if principal.staff is None or not (principal.has(INCIDENT_INTAKE) or principal.has(INCIDENT_DISPATCH)):
-        return Page(items=[], next_cursor=None)
-    queryset = (
+        return None
+    return (
         _visible(principal)
         .filter(state=S.CLOSED, callbacks__isnull=True)
         .filter(closure__in=(Incident.Closure.HANDLED, Incident.Closure.ANSWERED))
         .filter(~Q(reporter_phone_index="") | Q(reporter_account__isnull=False))
-        .select_related(*LIST_RELATED)
     )
-    return keyset_page(queryset, key="id", cursor=cursor, limit=limit)
+
+
+def callbacks_due(principal: Principal, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
+    """The callbacks due (callbacks_due_queryset), oldest closure first (keyset on id)."""
+    queryset = callbacks_due_queryset(principal)
+    if queryset is None:
+        return Page(items=[], next_cursor=None)
+    return keyset_page(queryset.select_related(*LIST_RELATED), key="id", cursor=cursor, limit=limit)
 
 
 def extensions_pending(

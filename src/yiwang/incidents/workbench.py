@@ -22,12 +22,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.models import Division
-from yiwang.core.permissions import INCIDENT_DISPATCH, INCIDENT_HANDLE, INCIDENT_WORK
+from yiwang.core.permissions import INCIDENT_DISPATCH, INCIDENT_HANDLE, INCIDENT_INTAKE, INCIDENT_WORK
 from yiwang.core.principal import Principal, principal_memo
 from yiwang.core.selectors.org import department_subtree_ids
-from yiwang.core.workbench import TodoItem, TodoQuery, after_q, workbench_source
+from yiwang.core.workbench import FAR, TodoItem, TodoQuery, after_q, workbench_source
 
 from .models import Incident
+from .selectors import callbacks_due_queryset
 
 SOURCE = "incidents"
 KEY_WIDTH = 12
@@ -140,5 +141,52 @@ class IncidentWork:
         return {row["assigned_department_id"]: row["n"] for row in rows}
 
 
+CALLBACKS = "incidents.callbacks"
+
+
+@workbench_source
+class IncidentCallbacks:
+    """回访: closed incidents whose reporter is still to be called back (the hotline's and the centres' queue,
+    `selectors.callbacks_due_queryset`); no deadline of their own, so they follow the dated work."""
+
+    id = CALLBACKS
+    label = _("回访")
+
+    def applies(self, principal: Principal) -> bool:
+        return principal.staff is not None and (
+            principal.has(INCIDENT_INTAKE) or principal.has(INCIDENT_DISPATCH)
+        )
+
+    def items(self, principal: Principal, query: TodoQuery) -> list[TodoItem]:
+        cursor = query.after
+        if cursor is not None and cursor.source == CALLBACKS and not _KEY.fullmatch(cursor.key):
+            raise ValueError("bad cursor")
+        queryset = callbacks_due_queryset(principal)
+        if queryset is None or query.due_before is not None:  # nothing here is overdue or due soon
+            return []
+        if cursor is not None and cursor.deadline >= FAR:  # the cursor is among the undated items too
+            if CALLBACKS < cursor.source:
+                return []
+            if CALLBACKS == cursor.source:
+                queryset = queryset.filter(id__gt=int(cursor.key))
+        rows = queryset.only(*_ROW_FIELDS).order_by("id")[: query.limit]
+        return [
+            TodoItem(
+                source=CALLBACKS,
+                key=incident_key(incident.pk),
+                title=incident.title,
+                action=str(_("回访")),
+                url=reverse("incidents:detail", args=[incident.public_id]),
+                reference=incident.number,
+                state=str(incident.get_state_display()),
+            )
+            for incident in rows
+        ]
+
+    def count(self, principal: Principal, *, due_before: datetime | None = None) -> int:
+        queryset = callbacks_due_queryset(principal)
+        return 0 if queryset is None or due_before is not None else queryset.count()
+
+
 # What AppConfig.ready() imports: the sources above, registered by their decorator.
-WORKBENCH_SOURCES = (IncidentWork,)
+WORKBENCH_SOURCES = (IncidentWork, IncidentCallbacks)
