@@ -1,10 +1,13 @@
 """Records that a staff member used the platform today: one `StaffActivity(staff, day)` row per staff member and
 local day, for the adoption figures (daily/weekly active).
 
-After the response, for requests whose view loaded the signed-in account (pages: `request.user`; the API:
-`request.auth`, a Principal): one `INSERT … SELECT … ON CONFLICT DO NOTHING` (SQLite and PostgreSQL), at most once
-per account and day per process (a process-local memo). It never fails a request: any error is logged and the
-response goes out as it is.
+- At sign-in (`user_logged_in`, connected in CollabConfig.ready): the row of the day, and the day kept in the
+  session.
+- After each response of a browser session whose view loaded the signed-in account: nothing while the session's
+  day is today (no query); past midnight one `INSERT … SELECT … ON CONFLICT DO NOTHING` and the session's day moves.
+- After each API call with a token (`request.auth`, a Principal; no session): the same insert at most once per
+  account and day per process (a process-local memo).
+It never fails a request: any error is logged and the response goes out as it is.
 
 Settings (after AuthenticationMiddleware): "yiwang.collab.middleware.StaffActivityMiddleware".
 """
@@ -75,6 +78,38 @@ def staff_activity_record(account_id: int) -> bool:
     return True
 
 
+SESSION_DAY = "yiwang.active_day"
+
+
+def activity_on_login(sender, request, user, **kwargs) -> None:
+    """`user_logged_in` receiver: a staff member signing in is active today."""
+    if getattr(user, "kind", "") != "staff":
+        return
+    try:
+        with _LOCK:
+            _SEEN.discard((user.pk, timezone.localdate()))  # a sign-in always writes (the row may be new)
+        staff_activity_record(user.pk)
+        session = getattr(request, "session", None)
+        if session is not None:
+            session[SESSION_DAY] = timezone.localdate().isoformat()
+    except DatabaseError:
+        log.warning("staff activity not recorded at sign-in", exc_info=True)
+
+
+def _record_for(request, account) -> None:
+    session = getattr(request, "session", None)
+    if session is not None and session.session_key:  # a browser session: its own day, no query while current
+        today = timezone.localdate().isoformat()
+        if session.get(SESSION_DAY) == today:
+            return
+        with _LOCK:
+            _SEEN.discard((account.pk, timezone.localdate()))
+        staff_activity_record(account.pk)
+        session[SESSION_DAY] = today
+        return
+    staff_activity_record(account.pk)
+
+
 class StaffActivityMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -84,7 +119,7 @@ class StaffActivityMiddleware:
         try:
             account = _account_of(request)
             if account is not None:
-                staff_activity_record(account.pk)
+                _record_for(request, account)
         except DatabaseError:
             log.warning("staff activity not recorded", exc_info=True)
         except Exception:  # never fail a request over a usage figure
