@@ -315,9 +315,8 @@ def test_deadline_is_aware_and_day_end_for_dates(w, mixed):
 def test_callbacks_source_lists_closed_incidents_to_call_back(w):
     """回访 for the hotline: closed, answered or handled, reporter reachable, no callback yet; undated, so they
     follow the dated work, and a callback takes the incident off the list."""
-    from yiwang.incidents.models import Callback
-
     from tests.factories import DepartmentFactory
+    from yiwang.incidents.models import Callback
 
     centre = DepartmentFactory(code="ZHZX", name="综合指挥中心", division=w.district, is_command_centre=True)
     hotline = staff_with_roles(Role.HOTLINE_OPERATOR, department=centre, username="hotline1")
@@ -328,7 +327,9 @@ def test_callbacks_source_lists_closed_incidents_to_call_back(w):
     source = _source("incidents.callbacks")
     items = source.items(principal(hotline), TodoQuery())
     assert [(i.reference, i.action, i.deadline) for i in items] == [(due.number, "回访", None)]
-    assert source.count(principal(hotline)) == 1 and source.items(principal(w.scj_approver), TodoQuery()) == []
+    assert (
+        source.count(principal(hotline)) == 1 and source.items(principal(w.scj_approver), TodoQuery()) == []
+    )
     assert not source.applies(principal(w.scj_approver))
     assert source.items(principal(hotline), TodoQuery(after=Cursor.of(items[0]))) == []
     entries, _next, counts = workbench_page(principal(hotline))
