@@ -162,8 +162,9 @@ def test_api_docs_load_from_this_origin_under_the_policy(page, live_server):
     response = page.goto(f"{live_server.url}/api/docs")
     policy = response.headers.get("content-security-policy", "")
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("style-src-attr")[0]
-    page.wait_for_selector(".swagger-ui .info .title")
+    # The OpenAPI document (every router of every app) is built on its first request: slow on a busy machine.
+    page.wait_for_selector(".swagger-ui .info .title", timeout=90_000)
     assert "Yiwang" in page.inner_text(".swagger-ui .info .title")
-    page.wait_for_selector(".swagger-ui .opblock")  # the operations rendered from /api/openapi.json
+    page.wait_for_selector(".swagger-ui .opblock", timeout=90_000)  # the operations rendered from /api/openapi.json
     page.wait_for_load_state("networkidle")
     assert origins == {live_server.url}

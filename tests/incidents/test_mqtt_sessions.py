@@ -150,11 +150,12 @@ def test_a_database_error_leaves_the_message_for_redelivery(monkeypatch):
         return real(topic, raw, **kwargs)
 
     monkeypatch.setattr(mqtt_module, "handle_message", flaky)
-    consumer = Consumer(prefix=prefix, group=group, client_id=_cid("db"), session_expiry=120, seconds=30)
+    # Bounded, with room for a busy CI machine: the consumer stops after the redelivery or after 60 s.
+    consumer = Consumer(prefix=prefix, group=group, client_id=_cid("db"), session_expiry=120, seconds=60)
     consumer.max_messages = 2  # the failed delivery and the redelivery
     thread, stats = run_in_thread(consumer)
     publish([_alarm(prefix, "WL-DBDOWN")])
-    thread.join(timeout=40)
+    thread.join(timeout=75)
     assert not thread.is_alive()
     assert failures and stats["unacked"] == 1 and stats["connects"] == 2 and stats["resumed"] == 1, stats
     assert stats["outcomes"] == {"alarm": 1}
