@@ -108,7 +108,8 @@ def staff_with_roles(*roles: str, department: Department | None = None, username
     """A staff account in a department with the given roles (factory shortcut used across the suite)."""
     n = next(_seq)
     account = AccountFactory(
-        kind=Account.Kind.STAFF, username=username or f"staff{n}-{'-'.join(roles) or 'none'}"
+        kind=Account.Kind.STAFF,
+        username=username or f"staff{n}-{'-'.join(roles) or 'none'}"[:150],  # every role: past the column
     )
     staff = Staff.objects.create(
         account=account,
