@@ -165,6 +165,8 @@ def test_api_docs_load_from_this_origin_under_the_policy(page, live_server):
     # The OpenAPI document (every router of every app) is built on its first request: slow on a busy machine.
     page.wait_for_selector(".swagger-ui .info .title", timeout=90_000)
     assert "Yiwang" in page.inner_text(".swagger-ui .info .title")
-    page.wait_for_selector(".swagger-ui .opblock", timeout=90_000)  # the operations rendered from /api/openapi.json
+    page.wait_for_selector(
+        ".swagger-ui .opblock", timeout=90_000
+    )  # the operations rendered from /api/openapi.json
     page.wait_for_load_state("networkidle")
     assert origins == {live_server.url}
