@@ -10,6 +10,23 @@ import pytest
 PASSWORD = "Test-Passw0rd-2026"
 
 
+def pytest_collection_modifyitems(config, items):
+    """The clock runs (yiwang.testrun) leave out one third of the test files at each whole-suite instant."""
+    import os
+    import zlib
+
+    third = os.environ.get("YIWANG_CLOCK_SKIP_THIRD")
+    if third is None or not third.isdigit():
+        return
+    keep, drop = [], []
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        (drop if zlib.crc32(path.encode()) % 3 == int(third) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_configure(config):
     from django.conf import settings
 
