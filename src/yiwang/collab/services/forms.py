@@ -49,10 +49,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-import rule_engine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -67,6 +66,14 @@ from yiwang.core.principal import Principal
 
 from .. import prefill
 from ..models import FormAssignment, FormIssue, FormRow, Period, ReportField, ReportForm
+from .form_fields import (
+    NUMERIC,
+    Kind,
+    _rule_type,  # noqa: F401  (also imported from here)
+    field_fact,  # noqa: F401  (also imported from here)
+    field_rule_symbols,  # noqa: F401  (also imported from here)
+    field_ruleset,  # noqa: F401  (also imported from here)
+)
 
 __all__ = [
     "EDITABLE",
@@ -86,12 +93,10 @@ __all__ = [
 ]
 
 FS = ReportForm.Status
-Kind = ReportField.Kind
 Agg = ReportField.Aggregate
 EDITABLE = (FS.DRAFT, FS.REJECTED)
 MAX_FIELDS = 200
 BATCH = 1000
-NUMERIC = (Kind.INTEGER, Kind.DECIMAL)
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,23}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 _FIELD_KEYS = {
@@ -137,57 +142,6 @@ def form_family(code: str) -> str:
 def _family_q(code: str) -> Q:
     family = form_family(code)
     return Q(code=family) | Q(code__startswith=f"{family}.v")
-
-
-# --- fields ---------------------------------------------------------------------------------------------------
-def _rule_type(kind: str):
-    if kind in NUMERIC:
-        return rule_engine.DataType.FLOAT
-    if kind == Kind.BOOLEAN:
-        return rule_engine.DataType.BOOLEAN
-    if kind == Kind.DATE:
-        return rule_engine.DataType.DATETIME
-    return rule_engine.DataType.STRING
-
-
-def field_rule_symbols(fields, *, per_row: bool = False) -> dict[str, Any]:
-    """The symbols a field rule may use: the names of the form's summary fields (or of its per-row fields)."""
-    out = {}
-    for f in fields:
-        f_per_row = f.get("per_row", False) if isinstance(f, dict) else f.per_row
-        if bool(f_per_row) == per_row:
-            name = f["name"] if isinstance(f, dict) else f.name
-            kind = f["kind"] if isinstance(f, dict) else f.kind
-            out[name] = _rule_type(kind)
-    return out
-
-
-def field_ruleset(field) -> list[dict]:
-    """A field's rule as a `catalog.rules` rule list (empty when it has none)."""
-    get = field.get if isinstance(field, dict) else lambda k, d="": getattr(field, k, d)
-    expr = (get("rule", "") or "").strip()
-    if not expr:
-        return []
-    name = (str(get("label", "")) or str(get("name", "")))[:60]
-    return [{"code": "rule", "name": name, "expr": expr, "message": get("rule_message", "") or ""}]
-
-
-def field_fact(field, value):
-    """A value as the rule engine's typed fact (None when empty or unreadable)."""
-    kind = field["kind"] if isinstance(field, dict) else field.kind
-    if value is None or value == "":
-        return None
-    try:
-        if kind in NUMERIC:
-            return float(value)
-        if kind == Kind.BOOLEAN:
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "是")
-        if kind == Kind.DATE:
-            day = value if isinstance(value, date) else date.fromisoformat(str(value))
-            return datetime(day.year, day.month, day.day, tzinfo=timezone.get_default_timezone())
-    except (TypeError, ValueError):
-        return None
-    return str(value)
 
 
 def _clean_fields(raw, *, row_source: str) -> list[dict]:
