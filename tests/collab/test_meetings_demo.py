@@ -35,3 +35,14 @@ def test_demo_builds_once(db, clock):
     before = (Notice.objects.count(), Meeting.objects.count(), Task.objects.count())
     assert load_meetings() == {}
     assert (Notice.objects.count(), Meeting.objects.count(), Task.objects.count()) == before
+
+
+def test_the_named_logins_leave_the_district_notice_unread(db, clock):
+    w = build_collab_world()
+    kept = w.village_clerks[0].account.username
+    load_meetings(unread_for=frozenset({kept}))
+    wide = Notice.objects.order_by("published_at").first()
+    mine = NoticeRecipient.objects.get(notice=wide, staff=w.village_clerks[0])
+    assert mine.read_at is None
+    others = wide.recipients_count - 1
+    assert wide.read_count == (others + 1) // 2

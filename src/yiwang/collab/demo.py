@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.utils.translation import gettext as _
 
 
-def _builders() -> list[tuple[str, Callable[[], dict]]]:
+def _builders(unread_for: frozenset[str]) -> list[tuple[str, Callable[[], dict]]]:
     from .demo_docseal import load_docseal
     from .demo_documents import load_documents
     from .demo_forms import load_forms
@@ -25,7 +25,7 @@ def _builders() -> list[tuple[str, Callable[[], dict]]]:
     return [
         (_("督办任务"), load_tasks),
         (_("指标库、指标预警与绩效考评"), load_indicators),
-        (_("通知与会议"), load_meetings),
+        (_("通知与会议"), lambda: load_meetings(unread_for=unread_for)),
         (_("表格目录清单与下发"), load_forms),
         (_("填表报数：填报、审核与汇总"), load_reports),
         (_("办公室电子印章"), load_docseal),
@@ -34,9 +34,13 @@ def _builders() -> list[tuple[str, Callable[[], dict]]]:
     ]
 
 
-def demo_load_collab(*, say: Callable[[str], None] | None = None) -> int:
+def demo_load_collab(
+    *, say: Callable[[str], None] | None = None, unread_for: frozenset[str] = frozenset()
+) -> int:
+    """`unread_for`: usernames (the demo logins) that leave the district-wide notice unread, so that each of them
+    finds at least that on 我的工作台 whatever the other queues hold at the hour of loading."""
     created = 0
-    for label, load in _builders():
+    for label, load in _builders(unread_for):
         counts = load() or {}
         n = sum(v for v in counts.values() if isinstance(v, int))
         created += n

@@ -2,7 +2,8 @@
 office logins, a few departments and towns):
 
 - 通知: a district-wide notice from the office (audience: the district division, so every department and grid
-  worker in it), published three days ago with a receipt required, read by every other recipient; and a notice from
+  worker in it), published three days ago with a receipt required, read by every other recipient (never by the
+  demo logins named in `unread_for`: it is on their workbench); and a notice from
   the leader to the towns' heads (department heads of the town offices), unread, to be read within two days — it is
   on their workbench.
 - 办会: an upcoming 区政府常务会议 in three working days, notified, with replies of every kind — attend, decline with a
@@ -83,7 +84,7 @@ def _working_days_back(today: date, n: int, cal) -> date:
     return d
 
 
-def load_meetings(stdout=None) -> dict[str, int]:
+def load_meetings(stdout=None, *, unread_for: frozenset[str] = frozenset()) -> dict[str, int]:
     if Meeting.objects.filter(title=UPCOMING).exists():
         return {}
     office_dept = Department.objects.filter(code="ZFB").first()
@@ -130,7 +131,7 @@ def load_meetings(stdout=None) -> dict[str, int]:
                 .select_related("account", "department")
                 .order_by("employee_no")
             )
-            for staff in readers[::2]:
+            for staff in [s for s in readers if s.account.username not in unread_for][::2]:
                 notice_read(actor=_p(staff), notice=wide)
             published = now - timedelta(days=3)
             Notice.objects.filter(pk=wide.pk).update(created_at=published, published_at=published)
