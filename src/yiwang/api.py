@@ -38,6 +38,11 @@ def _register_routers() -> None:
         api_workbench,
     )
     from .core.api import router as core_router
+    from .credit import api_files as credit_files
+    from .credit import api_lists as credit_lists
+    from .credit import api_objections as credit_objections
+    from .credit import api_public as credit_public
+    from .credit import api_supervision as credit_supervision
     from .datahub.api_assets import router as datahub_assets_router
     from .datahub.api_catalogue import router as datahub_catalogue_router
     from .datahub.api_census import router as datahub_census_router
@@ -99,6 +104,11 @@ def _register_routers() -> None:
     api.add_router("/collab/documents", api_documents.router)
     api.add_router("/collab/verify", api_verify.router)
     api.add_router("/collab/meetings", api_meetings.router)
+    api.add_router("/credit/files", credit_files.router)
+    api.add_router("/credit/lists", credit_lists.router)
+    api.add_router("/credit/objections", credit_objections.router)
+    api.add_router("/credit/public", credit_public.router)
+    api.add_router("/supervision", credit_supervision.router)
 
 
 _register_routers()

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "yiwang.incidents",
     "yiwang.datahub",
     "yiwang.collab",
+    "yiwang.credit",
     "yiwang.web",
     "yiwang.demo",  # the demo district: above every app, last, owns `yiwang demo`
 ]

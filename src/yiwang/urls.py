@@ -18,7 +18,10 @@ urlpatterns = [
     path("incidents/", include("yiwang.incidents.urls")),
     path("data/", include("yiwang.datahub.urls")),
     path("open/", include("yiwang.datahub.urls_open")),
-    path("collab/", include("yiwang.collab.urls")),  # 一网协同  # the public open-data portal
+    path("collab/", include("yiwang.collab.urls")),
+    path(
+        "credit/", include("yiwang.credit.urls")
+    ),  # 公共信用 and 双随机、一公开  # 一网协同  # the public open-data portal
     path("open311/", include("yiwang.incidents.urls_open311")),  # discovery and GeoReport v2
     path("", include("yiwang.core.urls")),
     path("", include("yiwang.web.urls")),

@@ -57,3 +57,76 @@ def licence_exemption_register(provider: LicenceExemption) -> LicenceExemption:
 
 def licence_exemption() -> LicenceExemption:
     return _licence_exemption
+
+
+# --- 公共信用: the credit check inside the workflows (联合奖惩) ------------------------------------------------
+# The credit app owns credit files, red and black lists and the measures catalogue, and registers a `CreditCheck`
+# from its `AppConfig.ready()`. Cases asks it at the moment of each decision — an application (online, at the
+# window, a bundle's part), the pledge it carries, a 秒批 decision, a 免申即享 grant — and applies what it says;
+# the provider records the outcome on the case (what was checked, what applied, why). Without a provider nothing
+# is checked and nothing applies.
+class CreditEffect:
+    """What a measure does inside the workflows (Measure.effect in the credit app)."""
+
+    NO_PLEDGE = "no_pledge"  # 失信: 告知承诺 refused, the materials must be supplied
+    NO_INSTANT = "no_instant"  # 失信: no 秒批, people decide
+    PROACTIVE_REVIEW = "proactive_review"  # 失信: 免申即享 only after a person's review
+    PRIORITY_INSPECTION = "priority_inspection"  # 失信: a heavier weight in the 双随机 draws
+    TOLERANT = "tolerant"  # 守信: 容缺受理 of any material the item declares tolerable, without asking
+    FAST_TRACK = "fast_track"  # 守信: 信易批, the case is marked for priority handling
+
+    ALL = (NO_PLEDGE, NO_INSTANT, PROACTIVE_REVIEW, PRIORITY_INSPECTION, TOLERANT, FAST_TRACK)
+
+
+@dataclass(frozen=True)
+class CreditVerdict:
+    """What the applicant's credit file and lists say at one moment. `reasons` maps an effect to the sentence
+    shown to staff and to the applicant (the list, its legal basis, the measure)."""
+
+    checked: bool = False  # a provider looked (False: no credit app installed)
+    file_id: int | None = None  # the credit file found (None: the subject has none, so nothing applies)
+    grade: str = ""  # A/B/C/D, or "" without a file
+    lists: tuple[str, ...] = ()  # the active list entries, as labels ("失信联合惩戒对象（市场监管局）")
+    effects: frozenset[str] = frozenset()
+    reasons: Mapping[str, str] | None = None
+
+    def applies(self, effect: str) -> bool:
+        return effect in self.effects
+
+    def reason(self, effect: str) -> str:
+        return (self.reasons or {}).get(effect, "")
+
+
+NO_VERDICT = CreditVerdict()
+
+
+@dataclass(frozen=True)
+class CreditCheck:
+    # (*, person_id: int | None, organisation_id: int | None) -> CreditVerdict: one indexed read, no writes
+    verdict: Callable[..., CreditVerdict]
+    # (*, case, moment: str, verdict: CreditVerdict, applied: Sequence[str]) inside the caller's transaction:
+    # stores the check on the case. moment: "submit", "instant", "proactive"; applied: the effects acted on.
+    record: Callable[..., object]
+
+
+def _no_verdict(*, person_id=None, organisation_id=None) -> CreditVerdict:
+    return NO_VERDICT
+
+
+def _record_nothing(*, case, moment: str, verdict: CreditVerdict, applied: Sequence[str] = ()) -> None:
+    return None
+
+
+NO_CREDIT_CHECK = CreditCheck(verdict=_no_verdict, record=_record_nothing)
+_credit_check: CreditCheck = NO_CREDIT_CHECK
+
+
+def credit_check_register(provider: CreditCheck) -> CreditCheck:
+    """As licence_exemption_register: once from the credit app's `ready()`; returns the replaced provider."""
+    global _credit_check
+    previous, _credit_check = _credit_check, provider
+    return previous
+
+
+def credit_check() -> CreditCheck:
+    return _credit_check

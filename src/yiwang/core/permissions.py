@@ -103,6 +103,20 @@ DOCUMENT_REGISTER = permission(
 DOCUMENT_SIGN = permission("collab.document.sign", _("公文：批办收文、签发发文（单位负责人、领导）"))
 MEETING_CONVENE = permission("collab.meeting.convene", _("办会：召集会议、发通知、印发纪要"))
 
+# --- 公共信用 and 互联网+监管 -------------------------------------------------------------------------------
+CREDIT_VIEW = permission(
+    "credit.view",
+    _("信用档案：查看本区法人和自然人的信用档案、红黑名单与办件中的信用核查结果（查看个人档案记入审计）"),
+)
+CREDIT_MANAGE = permission(
+    "credit.manage", _("信用管理：录入和导入信用记录、认定红黑名单、维护奖惩措施与评价模型、审核信用修复")
+)
+CREDIT_HANDLE = permission("credit.handle", _("信用异议：核实本部门提供的信用记录并更正或驳回"))
+SUPERVISION_PLAN = permission(
+    "supervision.plan", _("双随机、一公开：维护监管事项、检查对象与执法人员名录，发起随机抽取并公开结果")
+)
+INSPECTION_EXECUTE = permission("supervision.inspect", _("执法检查：办理分派给本人的检查任务，录入检查结果"))
+
 
 class Role(models.TextChoices):
     WINDOW_CLERK = "window_clerk", _("综合窗口受理人员")
@@ -118,6 +132,8 @@ class Role(models.TextChoices):
     OFFICE_CLERK = "office_clerk", _("办公室文秘（收发文、督查督办）")
     LEADER = "leader", _("区领导")
     VILLAGE_CLERK = "village_clerk", _("村（社区）工作人员")
+    CREDIT_OFFICER = "credit_officer", _("信用管理人员（社会信用体系建设办公室）")
+    INSPECTOR = "inspector", _("执法检查人员")
 
 
 _STAFF_BASE = {SELF_SERVICE, DIVISION_VIEW, DEPARTMENT_VIEW, COLLAB_WORK}
@@ -129,6 +145,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.APPROVER: frozenset(
         _STAFF_BASE
         | {CASE_APPROVE, PERSON_LOOKUP, ORGANISATION_LOOKUP, PLEDGE_VERIFY, LICENCE_ISSUE, INCIDENT_WORK}
+        | {CREDIT_VIEW}
     ),
     Role.DEPARTMENT_HEAD: frozenset(
         _STAFF_BASE
@@ -146,6 +163,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             MEETING_CONVENE,
             FORM_MANAGE,
             COLLAB_NOTICE,
+            CREDIT_VIEW,
+            CREDIT_HANDLE,
+            SUPERVISION_PLAN,
         }
     ),
     Role.HOTLINE_OPERATOR: frozenset(_STAFF_BASE | {INCIDENT_INTAKE, PERSON_LOOKUP}),
@@ -212,6 +232,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     ),
     # 村（社区）工作人员: fills the forms sent to the village, reads notices, sees the data returned to it.
     Role.VILLAGE_CLERK: frozenset(_STAFF_BASE | {DATA_RETURN}),
+    # 信用办 (usually at the 发展和改革局): keeps the credit files, lists and measures, reviews 信用修复, and
+    # coordinates 双随机 across departments.
+    Role.CREDIT_OFFICER: frozenset(
+        _STAFF_BASE
+        | {CREDIT_VIEW, CREDIT_MANAGE, CREDIT_HANDLE, SUPERVISION_PLAN, PERSON_LOOKUP, ORGANISATION_LOOKUP}
+    ),
+    # 执法检查人员 of a department: carries out the inspections drawn for them (and sees the inspected's file).
+    Role.INSPECTOR: frozenset(_STAFF_BASE | {INSPECTION_EXECUTE, CREDIT_VIEW, ORGANISATION_LOOKUP}),
 }
 
 # Roles whose holders must pass a TOTP second factor (等保三级: two factors for administrators).

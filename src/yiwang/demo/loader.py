@@ -765,7 +765,9 @@ def _load_datahub(plan: DemoPlan, say: Say) -> int:
 
 
 def _load_collab(say: Say) -> int:
-    return collab_demo.demo_load_collab(say=say, unread_for=frozenset(login.username for login in DEMO_LOGINS))
+    return collab_demo.demo_load_collab(
+        say=say, unread_for=frozenset(login.username for login in DEMO_LOGINS)
+    )
 
 
 def incidents_district() -> incidents_demo.DemoDistrict:

@@ -1,0 +1,5 @@
+"""Pages: 双随机、一公开."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
