@@ -11,17 +11,17 @@ PASSWORD = "Test-Passw0rd-2026"
 
 
 def pytest_collection_modifyitems(config, items):
-    """The clock runs (yiwang.testrun) leave out one third of the test files at each whole-suite instant."""
+    """The clock runs (yiwang.testrun) run one third of the test files at each whole-suite instant."""
     import os
     import zlib
 
-    third = os.environ.get("YIWANG_CLOCK_SKIP_THIRD")
+    third = os.environ.get("YIWANG_CLOCK_THIRD")
     if third is None or not third.isdigit():
         return
     keep, drop = [], []
     for item in items:
         path = item.nodeid.split("::", 1)[0]
-        (drop if zlib.crc32(path.encode()) % 3 == int(third) else keep).append(item)
+        (keep if zlib.crc32(path.encode()) % 3 == int(third) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -542,6 +542,12 @@ class YiwangAPI(NinjaAPI):
             self.parser.api = self
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
+        """Built once per path prefix and process: the routers are fixed at import, and building the document
+        walks every operation's schemas (seconds). Its texts are lazy translations, rendered per request."""
         if path_prefix is None:
             path_prefix = self.get_root_path(path_params or {})
-        return YiwangOpenAPISchema(api=self, path_prefix=path_prefix)
+        cache = self.__dict__.setdefault("_yiwang_openapi_by_prefix", {})
+        document = cache.get(path_prefix)
+        if document is None:
+            document = cache[path_prefix] = YiwangOpenAPISchema(api=self, path_prefix=path_prefix)
+        return document

@@ -55,6 +55,8 @@ DEFAULT_LIMITS: dict[str, str] = {
     "receipt_verify": "30/minute",
     # public checks of an uploaded 数据资产凭证 (datahub 我的数据), per client address
     "data_voucher_verify": "30/minute",
+    # 信用公示 and 信用查询 (pages and API), per client address: bounds scraping the public credit registry
+    "credit_public": "60/minute",
 }
 
 
