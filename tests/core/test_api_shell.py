@@ -112,6 +112,13 @@ SELF_SERVICE_PAGES_WITH_PARAMETERS = {
     "open/me/keys/<uuid:key_id>/revoke",
     "open/me/applications/<uuid:application_id>/",
     "open/me/applications/<uuid:application_id>/key",
+    # 我的信用: the subject's own 异议 and 修复 (filing from a record, detail, receipts); the detail pages also serve
+    # the staff who verify or review them (the selector decides)
+    "credit/mine/records/<uuid:record_id>/objection/",
+    "credit/objections/<uuid:objection_id>/",
+    "credit/objections/<uuid:objection_id>/receipt/",
+    "credit/repairs/<uuid:repair_id>/",
+    "credit/repairs/<uuid:repair_id>/receipt/",
 }
 
 
