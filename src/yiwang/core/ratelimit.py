@@ -57,6 +57,8 @@ DEFAULT_LIMITS: dict[str, str] = {
     "data_voucher_verify": "30/minute",
     # 信用公示 and 信用查询 (pages and API), per client address: bounds scraping the public credit registry
     "credit_public": "60/minute",
+    # 双随机 public pages and API (a draw's verification recomputes it), per client address
+    "supervision_public": "60/minute",
 }
 
 

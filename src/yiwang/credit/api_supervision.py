@@ -20,7 +20,6 @@ Public: GET /public/draws/{number}/verify (recomputes the draw), GET /public/res
 from datetime import date, datetime
 from uuid import UUID
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -30,7 +29,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.models import Organisation
 from yiwang.core.permissions import INSPECTION_EXECUTE, PUBLIC, SUPERVISION_PLAN
-from yiwang.core.ratelimit import client_key, rate_limit_per
+from yiwang.core.ratelimit import rate_limit
 from yiwang.core.schemas import ProblemOut
 
 from .models import Draw, InspectionMatter
@@ -44,14 +43,12 @@ router.add_decorator(never_cache, mode="view")
 
 _READ = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
 _PUBLIC = {404: ProblemOut, 422: ProblemOut, 429: ProblemOut}
-RATE_SCOPE = "supervision_public"
-DEFAULT_RATE = "60/minute"
+RATE_SCOPE = "supervision_public"  # core.ratelimit.DEFAULT_LIMITS; settings.YIWANG_RATE_LIMITS may change it
 
 
 def public_rate_limit(request: HttpRequest) -> None:
     """Counts one anonymous lookup of this client (raises RateLimited over the limit: 429 with Retry-After)."""
-    rate = getattr(settings, "YIWANG_RATE_LIMITS", {}).get(RATE_SCOPE, DEFAULT_RATE)
-    rate_limit_per(scope=RATE_SCOPE, key=client_key(request), rate=rate)
+    rate_limit(request, scope=RATE_SCOPE)
 
 
 # --- schemas ---------------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from yiwang.core.models import Division, Organisation, Staff
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import INSPECTION_EXECUTE, PUBLIC, SUPERVISION_PLAN
 
+from .api_supervision import public_rate_limit
 from .models import Draw, InspectionTask
 from .selectors import supervision as sel
 from .services.draws import DEFAULT_WEIGHTS, draw_create, draw_execute, draw_verify
@@ -410,6 +411,7 @@ def inspection_detail(request: HttpRequest, task_id) -> HttpResponse:
 @page_requires(PUBLIC)
 @require_GET
 def draw_public(request: HttpRequest, number: str) -> HttpResponse:
+    public_rate_limit(request)  # each view recomputes the draw
     draw = sel.draw_get_public(number)
     revealed = draw.status in (Draw.Status.REVEALED, Draw.Status.PUBLISHED)
     return render(
@@ -422,6 +424,7 @@ def draw_public(request: HttpRequest, number: str) -> HttpResponse:
 @page_requires(PUBLIC)
 @require_GET
 def public_inspections(request: HttpRequest) -> HttpResponse:
+    public_rate_limit(request)
     q = (request.GET.get("q") or "").strip()[:50]
     try:
         page = sel.tasks_public(q=q, cursor=request.GET.get("cursor") or None)
