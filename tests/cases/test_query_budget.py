@@ -22,6 +22,7 @@ from .factories import GOOD_FORM, make_case, pdf, required_files
 pytestmark = pytest.mark.django_db
 
 _keys = iter(range(1, 10_000))
+PLAIN = 15 + 2  # a plain submission; the 2: the credit check's one read and one write (credit.services.check)
 
 
 def _submit(world, files=None, actor=None):
@@ -51,7 +52,8 @@ def test_submitting_a_plain_item(world):
     # caller's: core.numbering) · INSERT case (claims the key before a number is drawn) · UPDATE case (number,
     # deadlines) · the storage quota once for both files · 2 × INSERT casefile · INSERT status (no MAX(seq) for
     # a new case) · INSERT audit · INSERT notification · the item's 秒批 rule set (none)
-    assert len(sql) == 15, "\n".join(sql)
+    # 15, + the credit check (联合奖惩): the applicant's file read once, its outcome stored on the case
+    assert len(sql) == PLAIN, "\n".join(sql)
     assert sum("cases_casestatus" in q and "MAX(" in q for q in sql) == 0
     assert sum('SUM("cases_casefile"."size")' in q for q in sql) == 1
     assert sum(q.startswith('UPDATE "cases_case"') for q in sql) == 1
@@ -65,7 +67,7 @@ def test_the_storage_quota_is_read_once_whatever_the_number_of_files(world):
     _case, sql = _queries(lambda: _submit(world, files=files, actor=citizen))
     assert sum('SUM("cases_casefile"."size")' in q for q in sql) == 1
     assert sum(q.startswith('INSERT INTO "cases_casefile"') for q in sql) == 5
-    assert len(sql) == 15 + 3  # three more files, three more rows: nothing else grows
+    assert len(sql) == PLAIN + 3  # three more files, three more rows: nothing else grows
 
 
 def test_submitting_a_秒批_item(world):
@@ -75,10 +77,10 @@ def test_submitting_a_秒批_item(world):
     citizen = world.p(world.citizen)
     case, sql = _queries(lambda: _submit(world, actor=citizen))
     assert case.state == Case.State.APPROVED  # every rule passed: concluded inside the submission
-    # the plain budget (15) + the history counts ("approved_before") · INSERT decision · UPDATE case (concluded)
+    # the plain budget + the history counts ("approved_before") · INSERT decision · UPDATE case (concluded)
     # · INSERT status (its seq known: no MAX) · INSERT audit · INSERT notification · INSERT outbox (SMS, to the
     # phone of the registry row already read) — no person query for the facts, no pledge query for 告知承诺
-    assert len(sql) == 15 + 7, "\n".join(sql)
+    assert len(sql) == PLAIN + 7, "\n".join(sql)
     assert sum('FROM "core_person"' in q for q in sql) == 1
     assert not any("MAX(" in q or "cases_pledge" in q for q in sql)
 

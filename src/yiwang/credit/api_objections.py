@@ -81,7 +81,7 @@ class EntryOut(Schema):
     repair_note: str = ""
 
 
-class CheckOut(Schema):
+class CreditCheckOut(Schema):
     case_number: str
     moment: str
     moment_label: str
@@ -100,10 +100,10 @@ class MyFileOut(Schema):
     records: list[RecordOut] = []
     next_cursor: str | None = None
     entries: list[EntryOut] = []
-    checks: list[CheckOut] = []
+    checks: list[CreditCheckOut] = []
 
 
-class ObjectionOut(Schema):
+class CreditObjectionOut(Schema):
     id: UUID
     number: str
     status: str
@@ -120,12 +120,12 @@ class ObjectionOut(Schema):
     receipt_url: str | None = None
 
 
-class ObjectionPageOut(Schema):
-    items: list[ObjectionOut]
+class CreditObjectionPageOut(Schema):
+    items: list[CreditObjectionOut]
     next_cursor: str | None = None
 
 
-class DecideIn(Schema):
+class CreditDecideIn(Schema):
     corrected: bool
     decision: str = Field(max_length=2000)
     correction: dict | None = Field(
@@ -287,7 +287,7 @@ def mine_file(request: HttpRequest, cursor: str | None = Query(None), limit: int
     }
 
 
-@router.get("/mine", response={200: ObjectionPageOut, **_READ}, summary="我的信用异议")
+@router.get("/mine", response={200: CreditObjectionPageOut, **_READ}, summary="我的信用异议")
 @requires(SELF_SERVICE)
 def mine(request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(20, ge=1, le=200)):
     return _page(sel.objections_mine(principal_of(request), cursor=cursor, limit=limit), _objection)
@@ -295,7 +295,7 @@ def mine(request: HttpRequest, cursor: str | None = Query(None), limit: int = Qu
 
 @router.post(
     "",
-    response={201: ObjectionOut, **_READ},
+    response={201: CreditObjectionOut, **_READ},
     summary="提出信用异议（multipart：record 记录标识、reason 理由、evidence 证明材料）",
 )
 @requires(SELF_SERVICE)
@@ -384,7 +384,9 @@ def repairs_receipt(request: HttpRequest, repair_id: UUID):
 
 
 # --- objections ------------------------------------------------------------------------------------------------
-@router.get("", response={200: ObjectionPageOut, **_READ}, summary="本部门待核实的信用异议（按核实期限）")
+@router.get(
+    "", response={200: CreditObjectionPageOut, **_READ}, summary="本部门待核实的信用异议（按核实期限）"
+)
 @requires(CREDIT_HANDLE)
 def queue(
     request: HttpRequest,
@@ -397,17 +399,19 @@ def queue(
     )
 
 
-@router.get("/{uuid:objection_id}", response={200: ObjectionOut, **_READ}, summary="信用异议详情")
+@router.get("/{uuid:objection_id}", response={200: CreditObjectionOut, **_READ}, summary="信用异议详情")
 @requires(SELF_SERVICE)
 def detail(request: HttpRequest, objection_id: UUID):
     return _objection(sel.objection_get(principal_of(request), objection_id)[0])
 
 
 @router.post(
-    "/{uuid:objection_id}/decide", response={200: ObjectionOut, **_READ}, summary="核实信用异议：更正或驳回"
+    "/{uuid:objection_id}/decide",
+    response={200: CreditObjectionOut, **_READ},
+    summary="核实信用异议：更正或驳回",
 )
 @requires(CREDIT_HANDLE)
-def decide(request: HttpRequest, objection_id: UUID, payload: DecideIn):
+def decide(request: HttpRequest, objection_id: UUID, payload: CreditDecideIn):
     principal = principal_of(request)
     objection, _handles = sel.objection_get(principal, objection_id)
     objection_decide(

@@ -213,7 +213,7 @@ class TaskOut(Schema):
     published_at: datetime | None = None
 
 
-class TaskPageOut(Schema):
+class InspectionTaskPageOut(Schema):
     items: list[TaskOut]
     next_cursor: str | None = None
 
@@ -253,7 +253,7 @@ class VerifyTaskOut(Schema):
     match: bool
 
 
-class VerifyOut(Schema):
+class DrawVerifyOut(Schema):
     number: str
     status: str
     revealed: bool
@@ -527,7 +527,7 @@ def draws_execute(request: HttpRequest, draw_id: UUID):
 
 @router.get(
     "/public/draws/{number}/verify",
-    response={200: VerifyOut, **_PUBLIC},
+    response={200: DrawVerifyOut, **_PUBLIC},
     auth=None,
     summary="公开核验：按存证重算抽取结果",
 )
@@ -539,7 +539,7 @@ def draws_verify(request: HttpRequest, number: str):
 
 
 # --- tasks -----------------------------------------------------------------------------------------------------
-@router.get("/tasks", response={200: TaskPageOut, **_READ}, summary="分派给我的检查任务")
+@router.get("/tasks", response={200: InspectionTaskPageOut, **_READ}, summary="分派给我的检查任务")
 @requires(INSPECTION_EXECUTE)
 def tasks(
     request: HttpRequest,
@@ -577,7 +577,9 @@ def tasks_result(
     return _task_out(sel.task_get_mine(principal, task_id))
 
 
-@router.get("/results", response={200: TaskPageOut, **_READ}, summary="本部门的检查结果（默认：待公示）")
+@router.get(
+    "/results", response={200: InspectionTaskPageOut, **_READ}, summary="本部门的检查结果（默认：待公示）"
+)
 @requires(SUPERVISION_PLAN)
 def results(
     request: HttpRequest,

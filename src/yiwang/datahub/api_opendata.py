@@ -374,7 +374,7 @@ class ApplicationPageOut(Schema):
     next_cursor: str | None
 
 
-class ReportIn(Schema):
+class DatasetReportIn(Schema):
     period: str = Field(..., max_length=20, description="2026、2026-06 或 2026-Q2")
     content: str = Field(..., max_length=8000)
 
@@ -416,7 +416,7 @@ def application_key(request: HttpRequest, application_id: UUID):
     summary="报告数据使用情况（按周期）",
 )
 @requires(SELF_SERVICE)
-def application_report(request: HttpRequest, application_id: UUID, payload: ReportIn):
+def application_report(request: HttpRequest, application_id: UUID, payload: DatasetReportIn):
     application = sel.my_application_get(_account(request), application_id)
     return Status(
         201,

@@ -37,6 +37,7 @@ from yiwang.catalog.rulesets import instant_rules_digest, instant_ruleset_active
 from yiwang.core.masking import mask_id_number, mask_phone
 from yiwang.core.models import Organisation, Person
 
+from ..hooks import CreditEffect, CreditVerdict, credit_check
 from ..models import Case, InstantDecision
 from ..services.common import _audit, _notify_applicant, _now, _today
 from ..services.transition import case_conclude
@@ -229,6 +230,25 @@ def case_instant_evaluate(*, case: Case) -> InstantDecision | None:
         evaluated = compiled.evaluate(facts)
         passed = all_passed(evaluated)
         results = [r.as_dict() for r in evaluated]
+    # The credit check (联合奖惩): a 失信惩戒 subject is not approved by machine — NO_INSTANT, or a 免申即享 case
+    # whose subject must be reviewed (PROACTIVE_REVIEW); the verdict is the one the submission took.
+    verdict, held = _credit_hold(case)
+    if held:
+        passed = False
+        results.insert(
+            0,
+            {
+                "code": "_credit",
+                "name": _("信用核查（联合惩戒）"),
+                "expr": "",
+                "passed": False,
+                "message": verdict.reason(held) or _("申请人为失信惩戒对象，不适用秒批，本件转人工审核。"),
+                "error": "",
+            },
+        )
+        # The submission's check (same verdict, same transaction) already says what was checked; this one
+        # records that a measure acted at 秒批 — so a plain 秒批 costs no row of its own.
+        credit_check().record(case=case, moment="instant", verdict=verdict, applied=[held])
     decision = InstantDecision.objects.create(
         case=case,
         ruleset=ruleset,
@@ -259,6 +279,21 @@ def case_instant_evaluate(*, case: Case) -> InstantDecision | None:
             missing_data=[r["code"] for r in results if r["error"]],
         )
     return decision
+
+
+def _credit_hold(case: Case) -> tuple[CreditVerdict, str]:
+    """(the verdict, the effect that keeps the case from machine approval or "")."""
+    verdict = getattr(case, "_credit_verdict", None)
+    if verdict is None:
+        verdict = credit_check().verdict(
+            person_id=None if case.applicant_organisation_id else case.applicant_person_id,
+            organisation_id=case.applicant_organisation_id,
+        )
+    if verdict.applies(CreditEffect.NO_INSTANT):
+        return verdict, CreditEffect.NO_INSTANT
+    if case.channel == Case.Channel.PROACTIVE and verdict.applies(CreditEffect.PROACTIVE_REVIEW):
+        return verdict, CreditEffect.PROACTIVE_REVIEW
+    return verdict, ""
 
 
 def instant_decision_of(case: Case) -> InstantDecision | None:

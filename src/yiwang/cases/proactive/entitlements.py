@@ -30,8 +30,9 @@ from yiwang.core.models import (
 from yiwang.core.permissions import SELF_SERVICE
 from yiwang.core.principal import Principal
 
+from ..hooks import CreditEffect, credit_check
 from ..models import Case, Entitlement
-from ..services.common import _created
+from ..services.common import _created, case_listener
 from .services import (
     OPEN,
     REASON_MAX,
@@ -139,6 +140,10 @@ def entitlement_grant(*, actor: Principal | None, entitlement: Entitlement) -> E
         policy = entitlement.policy
         if entitlement.status == S.GRANTED:
             raise ValidationError({"entitlement": _("该待遇已兑现，不会重复办理。")}, code="granted")
+        if entitlement.case_id is not None and entitlement.status in OPEN:
+            raise ValidationError(
+                {"entitlement": _("该待遇已转人工审核（信用核查），办件办结后兑现。")}, code="in_review"
+            )
         if entitlement.status not in OPEN:
             raise ValidationError(
                 {
@@ -192,6 +197,16 @@ def entitlement_grant(*, actor: Principal | None, entitlement: Entitlement) -> E
             "rules": met,
         }
         form = _prefilled_form(item, person, entitlement.organisation)
+        # The credit check (联合奖惩): a subject under PROACTIVE_REVIEW gets the case filed, not concluded — it
+        # waits in the item's first step for a person, 秒批 inside _start holds it too; the entitlement stays open
+        # with the case linked (no second filing) until the case concludes (entitlement_case_listener).
+        credit = credit_check().verdict(
+            person_id=None
+            if entitlement.organisation_id
+            else (person.pk if person else entitlement.person_id),
+            organisation_id=entitlement.organisation_id,
+        )
+        review = credit.applies(CreditEffect.PROACTIVE_REVIEW)
         case = _start(
             case,
             actor=actor,
@@ -199,8 +214,29 @@ def entitlement_grant(*, actor: Principal | None, entitlement: Entitlement) -> E
             uploads=[],
             tolerated=[],
             account=account,
-            opinion=_("免申即享：%(policy)s") % {"policy": policy.name},
+            opinion=_("免申即享：%(policy)s") % {"policy": policy.name}
+            + (_("；信用核查：须人工审核") if review else ""),
+            credit=credit,
+            credit_applied=[CreditEffect.PROACTIVE_REVIEW] if review else [],
+            credit_moment="proactive",
         )
+        if review:
+            entitlement.reason = (
+                _("须人工审核：%(reason)s") % {"reason": credit.reason(CreditEffect.PROACTIVE_REVIEW)}
+            )[:REASON_MAX]
+            entitlement.case = case
+            entitlement.results = verdict.results
+            entitlement.rules_version = policy.rules_version
+            entitlement.save()
+            _audit_ent(
+                actor,
+                "entitlement.hold_for_review",
+                entitlement,
+                before,
+                number=case.number,
+                credit_review=True,
+            )
+            return entitlement
         if case.state in Case.OPEN_STATES:  # 秒批 may already have concluded it inside _start
             case = case_conclude_automatically(
                 case=case,
@@ -219,7 +255,13 @@ def entitlement_grant(*, actor: Principal | None, entitlement: Entitlement) -> E
         entitlement.granted_at = now
         entitlement.save()
         _audit_ent(
-            actor, "entitlement.grant", entitlement, before, mode=policy.mode, number=case.number, rules=met
+            actor,
+            "entitlement.grant",
+            entitlement,
+            before,
+            mode=policy.mode,
+            number=case.number,
+            rules=met,
         )
     return entitlement
 
@@ -294,3 +336,25 @@ def entitlement_decline(*, actor: Principal, entitlement: Entitlement, reason: s
         locked.save(update_fields=["status", "reason", "decided_at", "updated_at"])
         _audit_ent(actor, "entitlement.decline", locked, before, reason=reason)
     return locked
+
+
+@case_listener
+def entitlement_case_listener(case: Case, event: str) -> None:
+    """A 免申即享 case held for a person's review (the credit check) concludes: approved → the entitlement is
+    GRANTED; refused, withdrawn or suspended → EXCLUDED with the case's reason. Other cases are not looked at."""
+    if event != "transition" or case.channel != Case.Channel.PROACTIVE or case.state in Case.OPEN_STATES:
+        return
+    entitlement = Entitlement.objects.select_for_update().filter(case=case, status__in=OPEN).first()
+    if entitlement is None:
+        return
+    before = _ent_snapshot(entitlement)
+    if case.state == Case.State.APPROVED:
+        entitlement.status = S.GRANTED
+        entitlement.granted_at = timezone.now()
+        action = "entitlement.grant"
+    else:
+        entitlement.status = S.EXCLUDED
+        entitlement.reason = (case.decision_reason or case.get_state_display())[:REASON_MAX]
+        action = "entitlement.exclude"
+    entitlement.save()
+    _audit_ent(None, action, entitlement, before, number=case.number, after_review=True)

@@ -475,7 +475,7 @@ def _apply_batch(
         row[subject.fk]: row
         for row in Entitlement.objects.filter(
             policy=policy, **{f"{subject.fk}__gte": ids[0], f"{subject.fk}__lte": ids[-1]}
-        ).values("id", subject.fk, "status")
+        ).values("id", subject.fk, "status", "case_id")
         if row[subject.fk] in verdicts
     }
     new: list[int] = []
@@ -486,6 +486,8 @@ def _apply_batch(
     passed_results: list[dict] | None = None
     for subject_id, verdict in verdicts.items():
         current = existing.get(subject_id)
+        if current is not None and current["case_id"] is not None and current["status"] in OPEN:
+            continue  # held for a person's review (the credit check): the case decides, not this run
         if verdict.eligible:
             passed_results = verdict.results
             if current is None:

@@ -9,7 +9,7 @@ _validate_application)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,7 +30,7 @@ from yiwang.core.uploads import validate_upload
 from yiwang.core.workdays import working_calendar
 
 from .. import sla
-from ..hooks import licence_exemption
+from ..hooks import CreditEffect, CreditVerdict, credit_check, licence_exemption
 from ..models import Case, CaseFile
 from ..pledges.services import _pledge_note, pledge_create
 from ..workflow import (
@@ -277,10 +277,17 @@ def _start(
     opinion: str = "",
     pledged: list[Material] | None = None,
     pledge_account: Account | None = None,
+    credit: CreditVerdict | None = None,
+    credit_applied: Sequence[str] = (),
+    credit_moment: str = "submit",
 ) -> Case:
     """Numbers a new or draft case, starts its process at the first step and stores its files (inside the
     caller's transaction). `pledged` are the materials replaced by the applicant's pledge (告知承诺): the Pledge
-    row is stored before the listeners and 秒批 run, so an approval schedules its 核查."""
+    row is stored before the listeners and 秒批 run, so an approval schedules its 核查.
+
+    The credit check (联合奖惩, cases.hooks.credit_check): `credit` is the verdict the caller took before
+    validating (taken here when None: a 一件事 part); it is recorded on the case at `credit_moment` with the
+    effects acted on, and handed to 秒批 on the case object so it is read once per submission."""
     cal = working_calendar()
     today, now = _today(), _now()
     process = process_of(case.item)
@@ -331,11 +338,64 @@ def _start(
             % {"item": case.item.name, "due": case.due_date},
         ),
     )
+    _credit_record(case, credit, credit_applied, credit_moment)
     # 秒批: an item with an active rule set is decided here, inside the submission's transaction.
     from ..instant.services import case_instant_evaluate
 
     case_instant_evaluate(case=case)
     return case
+
+
+# --- the credit check (联合奖惩) -----------------------------------------------------------------------------
+def _credit_verdict(*, person_id: int | None, organisation_id: int | None) -> CreditVerdict:
+    """The applicant's verdict, once per submission: the organisation's file for an enterprise's application,
+    else the person's (one indexed read; NO_VERDICT without a credit provider)."""
+    return credit_check().verdict(
+        person_id=None if organisation_id else person_id, organisation_id=organisation_id or None
+    )
+
+
+def _credit_pledge_errors(verdict: CreditVerdict, pledged, supplied: Iterable[str]) -> dict[str, str]:
+    """失信惩戒 NO_PLEDGE: a pledge (告知承诺) for any material not otherwise supplied is refused with the
+    verdict's reason (the list, its legal basis, the measure) on the field "pledged"."""
+    if not verdict.applies(CreditEffect.NO_PLEDGE):
+        return {}
+    wanted = {str(code).strip() for code in (pledged or ()) if str(code).strip()} - set(supplied)
+    if not wanted:
+        return {}
+    reason = verdict.reason(CreditEffect.NO_PLEDGE) or _("申请人为失信惩戒对象，不适用告知承诺。")
+    return {"pledged": _("不适用告知承诺，请上传材料原件：%(reason)s") % {"reason": reason}}
+
+
+def _credit_tolerant(verdict: CreditVerdict, item: ServiceItem, asked) -> tuple[set[str], set[str]]:
+    """守信激励 TOLERANT (容缺受理 without asking): (every code to tolerate, the codes tolerated only because of
+    the verdict). Only materials the item itself declares tolerant are ever left out; they are owed as any
+    容缺 material (history note, owed deadline, an overdue promise becomes a credit record)."""
+    asked = {str(code).strip() for code in (asked or ()) if str(code).strip()}
+    if not verdict.applies(CreditEffect.TOLERANT):
+        return asked, set()
+    declared = {m.code for m in item.materials.all() if m.tolerant and m.source == Material.Source.UPLOAD}
+    return asked | declared, declared - asked
+
+
+def _credit_record(case: Case, verdict: CreditVerdict | None, applied: Sequence[str], moment: str) -> None:
+    """Records the check on the case (inside the submission's transaction) and leaves the verdict on the case
+    object for 秒批."""
+    if verdict is None:
+        verdict = _credit_verdict(
+            person_id=case.applicant_person_id, organisation_id=case.applicant_organisation_id
+        )
+    applied = list(applied)
+    if moment == "submit":
+        if verdict.applies(CreditEffect.FAST_TRACK):
+            applied.append(CreditEffect.FAST_TRACK)
+        if verdict.applies(CreditEffect.NO_PLEDGE) and any(
+            m.pledge_allowed and m.source == Material.Source.UPLOAD for m in case.item.materials.all()
+        ):
+            applied.insert(0, CreditEffect.NO_PLEDGE)  # the pledge was not offered to this applicant
+    if verdict.checked:
+        credit_check().record(case=case, moment=moment, verdict=verdict, applied=applied)
+    case._credit_verdict = verdict
 
 
 def case_submit(
@@ -375,7 +435,20 @@ def case_submit(
             raise PermissionDenied(_("只能提交本人的草稿。"))
         present = set(draft.files.exclude(material=None).values_list("material__code", flat=True))
     pledged = list(pledged or ())
+    # The credit check: one verdict for this submission, taken before validating (联合奖惩).
+    if draft is not None:
+        verdict = _credit_verdict(
+            person_id=draft.applicant_person_id, organisation_id=draft.applicant_organisation_id
+        )
+    else:
+        verdict = _credit_verdict(
+            person_id=account.person_id,
+            organisation_id=account.organisation_id if account.kind == Account.Kind.ENTERPRISE else None,
+        )
     exempt, exempt_errors = _exempt_licences(actor, item, licences)
+    uploaded = {str(code) for code, given in (files or {}).items() if given}
+    credit_errors = _credit_pledge_errors(verdict, pledged, present | set(exempt) | uploaded)
+    tolerant_missing, credit_tolerant = _credit_tolerant(verdict, item, tolerant_missing)
     person, organisation = _registry_of(draft) if draft is not None else _account_registry(account)
     try:
         cleaned_form, uploads, tolerated = _validate_application(
@@ -390,9 +463,10 @@ def case_submit(
             pledge_accepted=pledge_accepted,
         )
     except ValidationError as exc:
-        raise ValidationError({**exc.message_dict, **exempt_errors}) from exc
-    if exempt_errors:
-        raise ValidationError(exempt_errors)
+        raise ValidationError({**exc.message_dict, **exempt_errors, **credit_errors}) from exc
+    if exempt_errors or credit_errors:
+        raise ValidationError({**exempt_errors, **credit_errors})
+    credit_tolerated = [m for m in tolerated if m.code in credit_tolerant]
     pledge_materials = _pledged_materials(item, pledged, uploads, present)
     try:
         with transaction.atomic():
@@ -430,8 +504,11 @@ def case_submit(
                 uploads=uploads,
                 tolerated=tolerated,
                 account=account,
+                opinion=_("守信激励：依信用容缺受理") if credit_tolerated else "",
                 pledged=pledge_materials,
                 pledge_account=account,
+                credit=verdict,
+                credit_applied=[CreditEffect.TOLERANT] if credit_tolerated else [],
             )
             if exempt:
                 licence_exemption().grant(actor=actor, case=case, chosen=exempt)
@@ -518,17 +595,28 @@ def case_file_at_window(
         raise ValidationError({"applicant_id_number": _("该身份证号对应人员已登记死亡，不能代办。")})
     account = Account.objects.filter(person=person, kind=Account.Kind.CITIZEN).first()
     pledged = list(pledged or ())
+    # The credit check: the walk-in person's verdict, once, before validating (联合奖惩).
+    verdict = _credit_verdict(person_id=person.pk, organisation_id=None)
+    uploaded = {str(code) for code, given in (files or {}).items() if given}
+    credit_errors = _credit_pledge_errors(verdict, pledged, uploaded)
+    tolerant_missing, credit_tolerant = _credit_tolerant(verdict, item, tolerant_missing)
     # The registry fields are the walk-in person's own records, whatever the clerk typed into them.
-    cleaned_form, uploads, tolerated = _validate_application(
-        item,
-        form_data,
-        files,
-        tolerant_missing,
-        person=person,
-        organisation=None,
-        pledged=pledged,
-        pledge_accepted=pledge_accepted,
-    )
+    try:
+        cleaned_form, uploads, tolerated = _validate_application(
+            item,
+            form_data,
+            files,
+            tolerant_missing,
+            person=person,
+            organisation=None,
+            pledged=pledged,
+            pledge_accepted=pledge_accepted,
+        )
+    except ValidationError as exc:
+        raise ValidationError({**exc.message_dict, **credit_errors}) from exc
+    if credit_errors:
+        raise ValidationError(credit_errors)
+    credit_tolerated = [m for m in tolerated if m.code in credit_tolerant]
     pledge_materials = _pledged_materials(item, pledged, uploads, ())
     try:
         with transaction.atomic():
@@ -555,9 +643,11 @@ def case_file_at_window(
                 uploads=uploads,
                 tolerated=tolerated,
                 account=actor.account,
-                opinion=_("窗口代办"),
+                opinion=_("窗口代办；守信激励：依信用容缺受理") if credit_tolerated else _("窗口代办"),
                 pledged=pledge_materials,
                 pledge_account=account,
+                credit=verdict,
+                credit_applied=[CreditEffect.TOLERANT] if credit_tolerated else [],
             )
             # 秒批 may already have concluded the case inside _start: then there is nothing left to accept.
             if accept_now and case.state == Case.State.SUBMITTED:

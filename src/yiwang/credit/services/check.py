@@ -53,10 +53,11 @@ def check_outcome(verdict: CreditVerdict, applied: Sequence[str]) -> str:
 def credit_check_record(
     *, case, moment: str, verdict: CreditVerdict, applied: Sequence[str] = ()
 ) -> CreditCheck | None:
-    """Stores the check on the case inside the caller's transaction; a measure that applied is audited too."""
+    """Stores the check on the case inside the caller's transaction (one statement; the latest check of a moment
+    stands); a measure that applied is audited too."""
     if not verdict.checked:
         return None
-    check = CreditCheck.objects.create(
+    check = CreditCheck(
         case=case,
         moment=moment,
         file_id=verdict.file_id,
@@ -64,6 +65,13 @@ def credit_check_record(
         lists=list(verdict.lists),
         applied=[{"effect": e, "reason": verdict.reason(e)} for e in applied],
         outcome=check_outcome(verdict, applied),
+    )
+    # One INSERT; a decision taken again at the same moment (秒批 re-run) replaces the earlier check.
+    CreditCheck.objects.bulk_create(
+        [check],
+        update_conflicts=True,
+        unique_fields=["case", "moment"],
+        update_fields=["file", "grade", "lists", "applied", "outcome", "checked_at"],
     )
     if applied:
         audit_record(
