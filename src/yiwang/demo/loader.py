@@ -51,6 +51,7 @@ from yiwang.core.validators import (
     normalise_id_number,
     normalise_phone,
 )
+from yiwang.credit import demo as credit_demo
 from yiwang.datahub import demo as datahub_demo
 from yiwang.incidents import demo as incidents_demo
 from yiwang.licences import demo as licences_demo
@@ -58,6 +59,7 @@ from yiwang.licences import demo as licences_demo
 from .geometry import GRID, build_areas
 from .logins import DEMO_LOGINS, DEMO_PASSWORD, demo_totp_secret
 from .names import (
+    CREDIT_DEPARTMENT,
     DISTRICT_CODE,
     DISTRICT_COMMAND_CENTRE,
     DISTRICT_DEPARTMENTS,
@@ -103,14 +105,15 @@ def demo_plan(scale: float = 1.0) -> DemoPlan:
 
 
 # The networks in the order they load; each builds on the ones before it.
-STAGES = ("services", "governance", "data", "collab")
+STAGES = ("services", "governance", "data", "collab", "credit")
 
 
 def demo_load(*, scale: float = 1.0, stdout=None, upto: str | None = None) -> dict[str, int]:
     """Loads the demo district; returns how many rows each step created (all 0 on a repeat run).
 
     `upto` stops after a network (STAGES): "services" (district, 一网通办, licences and the work queues),
-    "governance" (+ 一网统管), "data" (+ 数据中台), "collab" (+ 一网协同); None loads everything. Tests load only what they look at:
+    "governance" (+ 一网统管), "data" (+ 数据中台), "collab" (+ 一网协同), "credit" (+ 公共信用 and 双随机);
+    None loads everything. Tests load only what they look at:
     the data foundation's demo alone takes a third of a full load."""
     if upto is not None and upto not in STAGES:
         raise ValueError(f"upto: one of {STAGES}")
@@ -170,6 +173,12 @@ def demo_load(*, scale: float = 1.0, stdout=None, upto: str | None = None) -> di
     if last >= 3:
         counts["collab"] = _step(
             say, _("一网协同：督办与指标、通知与会议、填表报数、公文流转"), lambda: _load_collab(say)
+        )
+    if last >= 4:
+        counts["credit"] = _step(
+            say,
+            _("公共信用：信用档案与记录、红黑名单、信用异议与修复、双随机抽查"),
+            lambda: _load_credit(say),
         )
     elapsed = time.perf_counter() - started
     if any(counts.values()):
@@ -467,6 +476,10 @@ def _staff_plan() -> list[_StaffSpec]:
     )
     for village_code in villages.values_list("code", flat=True):
         seat(village_committee_code(village_code), Role.VILLAGE_CLERK)
+    # 公共信用 (issue 17), appended last: the credit office's officers and the 市场监管局's law-enforcement
+    # inspectors (the 执法检查人员名录库 of the 双随机 demo).
+    seat(CREDIT_DEPARTMENT, Role.CREDIT_OFFICER, 2)
+    seat(MARKET_DEPARTMENT, Role.INSPECTOR, 5)
     return plan
 
 
@@ -768,6 +781,10 @@ def _load_collab(say: Say) -> int:
     return collab_demo.demo_load_collab(
         say=say, unread_for=frozenset(login.username for login in DEMO_LOGINS)
     )
+
+
+def _load_credit(say: Say) -> int:
+    return credit_demo.demo_load_credit(say=say)
 
 
 def incidents_district() -> incidents_demo.DemoDistrict:

@@ -19,6 +19,7 @@ from yiwang.core.permissions import Role
 
 from .names import (
     CIVIL_AFFAIRS_DEPARTMENT,
+    CREDIT_DEPARTMENT,
     DISTRICT_COMMAND_CENTRE,
     GOVERNMENT_OFFICE,
     MARKET_DEPARTMENT,
@@ -105,6 +106,21 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     ),
     DemoLogin(
         "village", "staff", Role.VILLAGE_CLERK, VILLAGE_LOGIN_UNIT, gettext_lazy("社区工作人员（填表报数）")
+    ),
+    # 公共信用 (issue 17). The demo district has no 发展和改革局: the 社会信用体系建设办公室 sits in the government office.
+    DemoLogin(
+        "credit",
+        "staff",
+        Role.CREDIT_OFFICER,
+        CREDIT_DEPARTMENT,
+        gettext_lazy("信用管理人员（红黑名单、信用修复审核）"),
+    ),
+    DemoLogin(
+        "inspector",
+        "staff",
+        Role.INSPECTOR,
+        MARKET_DEPARTMENT,
+        gettext_lazy("执法检查人员（市场监管局，双随机抽查）"),
     ),
 )
 DEMO_USERNAMES = frozenset(login.username for login in DEMO_LOGINS)

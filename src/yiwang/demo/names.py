@@ -87,6 +87,8 @@ SERVICE_DEPARTMENT = "ZSJ"
 MARKET_DEPARTMENT = "SCJ"
 CIVIL_AFFAIRS_DEPARTMENT = "MZJ"  # 民政局: requests 人口基础信息 for 高龄津贴 in the data-foundation demo
 PUBLIC_SECURITY_DEPARTMENT = "GAJ"  # 公安分局: the 数源部门 of the population registry
+# 公共信用 (issue 17): the district has no 发展和改革局, so the credit office (社会信用体系建设办公室) is in the ZFB.
+CREDIT_DEPARTMENT = GOVERNMENT_OFFICE[1]
 
 # 字号 (trade names) for organisations: two characters, one from each pool.
 TRADE_FIRST = "华鑫恒盛泰瑞嘉弘信诚宏锦润丰达隆德祥源昌永富安康宇航天博睿智新"
@@ -174,4 +176,6 @@ TITLES = {
     "office_clerk": "办公室文秘",
     "leader": "副区长",
     "village_clerk": "社区工作人员",
+    "credit_officer": "信用管理科科员",
+    "inspector": "行政执法人员",
 }
