@@ -213,7 +213,18 @@ def test_contracts_state_the_documented_direction():
     assert set(contracts["licences-incidents"]["modules"]) == {"yiwang.licences", "yiwang.incidents"}
 
 
-FAKE_APPS = ("core", "catalog", "cases", "licences", "incidents", "datahub", "collab", "credit", "web", "demo")
+FAKE_APPS = (
+    "core",
+    "catalog",
+    "cases",
+    "licences",
+    "incidents",
+    "datahub",
+    "collab",
+    "credit",
+    "web",
+    "demo",
+)
 
 
 def _fake_project(tmp_path: Path, name: str, imports: dict[str, str]) -> Path:
