@@ -198,3 +198,24 @@ def test_model_admin_new_version_check_and_publish(client, fw):
     assert CreditModel.objects.filter(is_active=True).count() == 1
     page = client.get(change).content.decode()
     assert 'name="weights"' not in page
+
+
+def test_admin_credit_rows_are_for_the_credit_office_only(client, fw):
+    """Records and objections carry personal data: an admin-site account without 信用管理 sees neither."""
+    for who in (fw.inspector, fw.officer):
+        who.account.is_staff = True
+        who.account.save(update_fields=["is_staff"])
+    _login(client, fw.inspector)
+    for page in (
+        "/admin/credit/creditrecord/",
+        "/admin/credit/creditobjection/",
+        "/admin/credit/creditrepair/",
+    ):
+        assert client.get(page).status_code == 403, page
+    _login(client, fw.officer)
+    for page in (
+        "/admin/credit/creditrecord/",
+        "/admin/credit/creditobjection/",
+        "/admin/credit/creditrepair/",
+    ):
+        assert client.get(page).status_code == 200, page

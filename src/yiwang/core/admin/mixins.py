@@ -46,3 +46,20 @@ class AuditedReadMixin:
                     purpose=str(self.audit_purpose),
                 )
         return response
+
+
+class PermissionGatedAdminMixin:
+    """The model's admin pages (the module, the list, a row) only for holders of every permission named in
+    `admin_permissions` (a superuser included only if they hold them too, like everyone)."""
+
+    admin_permissions: tuple = ()
+
+    def _permitted(self, request) -> bool:
+        principal = admin_principal(request)
+        return bool(self.admin_permissions) and all(principal.has(p) for p in self.admin_permissions)
+
+    def has_module_permission(self, request) -> bool:
+        return self._permitted(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._permitted(request)

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from yiwang.core.admin.mixins import PermissionGatedAdminMixin, ReadOnlyAdminMixin
 from yiwang.core.admin.org import admin_principal
 from yiwang.core.permissions import CREDIT_MANAGE, CREDIT_VIEW
 
@@ -89,24 +90,8 @@ class CreditModelAdmin(admin.ModelAdmin):
         )
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def _allowed(self, request) -> bool:
-        return admin_principal(request).has(CREDIT_VIEW) and admin_principal(request).has(CREDIT_MANAGE)
-
-    def has_module_permission(self, request):
-        return self._allowed(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._allowed(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class _ReadOnly(ReadOnlyAdminMixin, PermissionGatedAdminMixin, admin.ModelAdmin):
+    admin_permissions = (CREDIT_VIEW, CREDIT_MANAGE)
 
 
 @admin.register(CreditRecord)

@@ -6,19 +6,17 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy
 
+from yiwang.core.admin.mixins import PermissionGatedAdminMixin, ReadOnlyAdminMixin
+from yiwang.core.permissions import CREDIT_MANAGE
+
 from ..models import CreditObjection, CreditRepair
 from ..services.objections import objections_remind_overdue
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
+class _ReadOnly(ReadOnlyAdminMixin, PermissionGatedAdminMixin, admin.ModelAdmin):
+    """The credit office's view of every objection and repair (they are decided on the credit pages)."""
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    admin_permissions = (CREDIT_MANAGE,)
 
 
 @admin.register(CreditObjection)
