@@ -13,6 +13,7 @@ from yiwang.cases.hooks import CreditEffect
 from yiwang.credit.models import CreditRecord, ListEntry, ListType, Measure
 from yiwang.credit.services.check import credit_verdict
 from yiwang.credit.services.evaluation import credit_file_refresh
+from yiwang.credit.services.measures import measures_install_defaults
 from yiwang.credit.services.records import credit_record_add
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +55,9 @@ def test_records_lower_the_grade_and_the_verdict_reads_it(clock, django_assert_n
 
 
 def test_a_black_list_entry_caps_the_grade_and_brings_its_measures(clock):
+    # The default catalogue comes with migration 0002, but a transactional test before this one may have
+    # flushed it: install it again (idempotent).
+    measures_install_defaults()
     org = OrganisationFactory()
     dept = DepartmentFactory()
     Measure.objects.create(
