@@ -99,6 +99,9 @@ ROLE_WORKSPACES: dict[str, Workspace] = {
     Role.LEADER: Workspace(Role.LEADER, _("领导工作台"), "web/home/collab_staff.html"),
     Role.OFFICE_CLERK: Workspace(Role.OFFICE_CLERK, _("办公室工作台"), "web/home/collab_staff.html"),
     Role.VILLAGE_CLERK: Workspace(Role.VILLAGE_CLERK, _("村（社区）工作台"), "web/home/collab_staff.html"),
+    # 公共信用 and 双随机: the credit office and the inspectors start from their cards and 我的工作台.
+    Role.CREDIT_OFFICER: Workspace(Role.CREDIT_OFFICER, _("信用管理"), "web/home/collab_staff.html"),
+    Role.INSPECTOR: Workspace(Role.INSPECTOR, _("执法检查"), "web/home/collab_staff.html"),
 }
 
 
@@ -153,6 +156,7 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
         (_("12345 诉求"), _("咨询、求助、投诉、建议，一号受理"), "incidents:report"),
         (_("好差评"), _("对办事服务进行评价，差评件件有整改回音"), "cases:my_reviews"),
         (_("我的数据"), _("政府掌握的我的数据、每一次使用记录与授权用数"), "datahub:mydata"),
+        (_("我的信用"), _("本人的信用记录与等级，提出信用异议、申请信用修复"), "credit:mine"),
     ),
     "enterprise": (
         (_("企业办事"), _("涉企政务服务事项，一网申请"), "catalog:index"),
@@ -161,6 +165,7 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
         (_("一件事一次办"), _("开办餐饮店、开办企业等涉企一件事"), "catalog:bundles"),
         (_("惠企政策"), _("免申即享政策与资金兑现"), "cases:entitlements"),
         (_("企业数据"), _("政府掌握的本单位数据、使用记录、授权用数与数据资产凭证"), "datahub:mydata"),
+        (_("企业信用"), _("本单位的信用记录、等级与红黑名单，信用异议与信用修复"), "credit:mine"),
     ),
     Role.WINDOW_CLERK: (
         (_("综合受理"), _("代办申请、受理、不予受理与补正"), "cases:inbox"),
@@ -180,6 +185,8 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
         (_("差评整改"), _("本部门差评的整改答复"), "cases:rectifications"),
         (_("好差评统计"), _("评价率、满意率与整改率"), "cases:review_report"),
         (_("组织架构"), _("本部门人员与角色"), "core:org"),
+        (_("信用异议"), _("核实对本部门提供的信用记录提出的异议"), "credit:objections"),
+        (_("双随机抽查"), _("监管事项、检查人员名录、随机抽取与结果公示"), "credit:supervision"),
     ),
     Role.HOTLINE_OPERATOR: (
         (_("来电登记"), _("受理市民诉求并生成工单，一网通答直接答复"), "incidents:hotline"),
@@ -236,6 +243,19 @@ _CARD_SPECS: dict[str, tuple[tuple[str | Promise, str | Promise, str | None], ..
         (_("审计日志"), _("查看审计记录并校验审计链"), "core:audit"),
         (_("组织架构"), _("区划与部门树"), "core:org"),
     ),
+    Role.CREDIT_OFFICER: (
+        (_("信用档案"), _("全区法人和自然人的信用档案、等级与理由"), "credit:files"),
+        (_("红黑名单"), _("认定、公示与移出红黑名单"), "credit:lists"),
+        (_("奖惩措施"), _("红黑名单在审批中适用的措施及依据"), "credit:measures"),
+        (_("信用修复"), _("审核信用修复申请"), "credit:repairs"),
+        (_("信用记录导入"), _("导入法院、税务、社保等外部信用记录"), "credit:import"),
+        (_("双随机抽查"), _("监管事项、检查人员名录、随机抽取与结果公示"), "credit:supervision"),
+        (_("信用公示"), _("公众看到的红黑名单与信用查询"), "credit:public"),
+    ),
+    Role.INSPECTOR: (
+        (_("检查任务"), _("抽中由我检查的对象：录入检查情况与照片"), "credit:inspections"),
+        (_("信用档案"), _("检查对象的信用档案"), "credit:files"),
+    ),
     "staff": (),
 }
 
@@ -255,6 +275,8 @@ _COLLAB_ROLES = {
     Role.LEADER: (_COLLAB_FIRST, _COLLAB_LAST + _COLLAB_ADOPTION),
     Role.OFFICE_CLERK: (_COLLAB_FIRST, _COLLAB_LAST + _COLLAB_ADOPTION),
     Role.VILLAGE_CLERK: (_COLLAB_FIRST, _COLLAB_LAST),
+    Role.CREDIT_OFFICER: (_COLLAB_FIRST, _COLLAB_LAST),
+    Role.INSPECTOR: (_COLLAB_FIRST, _COLLAB_LAST),
 }
 
 
