@@ -448,9 +448,10 @@ def conflicts_create(request: HttpRequest, payload: ConflictIn):
         inspector = sel.inspector_get_visible(principal, payload.inspector)
     except Http404:
         inspector, errors["inspector"] = None, _("本部门没有这个执法证号。")
-    organisation = Organisation.objects.filter(uscc=payload.organisation.strip().upper()).first()
-    if organisation is None:
-        errors["organisation"] = _("法人库中没有这个统一社会信用代码。")
+    try:
+        organisation = sel.organisation_by_uscc(payload.organisation)
+    except Http404:
+        organisation, errors["organisation"] = None, _("法人库中没有这个统一社会信用代码。")
     if errors:
         raise ValidationError(errors)
     c = conflict_record(

@@ -178,7 +178,10 @@ def supervision(request: HttpRequest) -> HttpResponse:
             conflict_form = _conflict_form(principal, request.POST)
             if conflict_form.is_valid():
                 data = conflict_form.cleaned_data
-                organisation = Organisation.objects.filter(uscc=data["organisation"].upper()).first()
+                try:
+                    organisation = sel.organisation_by_uscc(data["organisation"])
+                except Http404:
+                    organisation = None
                 if organisation is None:
                     conflict_form.add_error("organisation", _("法人库中没有这个统一社会信用代码。"))
                 else:

@@ -33,6 +33,7 @@ from ..models import (
     ImportBatch,
     ListEntry,
 )
+from ..services.lists import principal_district
 
 PURPOSE_MAX = 200
 CHECKS_SHOWN = 50
@@ -43,13 +44,7 @@ LIST_FACETS = ("black", "red")
 def district_code(principal: Principal) -> str:
     """The six-digit district code of the caller's department ("" for none: sees nothing)."""
 
-    def compute() -> str:
-        department = principal.department
-        if department is None or department.division_id is None:
-            return ""
-        return department.division.code[:6]
-
-    return principal_memo(principal, "credit:district", compute)
+    return principal_memo(principal, "credit:district", lambda: principal_district(principal))
 
 
 def _scope_q(code: str) -> Q:

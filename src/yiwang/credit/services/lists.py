@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiwang.cases.workflow import district_of
 from yiwang.core.audit import audit_record
 from yiwang.core.models import Department
 from yiwang.core.permissions import CREDIT_MANAGE
@@ -42,9 +43,9 @@ __all__ = [
 def principal_district(principal: Principal | None) -> str:
     """The six-digit district code of the principal's department ("" without one)."""
     department = principal.department if principal is not None else None
-    if department is None:
+    if department is None or department.division_id is None:
         return ""
-    return department.division.code[:6]
+    return district_of(department)
 
 
 def _require_manager(actor: Principal | None) -> None:
@@ -56,7 +57,7 @@ def _require_manager(actor: Principal | None) -> None:
 
 
 def _in_district(actor: Principal | None, department: Department) -> bool:
-    return actor is None or department.division.code[:6] == principal_district(actor)
+    return actor is None or district_of(department) == principal_district(actor)
 
 
 def entry_snapshot(entry: ListEntry) -> dict:
@@ -287,13 +288,22 @@ def list_entry_remove(*, actor: Principal | None, entry: ListEntry, reason: str)
             raise ValidationError(
                 {"entry": _("该名单条目已是“%(s)s”状态。") % {"s": entry.get_status_display()}}, code="state"
             )
-        before = entry_snapshot(entry)
-        entry.status = ListEntry.Status.REMOVED
-        entry.removed_at = timezone.now()
-        entry.removal_reason = reason
-        entry.save(update_fields=["status", "removed_at", "removal_reason"])
-        _audit(actor, "credit.list_remove", entry, before)
+        list_entry_end(actor=actor, entry=entry, reason=reason)
         credit_file_refresh(entry.file)
+    return entry
+
+
+def list_entry_end(*, actor: Principal | None, entry: ListEntry, reason: str) -> ListEntry:
+    """Ends one active, locked entry (移出, and no longer published) with its audit entry, inside the caller's
+    transaction; the caller decided that it may and refreshes the file once afterwards. Used by 移出 and by the
+    decisions that take an entry's ground away (an objection upheld, a repair granted)."""
+    before = entry_snapshot(entry)
+    entry.status = ListEntry.Status.REMOVED
+    entry.removed_at = timezone.now()
+    entry.removal_reason = reason[:300]
+    entry.is_published = False
+    entry.save(update_fields=["status", "removed_at", "removal_reason", "is_published"])
+    _audit(actor, "credit.list_remove", entry, before)
     return entry
 
 

@@ -32,6 +32,7 @@ from yiwang.core.workdays import add_working_days, working_calendar
 from ..models import CreditObjection, CreditRecord, ListEntry
 from ..selectors.mine import mine_subject
 from .evaluation import credit_file_refresh
+from .lists import list_entry_end
 from .numbers import credit_number
 from .records import record_snapshot
 
@@ -211,16 +212,13 @@ def objection_decide(
             else:
                 record.status = CreditRecord.Status.CORRECTED
                 entries = list(
-                    ListEntry.objects.select_for_update().filter(
-                        record=record, status=ListEntry.Status.ACTIVE
-                    )
+                    ListEntry.objects.select_for_update(of=("self",))
+                    .filter(record=record, status=ListEntry.Status.ACTIVE)
+                    .select_related("file", "department")
                 )
+                reason = _("信用异议更正（%(n)s）") % {"n": objection.number}
                 for entry in entries:
-                    entry.status = ListEntry.Status.REMOVED
-                    entry.removed_at = now
-                    entry.removal_reason = (_("信用异议更正（%(n)s）") % {"n": objection.number})[:300]
-                    entry.is_published = False
-                    entry.save(update_fields=["status", "removed_at", "removal_reason", "is_published"])
+                    list_entry_end(actor=actor, entry=entry, reason=reason)
                     removed_entries.append(str(entry.public_id))
             record.save()
         objection.status = CreditObjection.Status.CORRECTED if corrected else CreditObjection.Status.REJECTED

@@ -37,6 +37,7 @@ from yiwang.core.workdays import add_working_days, working_calendar
 from ..models import CreditFile, CreditRecord, CreditRepair, ListEntry, ListType
 from ..selectors.mine import mine_subject
 from .evaluation import credit_file_refresh, entry_in_effect_q
+from .lists import list_entry_end
 from .numbers import credit_number
 from .objections import _clean_evidence, _clean_text
 
@@ -231,12 +232,8 @@ def repair_decide(*, actor: Principal, repair: CreditRepair, approved: bool, dec
                 entries = ListEntry.objects.filter(record_id=record.pk, status=ListEntry.Status.ACTIVE)
             else:
                 entries = ListEntry.objects.filter(pk=repair.entry_id, status=ListEntry.Status.ACTIVE)
-            for entry in entries.select_for_update():
-                entry.status = ListEntry.Status.REMOVED
-                entry.removed_at = now
-                entry.removal_reason = reason
-                entry.is_published = False
-                entry.save(update_fields=["status", "removed_at", "removal_reason", "is_published"])
+            for entry in entries.select_for_update(of=("self",)).select_related("file", "department"):
+                list_entry_end(actor=actor, entry=entry, reason=reason)
                 removed.append(str(entry.public_id))
         repair.status = CreditRepair.Status.APPROVED if approved else CreditRepair.Status.REJECTED
         repair.decided_by = actor.staff
