@@ -347,6 +347,7 @@ def test_csv_import_takes_good_rows_and_lists_bad_ones(fw, django_assert_max_num
         ("no-subject-column", "区人民法院", "file"),
         ("header-only", "区人民法院", "file"),
         ("ok", "", "source_name"),
+        ("nul-deep", "区人民法院", "file"),
     ],
 )
 def test_csv_import_file_errors_write_nothing(fw, upload, source, field):
@@ -362,6 +363,8 @@ def test_csv_import_file_errors_write_nothing(fw, upload, source, field):
         ),
         "header-only": csv_upload([]),
         "ok": csv_upload([good]),
+        # a NUL past the first 64 KiB (PostgreSQL text refuses NUL: it must not reach an INSERT)
+        "nul-deep": csv_upload([good] * 2000 + [good.replace(",x,", ",x\x00,")]),
     }
     with pytest.raises(ValidationError) as exc:
         credit_import_csv(actor=p(fw.officer), file=files[upload], source_name=source)

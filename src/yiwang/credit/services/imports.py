@@ -256,7 +256,7 @@ def _read(file) -> bytes:
     if (
         not name.lower().endswith((".csv", ".txt"))
         or content.startswith(_BINARY_MAGIC)
-        or b"\x00" in content[:65536]
+        or b"\x00" in content  # a NUL anywhere: PostgreSQL text refuses it
     ):
         raise ValidationError(
             {"file": _("请上传 CSV 文本文件（UTF-8 编码）；Excel 表格请先“另存为 CSV UTF-8”。")}
