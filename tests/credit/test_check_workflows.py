@@ -103,7 +103,14 @@ def test_without_the_pledge_the_black_listed_enterprise_files_and_the_check_is_r
     assert check.file == CreditFile.objects.get(organisation=enterprise.organisation)
     assert [a["effect"] for a in check.applied] == [CreditEffect.NO_PLEDGE]
     assert "拒不履行法院生效判决" in check.lists[0] and "适用措施" in check.outcome
-    assert AuditEntry.objects.filter(action="credit.measure_applied", object_id=str(case.public_id)).exists()
+    # the measure is named in the submission's own audit entry (no entry of its own)
+    entry = AuditEntry.objects.get(action="case.submit", object_id=str(case.public_id))
+    assert entry.after["credit"] == {
+        "moment": "submit",
+        "grade": "D",
+        "applied": [CreditEffect.NO_PLEDGE],
+        "lists": check.lists,
+    }
 
 
 def test_the_refusal_joins_the_other_field_errors(world, enterprise):
@@ -133,7 +140,8 @@ def test_a_subject_without_a_file_passes_unchanged(world):
     assert case.state == Case.State.SUBMITTED and Pledge.objects.filter(case=case).exists()
     check = CreditCheck.objects.get(case=case)
     assert (check.file, check.grade, check.lists, check.applied) == (None, "", [], [])
-    assert not AuditEntry.objects.filter(action="credit.measure_applied").exists()
+    entry = AuditEntry.objects.get(action="case.submit", object_id=str(case.public_id))
+    assert "credit" not in entry.after
 
 
 def test_a_removed_listing_no_longer_refuses(world, enterprise):
@@ -314,11 +322,11 @@ def test_the_check_adds_one_select_and_one_insert(world, django_assert_num_queri
     files = {"id_card": [pdf()], "premises": [pdf()]}
     with_check = _count(world, world.citizen, django_assert_num_queries, files)
     assert with_check == without + 2
-    # a measure that applied adds its audit row, nothing else
+    # a measure that applied adds nothing: it is named in the submission's own audit entry
     listed(list_type=ListType.RED, person=world.citizen.person)
     files = {"id_card": [pdf()], "premises": [pdf()]}
     applied = _count(world, world.citizen, django_assert_num_queries, files)
-    assert applied == without + 3
+    assert applied == without + 2
 
 
 def test_a_plain_instant_approval_adds_no_row_of_its_own(world):

@@ -105,7 +105,8 @@ class CreditCheck:
     # (*, person_id: int | None, organisation_id: int | None) -> CreditVerdict: one indexed read, no writes
     verdict: Callable[..., CreditVerdict]
     # (*, case, moment: str, verdict: CreditVerdict, applied: Sequence[str]) inside the caller's transaction:
-    # stores the check on the case. moment: "submit", "instant", "proactive"; applied: the effects acted on.
+    # stores the check on the case (one statement, no audit entry: the caller's own entry names the measures
+    # applied). moment: "submit", "instant", "proactive"; applied: the effects acted on.
     record: Callable[..., object]
 
 

@@ -277,6 +277,7 @@ def case_instant_evaluate(*, case: Case) -> InstantDecision | None:
             **audit,
             failed=[r["code"] for r in results if not r["passed"]],
             missing_data=[r["code"] for r in results if r["error"]],
+            **({"credit": {"moment": "instant", "grade": verdict.grade, "applied": [held]}} if held else {}),
         )
     return decision
 

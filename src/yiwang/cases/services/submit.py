@@ -299,6 +299,16 @@ def _start(
     if pledged:
         note = "；".join(filter(None, [note, _pledge_note(pledged)]))
 
+    credit, credit_applied = _credit_applied(case, credit, credit_applied, credit_moment)
+    audit_extra = {"channel": case.channel, "tolerated": [m.code for m in tolerated], "files": len(uploads)}
+    if credit_applied:  # the measures that acted go into the submission's own entry (one entry, not two)
+        audit_extra["credit"] = {
+            "moment": credit_moment,
+            "grade": credit.grade,
+            "applied": list(credit_applied),
+            "lists": list(credit.lists),
+        }
+
     def effects(_status) -> dict:
         _check_storage_quota(account, *(upload for _material, upload, *_rest in uploads))
         for material, upload, content_type, digest in uploads:
@@ -325,11 +335,7 @@ def _start(
             "step_started_at": now,
             "step_due_date": _step_due(case, first.code, today, cal),
         },
-        audit_extra={
-            "channel": case.channel,
-            "tolerated": [m.code for m in tolerated],
-            "files": len(uploads),
-        },
+        audit_extra=audit_extra,
         effects=effects,
         tell=lambda: _notify_applicant(
             case,
@@ -338,7 +344,9 @@ def _start(
             % {"item": case.item.name, "due": case.due_date},
         ),
     )
-    _credit_record(case, credit, credit_applied, credit_moment)
+    if credit.checked:
+        credit_check().record(case=case, moment=credit_moment, verdict=credit, applied=credit_applied)
+    case._credit_verdict = credit  # handed to 秒批: one verdict per submission
     # 秒批: an item with an active rule set is decided here, inside the submission's transaction.
     from ..instant.services import case_instant_evaluate
 
@@ -378,9 +386,11 @@ def _credit_tolerant(verdict: CreditVerdict, item: ServiceItem, asked) -> tuple[
     return asked | declared, declared - asked
 
 
-def _credit_record(case: Case, verdict: CreditVerdict | None, applied: Sequence[str], moment: str) -> None:
-    """Records the check on the case (inside the submission's transaction) and leaves the verdict on the case
-    object for 秒批."""
+def _credit_applied(
+    case: Case, verdict: CreditVerdict | None, applied: Sequence[str], moment: str
+) -> tuple[CreditVerdict, list[str]]:
+    """(the verdict — taken here for a 一件事 part —, the effects acted on at this submission): the caller's
+    (容缺, 免申即享 review) plus 信易批 fast track and a pledge not offered."""
     if verdict is None:
         verdict = _credit_verdict(
             person_id=case.applicant_person_id, organisation_id=case.applicant_organisation_id
@@ -393,9 +403,7 @@ def _credit_record(case: Case, verdict: CreditVerdict | None, applied: Sequence[
             m.pledge_allowed and m.source == Material.Source.UPLOAD for m in case.item.materials.all()
         ):
             applied.insert(0, CreditEffect.NO_PLEDGE)  # the pledge was not offered to this applicant
-    if verdict.checked:
-        credit_check().record(case=case, moment=moment, verdict=verdict, applied=applied)
-    case._credit_verdict = verdict
+    return verdict, applied
 
 
 def case_submit(

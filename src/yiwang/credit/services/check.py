@@ -4,12 +4,14 @@ one indexed read of the subject's credit file, whose grade, lists and effects ar
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
+from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.cases.hooks import CreditVerdict
-from yiwang.core.audit import audit_record
 
 from ..models import CreditCheck, CreditFile
 
@@ -19,15 +21,15 @@ CHECKED_NOTHING = CreditVerdict(checked=True)
 def credit_verdict(*, person_id: int | None = None, organisation_id: int | None = None) -> CreditVerdict:
     """The organisation's file when the application is an organisation's, else the person's."""
     if organisation_id is not None:
-        rows = CreditFile.objects.filter(organisation_id=organisation_id)
+        row = _file_row("organisation_id", organisation_id)
     elif person_id is not None:
-        rows = CreditFile.objects.filter(person_id=person_id)
+        row = _file_row("person_id", person_id)
     else:
         return CHECKED_NOTHING
-    row = rows.values_list("pk", "grade", "lists", "effects").first()
     if row is None:
         return CHECKED_NOTHING
     pk, grade, lists, effects = row
+    lists, effects = _json(lists), _json(effects)
     return CreditVerdict(
         checked=True,
         file_id=pk,
@@ -36,6 +38,28 @@ def credit_verdict(*, person_id: int | None = None, organisation_id: int | None 
         effects=frozenset(item["effect"] for item in effects or ()),
         reasons={item["effect"]: item["reason"] for item in effects or ()},
     )
+
+
+# The check runs inside every submission, 秒批 decision and 免申即享 grant (target: ≤ 2 ms added p99), so its two
+# statements are written once here rather than built by the ORM on each call (0.4 → 0.1 ms for the read, 0.6 →
+# 0.25 ms for the write, bench/credit_check.py). The subject columns are unique (one file per subject).
+_FILE_SQL = "SELECT id, grade, lists, effects FROM {table} WHERE {column} = %s"
+_CHECK_COLUMNS = ("case_id", "moment", "file_id", "grade", "lists", "applied", "outcome", "checked_at")
+_CHECK_SQL = (
+    "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT (case_id, moment) DO UPDATE SET {updates}"
+)
+
+
+def _file_row(column: str, subject_id: int):
+    sql = _FILE_SQL.format(table=connection.ops.quote_name(CreditFile._meta.db_table), column=column)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [subject_id])
+        return cursor.fetchone()
+
+
+def _json(value):
+    """A JSON column read by a plain cursor: text on SQLite and (Django's loader) on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def check_outcome(verdict: CreditVerdict, applied: Sequence[str]) -> str:
@@ -50,11 +74,22 @@ def check_outcome(verdict: CreditVerdict, applied: Sequence[str]) -> str:
     return "；".join(parts)[:500]
 
 
+def _check_sql() -> str:
+    quote = connection.ops.quote_name
+    return _CHECK_SQL.format(
+        table=quote(CreditCheck._meta.db_table),
+        columns=", ".join(quote(c) for c in _CHECK_COLUMNS),
+        values=", ".join(["%s"] * len(_CHECK_COLUMNS)),
+        updates=", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in _CHECK_COLUMNS[2:]),
+    )
+
+
 def credit_check_record(
     *, case, moment: str, verdict: CreditVerdict, applied: Sequence[str] = ()
 ) -> CreditCheck | None:
     """Stores the check on the case inside the caller's transaction (one statement; the latest check of a moment
-    stands); a measure that applied is audited too."""
+    stands). Not audited here: the decision that acted on it carries the applied measures in its own audit entry
+    (case.submit, case.instant_manual), so a check costs no entry of its own."""
     if not verdict.checked:
         return None
     check = CreditCheck(
@@ -65,25 +100,22 @@ def credit_check_record(
         lists=list(verdict.lists),
         applied=[{"effect": e, "reason": verdict.reason(e)} for e in applied],
         outcome=check_outcome(verdict, applied),
+        checked_at=timezone.now(),
     )
     # One INSERT; a decision taken again at the same moment (秒批 re-run) replaces the earlier check.
-    CreditCheck.objects.bulk_create(
-        [check],
-        update_conflicts=True,
-        unique_fields=["case", "moment"],
-        update_fields=["file", "grade", "lists", "applied", "outcome", "checked_at"],
-    )
-    if applied:
-        audit_record(
-            actor=None,
-            action="credit.measure_applied",
-            object_type="case",
-            object_id=str(case.public_id),
-            after={
-                "moment": moment,
-                "grade": verdict.grade,
-                "applied": list(applied),
-                "lists": list(verdict.lists),
-            },
+    adapt = connection.ops.adapt_json_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _check_sql(),
+            [
+                case.pk,
+                moment,
+                check.file_id,
+                check.grade,
+                adapt(check.lists, None),
+                adapt(check.applied, None),
+                check.outcome,
+                connection.ops.adapt_datetimefield_value(check.checked_at),
+            ],
         )
     return check
