@@ -49,6 +49,17 @@ def test_the_list_with_tabs_lights_and_links(client, w):
     assert response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
 
 
+def test_a_count_at_the_cap_shows_a_plus(client, w, monkeypatch):
+    from yiwang.collab import views_workbench
+    from yiwang.collab.selectors import workbench as selector
+
+    monkeypatch.setattr(selector, "COUNT_CAP", 2)
+    monkeypatch.setattr(views_workbench, "COUNT_CAP", 2)
+    html = _login(client, w.scj_approver).get(URL).content.decode()
+    assert 'data-count="cases">2+<' in html and 'data-count="incidents">1<' in html
+    assert 'data-count="">3+<' in html  # 全部: a capped tab makes the sum a lower bound
+
+
 def test_tabs_and_toggles_filter(client, w):
     _login(client, w.scj_approver)
     html = client.get(URL, {"source": "incidents"}).content.decode()

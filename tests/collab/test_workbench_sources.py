@@ -336,3 +336,66 @@ def test_callbacks_source_lists_closed_incidents_to_call_back(w):
     assert counts.get("incidents.callbacks") == 1 and entries[-1].item.reference == due.number
     Callback.objects.create(incident=due, satisfaction=Callback.Satisfaction.SATISFIED)
     assert source.items(principal(hotline), TodoQuery()) == []
+
+
+# --- the cases source at the scale of a district ------------------------------------------------------------
+def test_cases_over_many_departments_page_and_count_like_the_plain_query(w, monkeypatch):
+    """A window clerk's 受理 over more departments than cases.workbench._WIDE: one union member for the whole step
+    (PostgreSQL) walks the same items in the same order, and counts the same, as the OR-ed query (SQLite's
+    only path, forced here by switching the union off)."""
+    from tests.factories import DepartmentFactory
+    from yiwang.cases import workbench as cases_workbench
+    from yiwang.cases.selectors import _inbox_branches
+
+    departments = [DepartmentFactory(division=w.d_scj.division) for _ in range(cases_workbench._WIDE + 2)]
+    for n, department in enumerate(departments):
+        item = review_item(department)
+        for k in range(3):
+            case_at(item, step="intake", due=date(2026, 3, 2 + (n + k) % 5), state=Case.State.SUBMITTED)
+        case_at(item, step="review", due=date(2026, 3, 2))  # another step: not the clerk's
+    clerk = principal(w.clerk)
+    intake = [b for b in _inbox_branches(clerk) if b[0] == "intake"]
+    assert intake and len(intake[0][2]) > cases_workbench._WIDE  # the wide member is the one exercised
+    source = _source("cases")
+
+    def walk(limit):
+        keys, query = [], TodoQuery(limit=limit)
+        while True:
+            page = source.items(clerk, query)
+            keys += [i.reference for i in page]
+            if len(page) < limit:
+                return keys
+            query = TodoQuery(after=Cursor.of(page[-1]), limit=limit)
+
+    wide, wide_count = walk(4), source.count(clerk)
+    monkeypatch.setattr(cases_workbench, "_union", lambda *args, **kwargs: None)
+    plain, plain_count = walk(4), source.count(clerk)
+    assert wide == plain and len(plain) == len(set(plain)) >= 3 * len(departments)
+    assert wide_count == plain_count == len(plain)
+
+
+def test_counts_come_from_a_short_page_and_stop_at_the_cap(w, monkeypatch):
+    """A source whose first page is not full is counted from it (its count query is not run); a full one is
+    counted, and a count stops at COUNT_CAP — the page shows it as "N+"."""
+    from yiwang.collab.selectors import workbench as selector
+    from yiwang.core import workbench as core_workbench
+
+    item = review_item(w.d_scj)
+    for k in range(5):
+        case_at(item, step="review", due=date(2026, 3, 2 + k))
+    approver = principal(w.scj_approver)
+    _entries, _cursor, counts = workbench_page(approver, limit=10)
+    assert counts["cases"] == 5
+    cases_source = _source("cases")
+    calls = []
+    monkeypatch.setattr(cases_source, "count", lambda *a, **k: calls.append(1) or 99, raising=False)
+    _entries, _cursor, counts = workbench_page(approver, limit=10)
+    assert counts["cases"] == 5 and calls == []  # short page: counted from it
+    _entries, _cursor, counts = workbench_page(approver, limit=2)
+    assert counts["cases"] == 99 and calls == [1]  # full page: the source counts
+    monkeypatch.setattr(selector, "COUNT_CAP", 4)
+    _entries, _cursor, counts = workbench_page(approver, limit=2)
+    assert counts["cases"] == 4
+    monkeypatch.undo()
+    monkeypatch.setattr(core_workbench, "COUNT_CAP", 3)
+    assert core_workbench.capped_count(Case.objects.filter(department=w.d_scj)) == 3

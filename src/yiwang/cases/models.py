@@ -164,6 +164,13 @@ class Case(models.Model):
             ),
             models.Index(fields=["applicant_account", "-id"], name="case_mine_idx"),
             models.Index(fields=["state", "step_due_date"], name="case_overdue_idx"),
+            # 我的工作台 of a unit-wide role (a window clerk over a district's departments): one step's open cases
+            # in due order, whatever their department (cases.workbench: one member per step, not per department)
+            models.Index(
+                fields=["current_step", "step_due_date", "id"],
+                condition=Q(state__in=["submitted", "in_progress"]),
+                name="case_open_step_idx",
+            ),
             # 容缺 sweep: open cases past their owed-materials deadline
             models.Index(
                 fields=["owed_deadline", "id"], condition=Q(owed_deadline__isnull=False), name="case_owed_idx"

@@ -42,7 +42,9 @@ class WorkbenchItemOut(Schema):
 class WorkbenchPageOut(Schema):
     items: list[WorkbenchItemOut]
     next_cursor: str | None
-    counts: dict[str, int] = Field(description="各来源的待办数（仅第一页）")
+    counts: dict[str, int] = Field(
+        description="各来源的待办数（仅第一页；计到 1000 为止，1000 表示 1000 件及以上）"
+    )
 
 
 class WorkbenchSourceOut(Schema):

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import COLLAB_ADOPTION, COLLAB_WORK
+from yiwang.core.workbench import COUNT_CAP
 
 from .selectors.adoption import adoption_chart, adoption_figures
 from .selectors.workbench import workbench_page, workbench_sources_of
@@ -68,6 +69,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "id": "",
             "label": _("全部"),
             "count": sum(counts.values()) if counts else None,
+            "capped": any(n >= COUNT_CAP for n in counts.values()),
             "query": tab_query(source=""),
             "current": not source,
         }
@@ -76,6 +78,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "id": s.id,
             "label": s.label,
             "count": counts.get(s.id),
+            "capped": counts.get(s.id, 0) >= COUNT_CAP,
             "query": tab_query(source=s.id),
             "current": s.id == source,
         }

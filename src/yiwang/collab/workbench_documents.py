@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.permissions import COLLAB_WORK, DOCUMENT_REGISTER, DOCUMENT_SIGN
@@ -15,7 +16,6 @@ from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, workben
 from .document_workflow import CLOSED
 from .models.documents import Document, DocumentParty
 from .selectors.documents import NO_CLEARANCE, document_clearance, is_office
-from .services.documents import document_url
 
 Step = Document.Step
 SOURCE = "collab.documents"
@@ -38,14 +38,18 @@ ACTIONS = {
 }
 
 
-def documents_todo(principal) -> QuerySet[Document]:
-    """Every open document waiting for the caller (one row per document)."""
+def documents_todo(principal, *extra: Q) -> list[QuerySet[Document]]:
+    """Every open document waiting for the caller, as one query per way a document reaches them (held by them,
+    by their unit at a step they act on, 会签/承办 pending for their unit, the office's 编号/用印/分发), each
+    narrowed by `extra`: one OR over them would scan every document (the EXISTS branches use no index), while
+    each branch alone is an index range; the caller unites them (UNION drops a document reached twice)."""
     staff = principal.staff if principal is not None else None
     level = document_clearance(principal)
     if staff is None or level == NO_CLEARANCE:
-        return Document.objects.none()
+        return []
     dept = staff.department_id
-    q = Q(holder_id=staff.pk)
+    base = Document.objects.filter(*extra, confidentiality__lte=level).exclude(step__in=sorted(CLOSED))
+    branches = [base.filter(holder_id=staff.pk)]
     steps: set[str] = set()
     if principal.has(DOCUMENT_SIGN):
         steps |= set(SIGN_STEPS)
@@ -55,21 +59,33 @@ def documents_todo(principal) -> QuerySet[Document]:
             role=DocumentParty.Role.COUNTERSIGN,
             status=DocumentParty.Status.PENDING,
         )
-        q |= Q(Exists(countersign), step=Step.COUNTERSIGN)
+        branches.append(base.filter(Exists(countersign), step=Step.COUNTERSIGN))
     if principal.has(DOCUMENT_REGISTER):
         steps |= set(REGISTER_STEPS)
     if steps:
-        q |= Q(holder__isnull=True, holder_department_id=dept, step__in=sorted(steps))
+        branches.append(base.filter(holder__isnull=True, holder_department_id=dept, step__in=sorted(steps)))
     if is_office(principal):
-        q |= Q(direction=Document.Direction.OUTGOING, step__in=[Step.NUMBER, Step.SEAL, Step.DISTRIBUTE])
+        branches.append(
+            base.filter(
+                direction=Document.Direction.OUTGOING, step__in=[Step.NUMBER, Step.SEAL, Step.DISTRIBUTE]
+            )
+        )
     handling = DocumentParty.objects.filter(
         document=OuterRef("pk"),
         department_id=dept,
         role__in=[DocumentParty.Role.LEAD, DocumentParty.Role.CO],
         status=DocumentParty.Status.PENDING,
     )
-    q |= Q(Exists(handling), step=Step.HANDLE)
-    return Document.objects.filter(q, confidentiality__lte=level).exclude(step__in=sorted(CLOSED))
+    branches.append(base.filter(Exists(handling), step=Step.HANDLE))
+    return branches
+
+
+COLUMNS = ("public_id", "title", "number", "step", "due_on", "direction")
+
+
+def _united(branches: list[QuerySet[Document]]):
+    first, *rest = [branch.values_list(*COLUMNS) for branch in branches]
+    return first.union(*rest) if rest else first
 
 
 @workbench_source
@@ -81,29 +97,26 @@ class DocumentsSource:
         return principal is not None and principal.has(COLLAB_WORK)
 
     def items(self, principal, query: TodoQuery) -> list[TodoItem]:
-        rows = (
-            documents_todo(principal)
-            .filter(after_q(query, SOURCE, "due_on", "public_id", dates=True))
-            .order_by(F("due_on").asc(nulls_last=True), "public_id")
-            .only("public_id", "title", "number", "step", "due_on", "direction")[: query.limit]
-        )
+        branches = documents_todo(principal, after_q(query, SOURCE, "due_on", "public_id", dates=True))
+        if not branches:
+            return []
+        rows = _united(branches).order_by(F("due_on").asc(nulls_last=True), "public_id")[: query.limit]
         return [
             TodoItem(
                 source=SOURCE,
-                key=str(row.public_id),
-                title=row.title,
-                action=str(ACTIONS.get(row.step, row.get_step_display())),
-                url=document_url(row),
-                deadline=day_end(row.due_on) if row.due_on else None,
-                reference=row.number,
-                state=f"{row.get_direction_display()} · {row.get_step_display()}",
+                key=str(public_id),
+                title=title,
+                action=str(ACTIONS.get(step) or Step(step).label),
+                url=reverse("collab:document_detail", args=[public_id]),
+                deadline=day_end(due_on) if due_on else None,
+                reference=number,
+                state=f"{Document.Direction(direction).label} · {Step(step).label}",
             )
-            for row in rows
+            for public_id, title, number, step, due_on, direction in rows
         ]
 
     def count(self, principal, *, due_before: datetime | None = None) -> int:
-        return (
-            documents_todo(principal)
-            .filter(after_q(TodoQuery(due_before=due_before), SOURCE, "due_on", "public_id", dates=True))
-            .count()
+        branches = documents_todo(
+            principal, after_q(TodoQuery(due_before=due_before), SOURCE, "due_on", "public_id", dates=True)
         )
+        return _united(branches).count() if branches else 0

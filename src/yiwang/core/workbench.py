@@ -77,6 +77,30 @@ def day_end(d: date) -> datetime:
     return datetime.combine(d, time(23, 59, 59), tzinfo=LOCAL)
 
 
+# A tab's count stops here (shown as "1000+"): a to-do badge needs no exact figure past it, and counting a clerk's
+# 50,000 open steps exactly would cost more than the whole page (bench/workbench.py).
+COUNT_CAP = 1000
+
+
+def capped_count(queryset) -> int:
+    """min(rows, COUNT_CAP), reading at most COUNT_CAP rows (no ordering: the model's default would sort them all)."""
+    return queryset.order_by()[:COUNT_CAP].count()
+
+
+_LABELS: dict = {}
+
+
+def label_of(row, field: str) -> str:
+    """`row.get_<field>_display()` without its cost: Django rebuilds the field's choices dict on every call, hashing
+    each lazy label (a translation each) — and a workbench page shows some sixty rows' states."""
+    model_field = type(row)._meta.get_field(field)
+    labels = _LABELS.get(model_field)
+    if labels is None:
+        labels = _LABELS[model_field] = dict(model_field.flatchoices)
+    value = getattr(row, model_field.attname)
+    return str(labels.get(value, value))
+
+
 def sort_key(item: TodoItem) -> tuple:
     return (item.deadline or FAR, item.source, item.key)
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from yiwang.core.permissions import CREDIT_HANDLE, CREDIT_MANAGE
 from yiwang.core.principal import principal_memo
 from yiwang.core.selectors.org import department_subtree_ids
-from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, workbench_source
+from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, label_of, workbench_source
 
 from .models import CreditObjection, CreditRepair
 
@@ -64,7 +64,7 @@ class ObjectionSource:
                 url=reverse("credit:objection_detail", args=[o.public_id]),
                 deadline=day_end(o.due_date),
                 reference=o.number,
-                state=str(o.get_status_display()),
+                state=str(label_of(o, "status")),
             )
             for o in rows
         ]
@@ -103,7 +103,7 @@ class RepairSource:
                 url=reverse("credit:repair_detail", args=[r.public_id]),
                 deadline=day_end(r.due_date),
                 reference=r.number,
-                state=str(r.get_status_display()),
+                state=str(label_of(r, "status")),
             )
             for r in rows
         ]

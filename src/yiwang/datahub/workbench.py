@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD
 from yiwang.core.principal import Principal, principal_memo
 from yiwang.core.selectors.org import department_subtree_ids
-from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, workbench_source
+from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, label_of, workbench_source
 
 from .models import CensusReturn, CensusRound, ShareRequest
 from .models.objections import Objection
@@ -145,7 +145,7 @@ class ShareRequests(_Source):
             url=reverse("datahub:share_request_detail", args=[row.public_id]),
             deadline=row.due_at,
             reference=row.number,
-            state=str(row.get_state_display()),
+            state=str(label_of(row, "state")),
         )
 
     def overdue_by_department(self, today: date) -> dict[int, int]:
@@ -184,7 +184,7 @@ class Objections(_Source):
             url=reverse("datahub:objection_detail", args=[row.public_id]),
             deadline=day_end(row.due_on),
             reference=row.number,
-            state=str(row.get_status_display()),
+            state=str(label_of(row, "status")),
         )
 
     def overdue_by_department(self, today: date) -> dict[int, int]:
@@ -228,7 +228,7 @@ class CensusReturns(_Source):
             url=reverse("datahub:census_return_detail", args=[row.public_id]),
             deadline=day_end(row.round.due_on),
             reference=row.round.name,
-            state=str(row.get_status_display()),
+            state=str(label_of(row, "status")),
         )
 
     def overdue_by_department(self, today: date) -> dict[int, int]:

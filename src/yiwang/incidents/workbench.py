@@ -25,7 +25,15 @@ from yiwang.core.models import Division
 from yiwang.core.permissions import INCIDENT_DISPATCH, INCIDENT_HANDLE, INCIDENT_INTAKE, INCIDENT_WORK
 from yiwang.core.principal import Principal, principal_memo
 from yiwang.core.selectors.org import department_subtree_ids
-from yiwang.core.workbench import FAR, TodoItem, TodoQuery, after_q, workbench_source
+from yiwang.core.workbench import (
+    FAR,
+    TodoItem,
+    TodoQuery,
+    after_q,
+    capped_count,
+    label_of,
+    workbench_source,
+)
 
 from .models import Incident
 from .selectors import callbacks_due_queryset
@@ -112,11 +120,11 @@ class IncidentWork:
                 source=SOURCE,
                 key=incident_key(incident.pk),
                 title=incident.title,
-                action=str(_ACTIONS.get(incident.state, incident.get_state_display())),
+                action=str(_ACTIONS.get(incident.state, label_of(incident, "state"))),
                 url=reverse("incidents:detail", args=[incident.public_id]),
                 deadline=incident.due_at,
                 reference=incident.number,
-                state=str(incident.get_state_display()),
+                state=str(label_of(incident, "state")),
             )
             for incident in rows
         ]
@@ -126,7 +134,7 @@ class IncidentWork:
         if scope is None:
             return 0
         condition = after_q(TodoQuery(due_before=due_before), SOURCE, "due_at", "id")
-        return Incident.objects.filter(scope).filter(condition).count()
+        return capped_count(Incident.objects.filter(scope).filter(condition))
 
     def overdue_by_department(self, today) -> dict[int, int]:
         """Adoption figures: dispatched incidents past their deadline, per assigned department (one query)."""
@@ -178,7 +186,7 @@ class IncidentCallbacks:
                 action=str(_("回访")),
                 url=reverse("incidents:detail", args=[incident.public_id]),
                 reference=incident.number,
-                state=str(incident.get_state_display()),
+                state=str(label_of(incident, "state")),
             )
             for incident in rows
         ]

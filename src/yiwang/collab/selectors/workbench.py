@@ -4,7 +4,9 @@
 Lights: red — past the deadline; yellow — due by the end of the next working day (core.workdays); green — later;
 grey — no deadline. Filters: one source; overdue (red only); soon (due by the end of the next working day, the
 red ones included). Counts per source (under the same overdue/soon filter) come with the first page only: the
-"more" pages do not need them and each is one more query per source.
+"more" pages do not need them and each is one more query per source — and only for a source whose first page is
+full: a shorter page is the whole source (sources answer every item up to the limit, in order). A count stops
+at core.workbench.COUNT_CAP (1,000 means "1,000 or more").
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.utils.translation import gettext as _
 from yiwang.core.permissions import COLLAB_WORK
 from yiwang.core.principal import Principal
 from yiwang.core.workbench import (
+    COUNT_CAP,
     LOCAL,
     Cursor,
     TodoItem,
@@ -119,13 +122,13 @@ def workbench_page(
     due_before = now if overdue else (bound if soon else None)
     # One more than the page from each source: merge_page knows there is a next page when it gets more.
     query = TodoQuery(after=cursor, limit=limit + 1, due_before=due_before)
-    pages = []
+    pages: dict[str, list] = {}
     for each in sources:
         try:
-            pages.append(each.items(principal, query))
+            pages[each.id] = each.items(principal, query)
         except ValueError:  # the cursor's key is not one this source wrote
             raise _bad_cursor() from None
-    items, next_cursor = merge_page(pages, limit)
+    items, next_cursor = merge_page(pages.values(), limit)
     labels = {each.id: str(each.label) for each in sources}
     entries = [
         WorkbenchEntry(item, deadline_light(item.deadline, now, bound), labels.get(item.source, item.source))
@@ -133,7 +136,11 @@ def workbench_page(
     ]
     counts: dict[str, int] = {}
     if cursor is None:
-        counts = {
-            each.id: each.count(principal, due_before=due_before) for each in workbench_sources_for(principal)
-        }
+        for each in workbench_sources_for(principal):
+            page = pages.get(each.id)
+            # A first page shorter than asked for is the whole of the source: it is its count (no COUNT query).
+            short = page is not None and len(page) < query.limit
+            counts[each.id] = (
+                len(page) if short else min(each.count(principal, due_before=due_before), COUNT_CAP)
+            )
     return entries, (next_cursor.encode() if next_cursor else None), counts
