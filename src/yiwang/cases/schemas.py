@@ -7,6 +7,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from yiwang.core.fields import choice_label
+
 
 # --- cases ----------------------------------------------------------------------------------------------------
 class CaseOut(Schema):
@@ -55,7 +57,7 @@ class CaseOut(Schema):
 
     @staticmethod
     def resolve_state_label(obj) -> str:
-        return str(obj.get_state_display())
+        return choice_label(obj, "state")
 
     @staticmethod
     def resolve_paused(obj) -> bool:

@@ -19,6 +19,7 @@ from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.fields import choice_label
 from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE
 from yiwang.core.principal import Principal
 from yiwang.core.workbench import (
@@ -29,7 +30,6 @@ from yiwang.core.workbench import (
     after_q,
     capped_count,
     day_end,
-    label_of,
     workbench_source,
 )
 
@@ -195,7 +195,7 @@ class CaseSteps:
             url=url.format(case.public_id),
             deadline=day_end(case.step_due_date),
             reference=case.number or "",
-            state=str(label_of(case, "state")),
+            state=str(choice_label(case, "state")),
         )
 
     def count(self, principal: Principal, *, due_before: datetime | None = None) -> int:

@@ -10,8 +10,9 @@ from datetime import datetime
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, When
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.fields import choice_label
 from yiwang.core.permissions import COLLAB_WORK, TASK_ISSUE
-from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, label_of, workbench_source
+from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, workbench_source
 
 from .models import Task, TaskUnit
 from .services.tasks import ACTIVE, task_url
@@ -79,9 +80,9 @@ class TasksSource:
                 deadline=day_end(row.wb_due),
                 reference=row.code,
                 state=(
-                    f"{label_of(row, 'status')} · {label_of(row, 'level')}"
+                    f"{choice_label(row, 'status')} · {choice_label(row, 'level')}"
                     if row.level
-                    else label_of(row, "status")
+                    else choice_label(row, "status")
                 ),
             )
             for row in rows

@@ -1,4 +1,4 @@
-"""Model fields for personal identifiers: SM4-GCM at rest, decrypted on load."""
+"""Model fields for personal identifiers: SM4-GCM at rest, decrypted on load; and a cheap choice label."""
 
 from __future__ import annotations
 
@@ -30,3 +30,17 @@ class EncryptedTextField(models.TextField):
         if lookup_name not in {"isnull"}:
             raise TypeError(f"{self.name} is encrypted: query its blind index instead of `{lookup_name}`")
         return super().get_lookup(lookup_name)
+
+
+_LABELS: dict = {}
+
+
+def choice_label(row, field: str) -> str:
+    """`row.get_<field>_display()` without its cost: Django rebuilds the field's choices dict on every call, hashing
+    each lazy label (a translation each) — and a workbench page or an API list shows dozens of rows' states."""
+    model_field = type(row)._meta.get_field(field)
+    labels = _LABELS.get(model_field)
+    if labels is None:
+        labels = _LABELS[model_field] = dict(model_field.flatchoices)
+    value = getattr(row, model_field.attname)
+    return str(labels.get(value, value))

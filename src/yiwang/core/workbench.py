@@ -87,20 +87,6 @@ def capped_count(queryset) -> int:
     return queryset.order_by()[:COUNT_CAP].count()
 
 
-_LABELS: dict = {}
-
-
-def label_of(row, field: str) -> str:
-    """`row.get_<field>_display()` without its cost: Django rebuilds the field's choices dict on every call, hashing
-    each lazy label (a translation each) — and a workbench page shows some sixty rows' states."""
-    model_field = type(row)._meta.get_field(field)
-    labels = _LABELS.get(model_field)
-    if labels is None:
-        labels = _LABELS[model_field] = dict(model_field.flatchoices)
-    value = getattr(row, model_field.attname)
-    return str(labels.get(value, value))
-
-
 def sort_key(item: TodoItem) -> tuple:
     return (item.deadline or FAR, item.source, item.key)
 

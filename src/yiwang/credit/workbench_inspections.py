@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from yiwang.core.fields import choice_label
 from yiwang.core.permissions import INSPECTION_EXECUTE, SUPERVISION_PLAN
-from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, label_of, workbench_source
+from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, workbench_source
 
 from .models import InspectionTask
 
@@ -67,7 +68,7 @@ class InspectionTaskSource:
                 url=reverse("credit:inspection_detail", args=[t.public_id]),
                 deadline=day_end(t.due_date),
                 reference=t.draw.number,
-                state=str(label_of(t, "status")),
+                state=str(choice_label(t, "status")),
             )
             for t in rows
         ]
@@ -100,7 +101,7 @@ class InspectionPublishSource:
                 url=reverse("credit:supervision_results"),
                 deadline=day_end(t.publish_by) if t.publish_by else None,
                 reference=t.draw.number,
-                state=str(label_of(t, "result")),
+                state=str(choice_label(t, "result")),
             )
             for t in rows
         ]

@@ -10,10 +10,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from yiwang.core.fields import choice_label
 from yiwang.core.permissions import CREDIT_HANDLE, CREDIT_MANAGE
 from yiwang.core.principal import principal_memo
 from yiwang.core.selectors.org import department_subtree_ids
-from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, label_of, workbench_source
+from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, workbench_source
 
 from .models import CreditObjection, CreditRepair
 
@@ -64,7 +65,7 @@ class ObjectionSource:
                 url=reverse("credit:objection_detail", args=[o.public_id]),
                 deadline=day_end(o.due_date),
                 reference=o.number,
-                state=str(label_of(o, "status")),
+                state=str(choice_label(o, "status")),
             )
             for o in rows
         ]
@@ -103,7 +104,7 @@ class RepairSource:
                 url=reverse("credit:repair_detail", args=[r.public_id]),
                 deadline=day_end(r.due_date),
                 reference=r.number,
-                state=str(label_of(r, "status")),
+                state=str(choice_label(r, "status")),
             )
             for r in rows
         ]

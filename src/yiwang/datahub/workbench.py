@@ -20,10 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.fields import choice_label
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD
 from yiwang.core.principal import Principal, principal_memo
 from yiwang.core.selectors.org import department_subtree_ids
-from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, label_of, workbench_source
+from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, workbench_source
 
 from .models import CensusReturn, CensusRound, ShareRequest
 from .models.objections import Objection
@@ -145,7 +146,7 @@ class ShareRequests(_Source):
             url=reverse("datahub:share_request_detail", args=[row.public_id]),
             deadline=row.due_at,
             reference=row.number,
-            state=str(label_of(row, "state")),
+            state=str(choice_label(row, "state")),
         )
 
     def overdue_by_department(self, today: date) -> dict[int, int]:
@@ -184,7 +185,7 @@ class Objections(_Source):
             url=reverse("datahub:objection_detail", args=[row.public_id]),
             deadline=day_end(row.due_on),
             reference=row.number,
-            state=str(label_of(row, "status")),
+            state=str(choice_label(row, "status")),
         )
 
     def overdue_by_department(self, today: date) -> dict[int, int]:
@@ -228,7 +229,7 @@ class CensusReturns(_Source):
             url=reverse("datahub:census_return_detail", args=[row.public_id]),
             deadline=day_end(row.round.due_on),
             reference=row.round.name,
-            state=str(label_of(row, "status")),
+            state=str(choice_label(row, "status")),
         )
 
     def overdue_by_department(self, today: date) -> dict[int, int]:

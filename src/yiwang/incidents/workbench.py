@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.fields import choice_label
 from yiwang.core.models import Division
 from yiwang.core.permissions import INCIDENT_DISPATCH, INCIDENT_HANDLE, INCIDENT_INTAKE, INCIDENT_WORK
 from yiwang.core.principal import Principal, principal_memo
@@ -31,7 +32,6 @@ from yiwang.core.workbench import (
     TodoQuery,
     after_q,
     capped_count,
-    label_of,
     workbench_source,
 )
 
@@ -120,11 +120,11 @@ class IncidentWork:
                 source=SOURCE,
                 key=incident_key(incident.pk),
                 title=incident.title,
-                action=str(_ACTIONS.get(incident.state, label_of(incident, "state"))),
+                action=str(_ACTIONS.get(incident.state, choice_label(incident, "state"))),
                 url=reverse("incidents:detail", args=[incident.public_id]),
                 deadline=incident.due_at,
                 reference=incident.number,
-                state=str(label_of(incident, "state")),
+                state=str(choice_label(incident, "state")),
             )
             for incident in rows
         ]
@@ -186,7 +186,7 @@ class IncidentCallbacks:
                 action=str(_("回访")),
                 url=reverse("incidents:detail", args=[incident.public_id]),
                 reference=incident.number,
-                state=str(label_of(incident, "state")),
+                state=str(choice_label(incident, "state")),
             )
             for incident in rows
         ]
