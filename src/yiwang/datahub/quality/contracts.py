@@ -8,7 +8,8 @@ Each rule becomes one check whose `qualifier` is "r<rule id>", so results map ba
 | row_count | `row_count` between min and max | — |
 | missing | column `missing` (percent threshold when `max_percent` is set) | value NULL |
 | invalid: code list / `valid_values` | column `invalid` with `valid_values` | value not in the list |
-| invalid: validator (GB 11643, GB 32100, GB/T 2260, phone) | `failed_rows` with the `sqlchecks` expression | the same expression |
+| invalid: validator with a check character (GB 11643, GB 32100) | `failed_rows` `query`: the staged `sqlchecks.failing_query` | the same query |
+| invalid: validator (GB/T 2260, phone) | `failed_rows` with the `sqlchecks` expression | the same expression |
 | duplicate | column `duplicate` | value occurs more than once |
 | reference | column `invalid` with `valid_reference_data` (the other resource's column, snapshotted beside) | value not in the other column |
 | consistency | `failed_rows` `query`: join on the key, values differ (with `rows_tested_query` for percentages) | the same query |
@@ -77,6 +78,8 @@ class RulePlan:
     column: str = ""
     failing_where: str = ""  # predicate over the main table: its failing rows
     failing_query: str = ""  # or a whole query giving (record_key, value) of failing rows
+    streams: bool = False  # failing_query may be cut at a LIMIT as it is (no join to materialise first)
+    rows_tested_is_table: bool = False  # Soda may not count the rows tested: they are the table's rows
     static_outcome: str = ""  # "passed" or "error": decided without Soda
     message: str = ""
     window_hours: float | None = None
@@ -207,10 +210,17 @@ def compile_contract(
         elif rule.kind == "invalid":
             validator = rule_validator(rule)
             if validator:
-                expression = sqlchecks.failing(validator, c)
-                check = {**base, "expression": expression}
+                query = sqlchecks.failing_query(validator, t, key, c)
+                if query:  # a check character: the staged query (one cast per row)
+                    check = {**base, "query": query}
+                    # a percentage needs the rows tested; otherwise the caller knows them (the table's rows)
+                    if _threshold(options):
+                        check["rows_tested_query"] = f"SELECT COUNT(*) FROM {t}"
+                    plan.failing_query, plan.streams, plan.rows_tested_is_table = query, True, True
+                else:
+                    check = {**base, "expression": sqlchecks.failing(validator, c)}
+                    plan.failing_where = check["expression"]
                 checks.append({"failed_rows": _with_threshold(check, options)})
-                plan.failing_where = expression
                 continue
             values = rule_valid_values(rule)
             if not values:

@@ -130,6 +130,8 @@ def outcome_of(plan: RulePlan, check_result) -> RuleOutcome:
 def failed_rows_sql(plan: RulePlan, target: Target, limit: int = MAX_FAILED_ROWS) -> str | None:
     """The query giving (record_key, value) of up to `limit` failing rows of a rule, or None when the rule has no
     rows. No ORDER BY: the engine stops at the limit instead of scanning and sorting the whole table."""
+    if plan.failing_query and plan.streams:
+        return f"SELECT record_key, value FROM ({plan.failing_query}) f LIMIT {int(limit)}"
     if plan.failing_query:
         # Materialised first: with ORDER BY … LIMIT over the join, PostgreSQL's planner may pick a nested loop.
         return (
@@ -162,6 +164,10 @@ def evaluate_compiled(
     outcomes: dict[int, RuleOutcome] = {}
     for q, plan in contract.plans.items():
         outcome = outcome_of(plan, results.get(q))
+        if plan.rows_tested_is_table and rows and outcome.outcome != "error" and not outcome.rows_tested:
+            outcome.rows_tested = rows
+            if outcome.failed_percent is None:
+                outcome.failed_percent = 100.0 * outcome.failed_count / rows
         if outcome.outcome == "failed":
             sql = failed_rows_sql(plan, target)
             if sql:

@@ -1,14 +1,25 @@
 """Validity of national identifiers as SQL conditions that run unchanged on DuckDB and PostgreSQL (and any engine
-with `length`, `substr`, `strpos`, `translate`, `upper`, `trim`, `%` and `IN`: Spark SQL and Trino have them).
+with `length`, `substr`, `translate`, `strpos`, `trim`, `CAST(… AS BIGINT)`, `%`, `CASE`, `IN` and a subquery's
+`OFFSET 0`: Spark SQL 3.4+ and Trino have them).
 
-No regular expressions (their dialects differ) and no casts that could raise on bad input: a character's digit
-value is `strpos('0123456789', c) - 1` (-1 for a non-digit), and "only these characters" is
-`translate(v, allowed, '') = ''`; a digit's value is `ascii(c) - 48` once the value is known to be all digits
-(the sum of a non-digit value is never compared: its format test is already false). Values are checked as stored:
-the canonical form (upper-case X, no surrounding spaces) is what a registry must hold, so " 1101…" or a lower-case
-x fail here although the interactive validators (which normalise input) accept them. Each function takes a SQL expression (a quoted column) and returns a boolean SQL
-condition that is TRUE when the (non-empty) value is valid. `failing(kind, column)` wraps it as the failed-rows
-predicate: a value that is present and not valid.
+No regular expressions (their dialects differ) and no cast that could raise on bad input: "only these characters"
+is `translate(v, allowed, '') = ''`, and a value is cast to a number only inside the `CASE` branch its format test
+guards (`CASE` evaluates a branch only for the rows that reach it, on every engine named above). Values are
+checked as stored: the canonical form (upper-case X, no surrounding spaces) is what a registry must hold, so
+" 1101…" or a lower-case x fail here although the interactive validators (which normalise input) accept them.
+Each `*_valid` function takes a SQL expression (a quoted column) and returns a boolean SQL condition that is TRUE
+when the (non-empty) value is valid and FALSE otherwise (never NULL for a non-NULL value). `failing(kind, column)`
+wraps it as the failed-rows predicate: a value that is present and not valid.
+
+Two forms. `failing(kind, column)` is one expression (the per-character sum: `ascii(c) - 48` for a digit,
+`strpos(alphabet, c) - 1` for a GB 32100 character), usable anywhere a predicate is. `failing_query(kind, table,
+key, column)` is what the engine runs for the two check-character validators: a staged query that casts the
+first 17 characters to a BIGINT N once per row (after the format test) and computes the weighted sum
+Σ dᵢ·wᵢ (mod m) as a linear combination of the remainders N % 10ᵖ (`weighted_mod`): with rₚ = N % 10ᵖ the digit
+at power p is (rₚ₊₁ − rₚ)/10ᵖ, and dividing by 10ᵖ modulo a prime m is multiplying by (10⁻¹)ᵖ, so
+Σ dₚ·wₚ ≡ Σ cₚ·rₚ (mod m) with constant coefficients cₚ: sixteen integer remainders instead of seventeen
+`substr` calls, no division, no overflow (the sum stays below 31·1.2·10¹⁷). A GB 32100 code with a letter among
+its first 17 characters cannot be cast and keeps the per-character sum.
 
 - GB 11643 身份证号: 18 characters, 17 digits then a digit or X, a plausible birth date (year 1880-2099, month
   01-12, day 01-31) and the ISO 7064 MOD 11-2 check character.
@@ -17,6 +28,10 @@ predicate: a value that is present and not valid.
   village code under a province directly, no 000 town or village part.
 - phone: a mobile number (1[3-9] and 9 more digits) or a landline 0 + 2-3 digit area code, optional hyphen,
   7-8 digits.
+
+In the GB/T 2260 and phone conditions and in the staged queries' format flags the cheap, selective tests (length,
+a prefix) come before `translate`, so an engine that evaluates a conjunction left to right (PostgreSQL; DuckDB
+inside `CASE WHEN`) stops early.
 """
 
 from __future__ import annotations
@@ -42,6 +57,24 @@ def _text(column: str) -> str:
 
 def _only(expr: str, allowed: str) -> str:
     return f"translate({expr}, '{allowed}', '') = ''"
+
+
+def weighted_mod(number: str, weights: tuple[int, ...], modulus: int) -> str:
+    """SQL for Σ dᵢ·wᵢ (mod `modulus`, a prime other than 2 and 5) over the decimal digits d₁…dₖ (most significant
+    first) of `number`, a non-negative BIGINT expression below 10ᵏ with k = len(weights): a linear combination of
+    the remainders `number % 10ᵖ` (see the module docstring), reduced with one final `%`."""
+    k = len(weights)
+    inverse = pow(10, -1, modulus)
+
+    def weight(p: int) -> int:  # the weight of the digit at power p
+        return weights[k - 1 - p] * pow(inverse, p, modulus)
+
+    terms = [f"{weight(k - 1) % modulus} * {number}"]
+    for p in range(1, k):
+        c = (weight(p - 1) - weight(p)) % modulus
+        if c:
+            terms.append(f"{c} * ({number} % {10**p})")
+    return f"(({' + '.join(terms)}) % {modulus})"
 
 
 def id_number_valid(column: str) -> str:
@@ -72,29 +105,30 @@ def division_valid(column: str) -> str:
     v = _text(column)
     provinces = ", ".join(f"'{p}'" for p in PROVINCES)
     return (
-        f"({_only(v, DIGITS)} AND length({v}) IN (6, 9, 12, 15)"
+        f"(CASE WHEN length({v}) IN (6, 9, 12, 15)"
         f" AND substr({v}, 1, 2) IN ({provinces})"
+        f" AND {_only(v, DIGITS)}"
         f" AND NOT (length({v}) > 6 AND substr({v}, 3, 4) = '0000')"
         f" AND NOT (length({v}) >= 9 AND substr({v}, 7, 3) = '000')"
-        f" AND NOT (length({v}) >= 12 AND substr({v}, 10, 3) = '000'))"
+        f" AND NOT (length({v}) >= 12 AND substr({v}, 10, 3) = '000')"
+        f" THEN TRUE ELSE FALSE END)"
     )
 
 
 def phone_valid(column: str) -> str:
     v = _text(column)
-    mobile = (
-        f"(length({v}) = 11 AND {_only(v, DIGITS)} AND substr({v}, 1, 1) = '1'"
-        f" AND substr({v}, 2, 1) IN ('3', '4', '5', '6', '7', '8', '9'))"
-    )
+    mobiles = ", ".join(f"'1{d}'" for d in "3456789")
+    mobile = f"(substr({v}, 1, 2) IN ({mobiles}) AND length({v}) = 11 AND {_only(v, DIGITS)})"
     bare = f"replace({v}, '-', '')"
     hyphen = f"strpos({v}, '-')"
     landline = (
-        f"(substr({v}, 1, 1) = '0' AND {_only(bare, DIGITS)}"
+        f"(substr({v}, 1, 1) = '0' AND length({v}) BETWEEN 10 AND 13"
+        f" AND {_only(bare, DIGITS)}"
         f" AND length({v}) - length({bare}) <= 1"
         f" AND ((({hyphen}) = 0 AND length({v}) BETWEEN 10 AND 12)"
         f" OR (({hyphen}) IN (4, 5) AND length({v}) - ({hyphen}) BETWEEN 7 AND 8)))"
     )
-    return f"({mobile} OR {landline})"
+    return f"(CASE WHEN {mobile} OR {landline} THEN TRUE ELSE FALSE END)"
 
 
 _VALID = {
@@ -103,6 +137,71 @@ _VALID = {
     "gbt2260": division_valid,
     "phone": phone_valid,
 }
+
+
+# --- the staged form: each value's format test and its numeric cast evaluated once per row -----------------------
+# As one expression, the cast value would appear once per remainder: engines without common-subexpression
+# elimination (PostgreSQL; DuckDB inside a CASE branch) would cast it 17 times. The staged query computes, per row,
+# a format flag (level 1), then the BIGINT of the first 17 characters where the flag allows it (level 2), then the
+# check character from those columns (level 3). `OFFSET 0` keeps PostgreSQL from merging a level into the next
+# (which would copy its expressions back into every reference); DuckDB, Spark SQL (3.4+) and Trino accept it too.
+
+
+def _id_number_stages(v: str) -> tuple[str, str, str]:
+    body = f"substr({v}, 1, 17)"
+    flag = (
+        f"CASE WHEN length({v}) = 18"
+        f" AND substr({v}, 7, 4) BETWEEN '1880' AND '2099'"
+        f" AND substr({v}, 11, 2) BETWEEN '01' AND '12'"
+        f" AND substr({v}, 13, 2) BETWEEN '01' AND '31'"
+        f" AND {_only(body, DIGITS)} THEN 1 ELSE 0 END"
+    )
+    numbers = f"CASE WHEN flag = 1 THEN CAST({body} AS BIGINT) END AS n"
+    valid = (
+        f"flag = 1 AND substr('{ID_CHECK}', CAST({weighted_mod('n', ID_WEIGHTS, 11)} AS INTEGER) + 1, 1)"
+        f" = substr({v}, 18, 1)"
+    )
+    return flag, numbers, valid
+
+
+def _uscc_stages(v: str) -> tuple[str, str, str]:
+    body = f"substr({v}, 1, 17)"
+    # flag 2: 18 characters, the first 17 digits (the check character is compared with the alphabet's below);
+    # flag 1: 18 characters of the alphabet with a letter among the first 17 (summed character by character).
+    flag = (
+        f"CASE WHEN length({v}) <> 18 THEN 0 WHEN {_only(body, DIGITS)} THEN 2"
+        f" WHEN {_only(v, USCC_ALPHABET)} THEN 1 ELSE 0 END"
+    )
+    letters = " + ".join(
+        f"(strpos('{USCC_ALPHABET}', substr({v}, {i + 1}, 1)) - 1) * {w}" for i, w in enumerate(USCC_WEIGHTS)
+    )
+    numbers = (
+        f"CASE WHEN flag = 2 THEN CAST({body} AS BIGINT) END AS n,"
+        f" CASE WHEN flag = 1 THEN ({letters}) % 31 END AS s"
+    )
+    total = f"CASE WHEN flag = 2 THEN {weighted_mod('n', USCC_WEIGHTS, 31)} ELSE s END"
+    valid = f"flag > 0 AND substr('{USCC_ALPHABET}', CAST((31 - {total}) % 31 AS INTEGER) + 1, 1) = substr({v}, 18, 1)"
+    return flag, numbers, valid
+
+
+_STAGES = {"gb11643": _id_number_stages, "gb32100": _uscc_stages}
+
+
+def failing_query(validator: str, table: str, key: str, column: str) -> str | None:
+    """The staged query giving (record_key, value) of the rows of `table` whose `column` is present and not valid,
+    for the validators with a check character (None for the others: their `failing` expression has no repeated
+    part). `table`, `key` and `column` are SQL (quoted) names; counts equal `failing(validator, column)`'s."""
+    stages = _STAGES.get(validator_name(validator))
+    if stages is None:
+        return None
+    v = _text("value")
+    flag, numbers, valid = stages(v)
+    level1 = (
+        f"SELECT CAST({key} AS VARCHAR) AS record_key, {column} AS value,"
+        f" {flag.replace(v, _text(column))} AS flag FROM {table} OFFSET 0"
+    )
+    level2 = f"SELECT record_key, value, flag, {numbers} FROM ({level1}) s1 OFFSET 0"
+    return f"SELECT record_key, value FROM ({level2}) s2 WHERE CASE WHEN {valid} THEN FALSE ELSE {present('value')} END"
 
 
 def validator_name(name: str) -> str:
@@ -118,4 +217,6 @@ def present(column: str) -> str:
 def failing(validator: str, column: str) -> str:
     """The failed-rows predicate of a validator: the value is present and not valid."""
     valid = _VALID[validator_name(validator)]
-    return f"({present(column)} AND NOT {valid(column)})"
+    # The validity test first, and as a CASE (PostgreSQL reorders the terms of a WHERE's AND by estimated cost):
+    # almost every value is valid, so `present` (a trim) runs only for the rest.
+    return f"(CASE WHEN {valid(column)} THEN FALSE ELSE {present(column)} END)"
