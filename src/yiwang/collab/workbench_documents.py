@@ -80,6 +80,8 @@ def documents_todo(principal, *extra: Q) -> list[QuerySet[Document]]:
     return branches
 
 
+STEP_LABELS = dict(Step.choices)  # lazy labels: translated when shown
+DIRECTION_LABELS = dict(Document.Direction.choices)
 COLUMNS = ("public_id", "title", "number", "step", "due_on", "direction")
 
 
@@ -106,11 +108,11 @@ class DocumentsSource:
                 source=SOURCE,
                 key=str(public_id),
                 title=title,
-                action=str(ACTIONS.get(step) or Step(step).label),
+                action=str(ACTIONS.get(step) or STEP_LABELS.get(step, step)),
                 url=reverse("collab:document_detail", args=[public_id]),
                 deadline=day_end(due_on) if due_on else None,
                 reference=number,
-                state=f"{Document.Direction(direction).label} · {Step(step).label}",
+                state=f"{DIRECTION_LABELS.get(direction, direction)} · {STEP_LABELS.get(step, step)}",
             )
             for public_id, title, number, step, due_on, direction in rows
         ]
