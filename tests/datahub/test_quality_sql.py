@@ -13,9 +13,12 @@ from django.db import connection
 
 from yiwang.core.validators import id_number_check_char, make_id_number, make_uscc, uscc_check_char
 from yiwang.datahub.quality.sqlchecks import (
+    DUCKDB,
     ID_WEIGHTS,
+    PORTABLE,
     USCC_ALPHABET,
     USCC_WEIGHTS,
+    dialect_of,
     failing,
     failing_query,
     quote,
@@ -78,19 +81,21 @@ def _duckdb(values: list) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _failing_keys(fetch, validator: str, values: list) -> tuple[set, set]:
+def _failing_keys(fetch, validator: str, values: list, dialect: str = PORTABLE) -> tuple[set, set]:
     """The failing values by the staged query and by the expression."""
-    query = failing_query(validator, "t", quote("k"), quote("v"))
+    query = failing_query(validator, "t", quote("k"), quote("v"), dialect)
     staged = {values[int(k)] for k, _ in fetch(f"SELECT record_key, value FROM ({query}) f")}
-    expression = {values[int(r[0])] for r in fetch(f"SELECT k FROM t WHERE {failing(validator, quote('v'))}")}
+    predicate = failing(validator, quote("v"), dialect)
+    expression = {values[int(r[0])] for r in fetch(f"SELECT k FROM t WHERE {predicate}")}
     return staged, expression
 
 
+@pytest.mark.parametrize("dialect", [PORTABLE, DUCKDB])
 @pytest.mark.parametrize("validator, cases", [("gb11643", ID_CASES), ("gb32100", USCC_CASES)])
-def test_staged_query_on_duckdb(validator, cases):
+def test_staged_query_on_duckdb(validator, cases, dialect):
     values = list(cases)
     con = _duckdb(values)
-    staged, expression = _failing_keys(lambda sql: con.execute(sql).fetchall(), validator, values)
+    staged, expression = _failing_keys(lambda sql: con.execute(sql).fetchall(), validator, values, dialect)
     expected = {v for v, ok in cases.items() if not ok}
     assert staged == expected
     assert expression == expected
@@ -130,11 +135,11 @@ def test_staged_query_agrees_with_the_python_check_characters_on_random_values()
         ("gb32100", usccs, lambda v: uscc_check_char(v[:17]) == v[17]),
     ):
         con = _duckdb(values)
-        staged, expression = _failing_keys(
-            lambda sql, con=con: con.execute(sql).fetchall(), validator, values
-        )
+        fetch = lambda sql, con=con: con.execute(sql).fetchall()  # noqa: E731
+        staged, expression = _failing_keys(fetch, validator, values)
         expected = {v for v in values if not check(v)}
         assert staged == expression == expected
+        assert _failing_keys(fetch, validator, values, DUCKDB) == (expected, expected)
         assert 0 < len(expected) < len(values)
 
 
@@ -149,3 +154,54 @@ def test_weighted_mod_is_the_weighted_digit_sum(weights, modulus):
     sql = weighted_mod("CAST(s AS BIGINT)", weights, modulus)
     got = dict(con.execute(f"SELECT s, {sql} FROM n").fetchall())
     assert got == {s: sum(int(d) * w for d, w in zip(s, weights, strict=True)) % modulus for s in numbers}
+
+
+DIVISIONS_AND_PHONES = {
+    "gbt2260": [
+        "440103",
+        "440103001",
+        "440103001002",
+        "440103001002003",
+        "440100",
+        "990103",
+        "4401030",
+        "44010a",
+        "440000001",
+        "440103000",
+        "44-103",
+        " 440103",
+        "",
+        None,
+    ],
+    "phone": [
+        "13800138000",
+        "1380013800",
+        "12800138000",
+        "020-12345678",
+        "02012345678",
+        "0755-1234567",
+        "020--1234567",
+        "13800l38000",
+        "+8613800138000",
+        " 13800138000",
+        "",
+        None,
+    ],
+}
+
+
+@pytest.mark.parametrize("validator", sorted(DIVISIONS_AND_PHONES))
+def test_duckdb_dialect_fails_the_same_values(validator):
+    """DuckDB's own character-class test (regexp_full_match) and the portable translate agree value by value."""
+    values = DIVISIONS_AND_PHONES[validator]
+    con = _duckdb(values)
+
+    def failing_values(dialect: str) -> set:
+        rows = con.execute(f"SELECT k FROM t WHERE {failing(validator, quote('v'), dialect)}").fetchall()
+        return {values[int(k)] for (k,) in rows}
+
+    portable = failing_values(PORTABLE)
+    assert failing_values(DUCKDB) == portable
+    assert {"990103", "44010a", "12800138000", "13800l38000", "+8613800138000"} & set(values) <= portable
+    assert "440103" not in portable and "13800138000" not in portable and "" not in portable
+    assert dialect_of("duckdb/main") == DUCKDB and dialect_of("pg/yiwang/public") == PORTABLE

@@ -159,6 +159,7 @@ def compile_contract(
     it lacks becomes an error result instead of breaking the whole contract); None: trust the rules."""
     t = target.sql()
     key = quote(target.key_column)
+    dialect = sqlchecks.dialect_of(target.prefix)
     columns: dict[str, list[dict]] = {}
     checks: list[dict] = []
     plans: dict[str, RulePlan] = {}
@@ -210,7 +211,7 @@ def compile_contract(
         elif rule.kind == "invalid":
             validator = rule_validator(rule)
             if validator:
-                query = sqlchecks.failing_query(validator, t, key, c)
+                query = sqlchecks.failing_query(validator, t, key, c, dialect)
                 if query:  # a check character: the staged query (one cast per row)
                     check = {**base, "query": query}
                     # a percentage needs the rows tested; otherwise the caller knows them (the table's rows)
@@ -218,7 +219,7 @@ def compile_contract(
                         check["rows_tested_query"] = f"SELECT COUNT(*) FROM {t}"
                     plan.failing_query, plan.streams, plan.rows_tested_is_table = query, True, True
                 else:
-                    check = {**base, "expression": sqlchecks.failing(validator, c)}
+                    check = {**base, "expression": sqlchecks.failing(validator, c, dialect)}
                     plan.failing_where = check["expression"]
                 checks.append({"failed_rows": _with_threshold(check, options)})
                 continue

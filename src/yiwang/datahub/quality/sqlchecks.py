@@ -55,7 +55,24 @@ def _text(column: str) -> str:
     return f"CAST({column} AS VARCHAR)"
 
 
-def _only(expr: str, allowed: str) -> str:
+PORTABLE, DUCKDB = (
+    "portable",
+    "duckdb",
+)  # the SQL written for every engine, and DuckDB's own where it is cheaper
+
+
+def dialect_of(prefix: str) -> str:
+    """The dialect of a Soda dataset prefix ("duckdb/main" → DUCKDB; PostgreSQL, Spark, Trino: PORTABLE)."""
+    return DUCKDB if str(prefix).split("/", 1)[0] == "duckdb" else PORTABLE
+
+
+def _only(expr: str, allowed: str, dialect: str = PORTABLE) -> str:
+    """`expr` consists of `allowed` characters only (alphanumerics). DuckDB: its RE2 full match of the same
+    character class, 3× cheaper than `translate` (0.08 against 0.26 CPU-s per million 17-character values; the
+    31-letter GB 32100 alphabet 0.97 CPU-s by translate) — the one place the engines' SQL differs."""
+    if dialect == DUCKDB:
+        assert allowed.isalnum()  # a character class without escapes
+        return f"regexp_full_match({expr}, '[{allowed}]*')"
     return f"translate({expr}, '{allowed}', '') = ''"
 
 
@@ -77,12 +94,12 @@ def weighted_mod(number: str, weights: tuple[int, ...], modulus: int) -> str:
     return f"(({' + '.join(terms)}) % {modulus})"
 
 
-def id_number_valid(column: str) -> str:
+def id_number_valid(column: str, dialect: str = PORTABLE) -> str:
     v = _text(column)
     terms = " + ".join(f"(ascii(substr({v}, {i + 1}, 1)) - 48) * {w}" for i, w in enumerate(ID_WEIGHTS))
     return (
-        f"(length({v}) = 18 AND {_only(f'substr({v}, 1, 17)', DIGITS)}"
-        f" AND {_only(f'substr({v}, 18, 1)', DIGITS + 'X')}"
+        f"(length({v}) = 18 AND {_only(f'substr({v}, 1, 17)', DIGITS, dialect)}"
+        f" AND {_only(f'substr({v}, 18, 1)', DIGITS + 'X', dialect)}"
         f" AND substr({v}, 7, 4) BETWEEN '1880' AND '2099'"
         f" AND substr({v}, 11, 2) BETWEEN '01' AND '12'"
         f" AND substr({v}, 13, 2) BETWEEN '01' AND '31'"
@@ -90,24 +107,24 @@ def id_number_valid(column: str) -> str:
     )
 
 
-def uscc_valid(column: str) -> str:
+def uscc_valid(column: str, dialect: str = PORTABLE) -> str:
     v = _text(column)
     terms = " + ".join(
         f"(strpos('{USCC_ALPHABET}', substr({v}, {i + 1}, 1)) - 1) * {w}" for i, w in enumerate(USCC_WEIGHTS)
     )
     return (
-        f"(length({v}) = 18 AND {_only(v, USCC_ALPHABET)}"
+        f"(length({v}) = 18 AND {_only(v, USCC_ALPHABET, dialect)}"
         f" AND substr('{USCC_ALPHABET}', ((31 - (({terms}) % 31)) % 31) + 1, 1) = substr({v}, 18, 1))"
     )
 
 
-def division_valid(column: str) -> str:
+def division_valid(column: str, dialect: str = PORTABLE) -> str:
     v = _text(column)
     provinces = ", ".join(f"'{p}'" for p in PROVINCES)
     return (
         f"(CASE WHEN length({v}) IN (6, 9, 12, 15)"
         f" AND substr({v}, 1, 2) IN ({provinces})"
-        f" AND {_only(v, DIGITS)}"
+        f" AND {_only(v, DIGITS, dialect)}"
         f" AND NOT (length({v}) > 6 AND substr({v}, 3, 4) = '0000')"
         f" AND NOT (length({v}) >= 9 AND substr({v}, 7, 3) = '000')"
         f" AND NOT (length({v}) >= 12 AND substr({v}, 10, 3) = '000')"
@@ -115,15 +132,15 @@ def division_valid(column: str) -> str:
     )
 
 
-def phone_valid(column: str) -> str:
+def phone_valid(column: str, dialect: str = PORTABLE) -> str:
     v = _text(column)
     mobiles = ", ".join(f"'1{d}'" for d in "3456789")
-    mobile = f"(substr({v}, 1, 2) IN ({mobiles}) AND length({v}) = 11 AND {_only(v, DIGITS)})"
+    mobile = f"(substr({v}, 1, 2) IN ({mobiles}) AND length({v}) = 11 AND {_only(v, DIGITS, dialect)})"
     bare = f"replace({v}, '-', '')"
     hyphen = f"strpos({v}, '-')"
     landline = (
         f"(substr({v}, 1, 1) = '0' AND length({v}) BETWEEN 10 AND 13"
-        f" AND {_only(bare, DIGITS)}"
+        f" AND {_only(bare, DIGITS, dialect)}"
         f" AND length({v}) - length({bare}) <= 1"
         f" AND ((({hyphen}) = 0 AND length({v}) BETWEEN 10 AND 12)"
         f" OR (({hyphen}) IN (4, 5) AND length({v}) - ({hyphen}) BETWEEN 7 AND 8)))"
@@ -147,14 +164,14 @@ _VALID = {
 # (which would copy its expressions back into every reference); DuckDB, Spark SQL (3.4+) and Trino accept it too.
 
 
-def _id_number_stages(v: str) -> tuple[str, str, str]:
+def _id_number_stages(v: str, dialect: str = PORTABLE) -> tuple[str, str, str]:
     body = f"substr({v}, 1, 17)"
     flag = (
         f"CASE WHEN length({v}) = 18"
         f" AND substr({v}, 7, 4) BETWEEN '1880' AND '2099'"
         f" AND substr({v}, 11, 2) BETWEEN '01' AND '12'"
         f" AND substr({v}, 13, 2) BETWEEN '01' AND '31'"
-        f" AND {_only(body, DIGITS)} THEN 1 ELSE 0 END"
+        f" AND {_only(body, DIGITS, dialect)} THEN 1 ELSE 0 END"
     )
     numbers = f"CASE WHEN flag = 1 THEN CAST({body} AS BIGINT) END AS n"
     valid = (
@@ -164,13 +181,13 @@ def _id_number_stages(v: str) -> tuple[str, str, str]:
     return flag, numbers, valid
 
 
-def _uscc_stages(v: str) -> tuple[str, str, str]:
+def _uscc_stages(v: str, dialect: str = PORTABLE) -> tuple[str, str, str]:
     body = f"substr({v}, 1, 17)"
     # flag 2: 18 characters, the first 17 digits (the check character is compared with the alphabet's below);
     # flag 1: 18 characters of the alphabet with a letter among the first 17 (summed character by character).
     flag = (
-        f"CASE WHEN length({v}) <> 18 THEN 0 WHEN {_only(body, DIGITS)} THEN 2"
-        f" WHEN {_only(v, USCC_ALPHABET)} THEN 1 ELSE 0 END"
+        f"CASE WHEN length({v}) <> 18 THEN 0 WHEN {_only(body, DIGITS, dialect)} THEN 2"
+        f" WHEN {_only(v, USCC_ALPHABET, dialect)} THEN 1 ELSE 0 END"
     )
     letters = " + ".join(
         f"(strpos('{USCC_ALPHABET}', substr({v}, {i + 1}, 1)) - 1) * {w}" for i, w in enumerate(USCC_WEIGHTS)
@@ -187,7 +204,7 @@ def _uscc_stages(v: str) -> tuple[str, str, str]:
 _STAGES = {"gb11643": _id_number_stages, "gb32100": _uscc_stages}
 
 
-def failing_query(validator: str, table: str, key: str, column: str) -> str | None:
+def failing_query(validator: str, table: str, key: str, column: str, dialect: str = PORTABLE) -> str | None:
     """The staged query giving (record_key, value) of the rows of `table` whose `column` is present and not valid,
     for the validators with a check character (None for the others: their `failing` expression has no repeated
     part). `table`, `key` and `column` are SQL (quoted) names; counts equal `failing(validator, column)`'s."""
@@ -195,7 +212,7 @@ def failing_query(validator: str, table: str, key: str, column: str) -> str | No
     if stages is None:
         return None
     v = _text("value")
-    flag, numbers, valid = stages(v)
+    flag, numbers, valid = stages(v, dialect)
     level1 = (
         f"SELECT CAST({key} AS VARCHAR) AS record_key, {column} AS value,"
         f" {flag.replace(v, _text(column))} AS flag FROM {table} OFFSET 0"
@@ -214,9 +231,9 @@ def present(column: str) -> str:
     return f"({column} IS NOT NULL AND trim(CAST({column} AS VARCHAR)) <> '')"
 
 
-def failing(validator: str, column: str) -> str:
+def failing(validator: str, column: str, dialect: str = PORTABLE) -> str:
     """The failed-rows predicate of a validator: the value is present and not valid."""
     valid = _VALID[validator_name(validator)]
     # The validity test first, and as a CASE (PostgreSQL reorders the terms of a WHERE's AND by estimated cost):
     # almost every value is valid, so `present` (a trim) runs only for the rest.
-    return f"(CASE WHEN {valid(column)} THEN FALSE ELSE {present(column)} END)"
+    return f"(CASE WHEN {valid(column, dialect)} THEN FALSE ELSE {present(column)} END)"
