@@ -221,7 +221,8 @@ def test_csv_import_by_api(client, fw):
     _login(client, fw.officer)
     lines = [
         f"{fw.org.uscc},,court,拒不履行生效判决,《最高人民法院关于公布失信被执行人名单信息的若干规定》,2026-01-15,",
-        f"{fw.org.uscc[:-1]}0,,court,x,y,2026-01-01,",
+        # a wrong check character (never the right one, whatever the factory's code ends in)
+        f"{fw.org.uscc[:-1]}{'0' if fw.org.uscc[-1] != '0' else '1'},,court,x,y,2026-01-01,",
     ]
     response = client.post(f"{BASE}/imports", {"file": csv_upload(lines), "source_name": "区人民法院"})
     assert response.status_code == 201, response.content
