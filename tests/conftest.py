@@ -83,6 +83,7 @@ def _forget_process_memos() -> None:
     from yiwang.cases.selectors import case_selector_memos_reset
     from yiwang.collab.middleware import activity_memo_reset
     from yiwang.core.geo import grid_index_invalidate
+    from yiwang.core.memo import process_memos_reset
     from yiwang.core.numbering import numbering_connections_close
     from yiwang.core.principal_cache import principal_cache_reset
     from yiwang.core.ratelimit import rate_limits_reset
@@ -94,6 +95,7 @@ def _forget_process_memos() -> None:
     grid_index_invalidate()
     rate_limits_reset()
     principal_cache_reset()  # who a token acts as, remembered per process (SQLite reuses account ids)
+    process_memos_reset()  # departments' units and subtrees (core.memo)
     case_selector_memos_reset()  # department chains, the catalogue stamp, inbox scopes (SQLite reuses ids)
     activity_memo_reset()  # who was already counted active today (SQLite reuses staff ids)
     numbering_connections_close()  # case/incident numbers' own connection: lets the test database be dropped

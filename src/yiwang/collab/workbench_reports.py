@@ -13,7 +13,7 @@ from yiwang.core.permissions import COLLAB_WORK
 from yiwang.core.workbench import TodoItem, TodoQuery, after_q, day_end, workbench_source
 
 from .models import FormAssignment
-from .selectors.reports import inbox_queryset
+from .selectors.reports import inbox_queryset, inbox_reaches
 from .services.reports import EDITABLE
 
 SOURCE_ID = "collab.reports"
@@ -31,6 +31,8 @@ class ReportsSource:
         return inbox_queryset(principal)
 
     def items(self, principal, query: TodoQuery) -> list[TodoItem]:
+        if not inbox_reaches(principal):
+            return []
         rows = (
             self._queryset(principal)
             .filter(after_q(query, self.id, "issue__due_on", "public_id", dates=True))
@@ -54,6 +56,8 @@ class ReportsSource:
         return out
 
     def count(self, principal, *, due_before: datetime | None = None) -> int:
+        if not inbox_reaches(principal):
+            return 0
         return (
             self._queryset(principal)
             .filter(

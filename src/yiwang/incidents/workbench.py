@@ -22,9 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.fields import choice_label
+from yiwang.core.memo import ProcessMemo
 from yiwang.core.models import Division
 from yiwang.core.permissions import INCIDENT_DISPATCH, INCIDENT_HANDLE, INCIDENT_INTAKE, INCIDENT_WORK
-from yiwang.core.principal import Principal, principal_memo
+from yiwang.core.principal import Principal
 from yiwang.core.selectors.org import department_subtree_ids
 from yiwang.core.workbench import (
     FAR,
@@ -55,11 +56,13 @@ def _check_cursor(query: TodoQuery) -> None:
         raise ValueError("bad cursor")
 
 
+# A department's subtree for 5 s per process: asked by every workbench page.
+_SUBTREES = ProcessMemo(5.0)
+
+
 def _subtree(principal: Principal) -> list[int]:
-    department = principal.staff.department
-    return principal_memo(
-        principal, "incidents.workbench.subtree", lambda: sorted(department_subtree_ids(department))
-    )
+    staff = principal.staff
+    return _SUBTREES.get(staff.department_id, lambda: sorted(department_subtree_ids(staff.department)))
 
 
 def waiting_q(principal: Principal) -> Q | None:
