@@ -33,8 +33,12 @@ def _invitations(principal):
     return rows.annotate(due=Coalesce("meeting__reply_by", "meeting__starts_at"), key=F("meeting__public_id"))
 
 
+def _convenes(principal) -> bool:
+    return principal.staff is not None and principal.has(MEETING_CONVENE)
+
+
 def _to_minute(principal):
-    if principal.staff is None or not principal.has(MEETING_CONVENE):
+    if not _convenes(principal):
         return Meeting.objects.none()
     return Meeting.objects.filter(department_id=principal.staff.department_id, status=Meeting.Status.HELD)
 
@@ -67,6 +71,8 @@ class MeetingSource:
             )
             for a in invitations
         ]
+        if not _convenes(principal):
+            return sorted(items, key=sort_key)
         held = (
             _to_minute(principal)
             .filter(after_q(query, SOURCE, "minutes_at", "public_id"))
