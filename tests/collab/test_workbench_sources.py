@@ -399,3 +399,12 @@ def test_counts_come_from_a_short_page_and_stop_at_the_cap(w, monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(core_workbench, "COUNT_CAP", 3)
     assert core_workbench.capped_count(Case.objects.filter(department=w.d_scj)) == 3
+
+
+def test_the_open_step_index_covers_exactly_the_open_states():
+    """The wide member's WHERE (state IN ACTIVE_STATES) must imply the partial index's condition to use it."""
+    from yiwang.cases.workflow import ACTIVE_STATES
+
+    index = next(i for i in Case._meta.indexes if i.name == "case_open_step_idx")
+    assert index.condition.children == [("state__in", [str(s) for s in ACTIVE_STATES])]
+    assert index.fields == ["current_step", "step_due_date", "id"]
