@@ -10,8 +10,8 @@ The population is built once per size (bulk inserts; files graded in bulk by one
 model's score from the records in effect, checked against `credit_file_refresh` on a sample) and kept in the
 benchmark database; a later run only measures. The item is 砍伐迁移城市树木审批 (CGJ-XK-005: for organisations
 too, no required upload, no 秒批 rules), so every submission takes the same path apart from the check: one
-verdict read before validation, one CreditCheck row inside the transaction (and an audit row when a measure
-applied: FAST_TRACK for the red-listed).
+verdict read before validation, one CreditCheck row inside the transaction (a measure that applied — FAST_TRACK
+for the red-listed — is named in the submission's own audit entry: no row of its own).
 
 PostgreSQL: postgres://postgres@127.0.0.1:5432/yiwang_bench_credit unless YIWANG_DATABASE_URL says otherwise
 (created, migrated and loaded with the demo district's services stage on first run). Human lines first; the
