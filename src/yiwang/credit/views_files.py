@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from yiwang.core.forms import add_service_errors
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import CREDIT_MANAGE, CREDIT_VIEW
 
@@ -74,14 +75,6 @@ class ImportForm(forms.Form):
             "UTF-8 编码，至多 5 MB；列：统一社会信用代码或身份证号、类别、事由、法律依据、发生日期、有效期至（可空）"
         ),
     )
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, msgs in exc.message_dict.items():
-        form.add_error(key if key in form.fields else None, msgs)
 
 
 @page_requires(CREDIT_VIEW)
@@ -165,7 +158,7 @@ def record_new(request: HttpRequest) -> HttpResponse:
             try:
                 record = credit_record_add_manual(actor=principal, **data)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("信用记录已录入，信用等级已重新评价。"))
                 return redirect("credit:file_detail", file_id=record.file.public_id)
@@ -188,7 +181,7 @@ def imports(request: HttpRequest) -> HttpResponse:
                     source_name=form.cleaned_data["source_name"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 if created:
                     messages.success(

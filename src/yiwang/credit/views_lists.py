@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yiwang.core.forms import add_service_errors
 from yiwang.core.models import Department
 from yiwang.core.pageutils import page_requires
 from yiwang.core.pagination import Page
@@ -79,14 +80,6 @@ class ListEntryForm(forms.Form):
         if starts and ends and ends < starts:
             self.add_error("ends_on", _("有效期不能早于列入日期。"))
         return data
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, msgs in exc.message_dict.items():
-        form.add_error(key if key in form.fields else None, msgs)
 
 
 @page_requires(CREDIT_VIEW)
@@ -153,7 +146,7 @@ def list_new(request: HttpRequest) -> HttpResponse:
                 publish=data["publish"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("已列入名单。"))
             return redirect("credit:list_detail", entry_id=entry.public_id)

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yiwang.core.forms import add_service_errors
 from yiwang.core.models import Division, Organisation, Staff
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import INSPECTION_EXECUTE, PUBLIC, SUPERVISION_PLAN
@@ -38,14 +39,6 @@ from .selectors import supervision as sel
 from .services.draws import DEFAULT_WEIGHTS, draw_create, draw_execute, draw_verify
 from .services.inspections import MAX_PHOTOS, inspection_publish, inspection_record
 from .services.supervision import conflict_record, inspector_register
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, msgs in exc.message_dict.items():
-        form.add_error(key if key in form.fields else None, msgs)
 
 
 class InspectorForm(forms.Form):
@@ -170,7 +163,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
                         qualifications=data["qualifications"],
                     )
                 except ValidationError as exc:
-                    _add_errors(inspector_form, exc)
+                    add_service_errors(inspector_form, exc)
                 else:
                     messages.success(request, _("已登记执法检查人员。"))
                     return redirect("credit:supervision")
@@ -193,7 +186,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
                             reason=data["reason"],
                         )
                     except ValidationError as exc:
-                        _add_errors(conflict_form, exc)
+                        add_service_errors(conflict_form, exc)
                     else:
                         messages.success(request, _("已登记回避关系。"))
                         return redirect("credit:supervision")
@@ -271,7 +264,7 @@ def draw_new(request: HttpRequest) -> HttpResponse:
                     due_date=data["due_date"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("抽查计划已登记，种子承诺已写入存证。"))
                 return redirect("credit:draw_detail", draw_id=draw.public_id)
