@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Q
+from django.urls import reverse
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 FAR = datetime(9999, 12, 31, tzinfo=LOCAL)  # where items without a deadline sort
+_ZERO = uuid.UUID(int=0)
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,72 @@ def after_q(query: TodoQuery, source: str, deadline_field: str, key_field: str, 
     else:
         same = nothing
     return q & (later | same)
+
+
+def after_sql(
+    query: TodoQuery,
+    source: str,
+    deadline_column: str,
+    key_column: str,
+    *,
+    dates: bool = False,
+    key: Callable[[str], object] = str,
+) -> tuple[str, list]:
+    """`after_q` as SQL text and parameters for a source that writes its statement by hand (the ORM's statement
+    building costs more than a to-do query's execution): the columns are SQL expressions, `key` turns a cursor key
+    into the key column's parameter (int, a stored UUID…). "1 = 1" when nothing narrows."""
+    ops = connection.ops
+
+    def bound(value: datetime):
+        if dates:
+            return ops.adapt_datefield_value(value.astimezone(LOCAL).date())
+        return ops.adapt_datetimefield_value(value)
+
+    parts: list[str] = []
+    params: list = []
+    if query.due_before is not None:
+        parts.append(f"{deadline_column} IS NOT NULL AND {deadline_column} < %s")
+        params.append(bound(query.due_before))
+    cursor = query.after
+    if cursor is not None:
+        later, later_params = _after_cursor_sql(
+            cursor, source, deadline_column, key_column, dates, key, bound
+        )
+        parts.append(later)
+        params += later_params
+    return (" AND ".join(f"({part})" for part in parts) or "1 = 1"), params
+
+
+def _after_cursor_sql(cursor: Cursor, source, deadline_column, key_column, dates, key, bound):
+    if cursor.deadline >= FAR:  # the cursor is among the items without a deadline
+        if source < cursor.source:
+            return "1 = 0", []
+        if source == cursor.source:
+            return f"{deadline_column} IS NULL AND {key_column} > %s", [key(cursor.key)]
+        return f"{deadline_column} IS NULL", []
+    if dates:
+        d = cursor.deadline.astimezone(LOCAL).date()
+        if cursor.deadline < day_end(d):  # every item due on day d ends after the cursor
+            return f"{deadline_column} >= %s OR {deadline_column} IS NULL", [bound(cursor.deadline)]
+    at = bound(cursor.deadline)
+    later = f"{deadline_column} > %s OR {deadline_column} IS NULL"
+    if source > cursor.source:
+        return f"{later} OR {deadline_column} = %s", [at, at]
+    if source == cursor.source:
+        return f"{later} OR ({deadline_column} = %s AND {key_column} > %s)", [at, at, key(cursor.key)]
+    return later, [at]
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """A timestamp read by a plain cursor: aware on PostgreSQL, naive UTC on SQLite."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def url_pattern(name: str) -> str:
+    """A URL with one public-id argument as a str.format pattern: one reverse() for a page, not one per row."""
+    return reverse(name, args=[_ZERO]).replace(str(_ZERO), "{}")
 
 
 class WorkbenchSource(Protocol):
