@@ -15,11 +15,9 @@ from datetime import date, datetime
 
 from django.db import connection
 from django.db.models import Count, Q
-from django.db.models.expressions import RawSQL
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from yiwang.core.fields import choice_label
+from yiwang.catalog.models import ServiceItem
 from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE
 from yiwang.core.principal import Principal
 from yiwang.core.workbench import (
@@ -28,8 +26,10 @@ from yiwang.core.workbench import (
     TodoItem,
     TodoQuery,
     after_q,
+    after_sql,
     capped_count,
     day_end,
+    url_pattern,
     workbench_source,
 )
 
@@ -38,20 +38,8 @@ from .selectors import _inbox_branches, _step_name
 from .workflow import ACTIVE_STATES, principal_active, process_of
 
 SOURCE = "cases"
-_ZERO = uuid.UUID(int=0)
 KEY_WIDTH = 12
 _KEY = re.compile(rf"[0-9]{{{KEY_WIDTH}}}")
-_ROW_FIELDS = (
-    "public_id",
-    "number",
-    "state",
-    "current_step",
-    "step_due_date",
-    "item",
-    "item__name",
-    "item__updated_at",
-    "item__process",
-)
 
 
 def case_key(pk: int) -> str:
@@ -95,7 +83,26 @@ def _members(branches) -> list[tuple[list[int], str, dict[int, frozenset[int]]]]
     return members
 
 
-def _union(query, branches, condition: Q | None, *, limit: int) -> tuple[str, list] | None:
+_CASE = '"cases_case"'
+_ITEM = '"catalog_serviceitem"'
+# The open steps every source row has (the partial index case_open_step_idx holds exactly these).
+_OPEN = (
+    f'{_CASE}."state" IN ({", ".join(["%s"] * len(ACTIVE_STATES))}) AND {_CASE}."step_due_date" IS NOT NULL'
+)
+_ROW_SQL = (
+    f'SELECT c."id", c."public_id", c."number", c."state", c."current_step", c."step_due_date", c."item_id", '
+    f'i."name", i."updated_at" FROM ({{page}}) AS page JOIN {_CASE} AS c ON c."id" = page."id" '
+    f'JOIN {_ITEM} AS i ON i."id" = c."item_id" ORDER BY c."step_due_date", c."id"'
+)
+
+
+def _where(query: TodoQuery) -> tuple[str, list]:
+    """Open steps after the query's cursor (and due before its bound), as SQL over the cases table."""
+    after, params = after_sql(query, SOURCE, f'{_CASE}."step_due_date"', f'{_CASE}."id"', dates=True, key=int)
+    return f"{_OPEN} AND ({after})", [*ACTIVE_STATES, *params]
+
+
+def _union(branches, query: TodoQuery, *, limit: int) -> tuple[str, list] | None:
     """One member per (department, step) pair — or per step, over many departments —, as SQL text (compiling a
     queryset per member costs more than the index scans): each member's first `limit` (due, id) in index order.
     None on a database without ordered compound members (SQLite) or past _UNION_MAX members."""
@@ -106,44 +113,93 @@ def _union(query, branches, condition: Q | None, *, limit: int) -> tuple[str, li
         or not members
     ):
         return None
-    scoped = query.filter(condition) if condition is not None else query
-    where, where_params = scoped.query.get_compiler(using=scoped.db).compile(scoped.query.where)
-    table = connection.ops.quote_name(Case._meta.db_table)
-    col = {
-        name: f"{table}.{connection.ops.quote_name(name)}"
-        for name in ("id", "step_due_date", "department_id", "current_step", "item_id")
-    }
+    where, where_params = _where(query)
     parts, params = [], []
     for department_ids, code, excluded in members:
-        unit = f"{col['department_id']} IN ({', '.join(['%s'] * len(department_ids))})"
-        scope = f"WHERE ({where}) AND {unit} AND {col['current_step']} = %s"
+        scope = (
+            f'WHERE {where} AND {_CASE}."department_id" IN ({", ".join(["%s"] * len(department_ids))})'
+            f' AND {_CASE}."current_step" = %s'
+        )
         params += [*where_params, *department_ids, code]
         for department_id, items in sorted(excluded.items()):
             scope += (
-                f" AND NOT ({col['department_id']} = %s"
-                f" AND {col['item_id']} IN ({', '.join(['%s'] * len(items))}))"
+                f' AND NOT ({_CASE}."department_id" = %s'
+                f' AND {_CASE}."item_id" IN ({", ".join(["%s"] * len(items))}))'
             )
             params += [department_id, *sorted(items)]
         parts.append(
-            f"(SELECT {col['step_due_date']} AS due, {col['id']} AS id FROM {table} {scope} "
-            f"ORDER BY {col['step_due_date']}, {col['id']} LIMIT %s)"
+            f'(SELECT {_CASE}."step_due_date" AS due, {_CASE}."id" AS id FROM {_CASE} {scope} '
+            f'ORDER BY {_CASE}."step_due_date", {_CASE}."id" LIMIT %s)'
         )
         params.append(limit)
     return " UNION ALL ".join(parts), params
 
 
-def _page_ids(query, branches, condition: Q | None, limit: int) -> RawSQL | None:
-    """The ids of one page: the first `limit` of the pairs' ordered index scans (the inbox's `_inbox_page_ids`)."""
-    union = _union(query, branches, condition, limit=limit)
+def _page_rows(branches, query: TodoQuery) -> list[tuple] | None:
+    """The page's rows in one statement: the first `limit` of the pairs' ordered index scans (the inbox's
+    `_inbox_page_ids`), joined to their cases and items. None where there is no union (see _union)."""
+    union = _union(branches, query, limit=query.limit)
     if union is None:
         return None
     sql, params = union
-    page = f"SELECT page.id FROM (SELECT u.id, u.due FROM ({sql}) AS u ORDER BY u.due, u.id LIMIT %s) AS page"
-    return RawSQL(page, [*params, limit])
+    page = f"SELECT u.id FROM ({sql}) AS u ORDER BY u.due, u.id LIMIT %s"
+    with connection.cursor() as cursor:
+        cursor.execute(_ROW_SQL.format(page=page), [*params, query.limit])
+        return cursor.fetchall()
+
+
+def _fallback_rows(branches, query: TodoQuery) -> list[tuple]:
+    """SQLite and very wide scopes: one OR-ed query (the same columns as _ROW_SQL)."""
+    rows = (
+        _base()
+        .filter(_scope_q(branches))
+        .filter(after_q(query, SOURCE, "step_due_date", "id", dates=True))
+        .order_by("step_due_date", "id")
+        .values_list(
+            "id",
+            "public_id",
+            "number",
+            "state",
+            "current_step",
+            "step_due_date",
+            "item_id",
+            "item__name",
+            "item__updated_at",
+        )
+    )
+    return list(rows[: query.limit])
+
+
+# Step names per item version (pk, updated_at) and step code: a page names ~20 steps of a handful of items, and
+# reading each item's process declaration per row cost more than the page's query. A published version is
+# immutable and an edit moves updated_at, so the key is the version.
+_STEP_NAMES: dict[tuple, str] = {}
+_STEP_NAMES_MAX = 4096
+
+
+def _step_names(rows: list[tuple]) -> dict[tuple, str]:
+    wanted = {(row[6], row[8], row[4]) for row in rows}
+    missing = {item_id for item_id, _at, _code in wanted - _STEP_NAMES.keys()}
+    if missing:
+        if len(_STEP_NAMES) >= _STEP_NAMES_MAX:
+            _STEP_NAMES.clear()
+        for item in ServiceItem.objects.filter(pk__in=missing).only("id", "updated_at", "process"):
+            try:
+                process = process_of(item)
+            except Exception:  # a broken declaration cannot stop the list; the step code stands in
+                process = None
+            for key in wanted:
+                if key[0] == item.pk:
+                    name = _step_name(process, key[2]) if process is not None else key[2]
+                    _STEP_NAMES[(item.pk, item.updated_at, key[2])] = str(name)
+    return {key: _STEP_NAMES.get(key, key[2]) for key in wanted}
 
 
 def _base():
     return Case.objects.filter(state__in=ACTIVE_STATES, step_due_date__isnull=False)
+
+
+_STATES = dict(Case.State.choices)
 
 
 @workbench_source
@@ -166,45 +222,33 @@ class CaseSteps:
         branches = self._branches(principal)
         if branches is None:
             return []
-        condition = after_q(query, SOURCE, "step_due_date", "id", dates=True)
-        base = _base()
-        page_ids = _page_ids(base, branches, condition if condition else None, query.limit)
-        if page_ids is not None:
-            rows = Case.objects.filter(pk__in=page_ids)
-        else:
-            rows = base.filter(_scope_q(branches)).filter(condition)
-        rows = rows.select_related("item").only(*_ROW_FIELDS).order_by("step_due_date", "id")[: query.limit]
-        url = reverse("cases:work", args=[_ZERO]).replace(str(_ZERO), "{}")  # one reverse for the page
-        steps: dict[tuple[int, str], str] = {}
-        return [self._item(case, url, steps) for case in rows]
-
-    def _item(self, case: Case, url: str, steps: dict) -> TodoItem:
-        key = (case.item_id, case.current_step)
-        action = steps.get(key)
-        if action is None:
-            try:
-                action = str(_step_name(process_of(case.item), case.current_step))
-            except Exception:  # a broken declaration cannot stop the list; the step code stands in
-                action = case.current_step
-            steps[key] = action
-        return TodoItem(
-            source=SOURCE,
-            key=case_key(case.pk),
-            title=case.item.name,
-            action=action,
-            url=url.format(case.public_id),
-            deadline=day_end(case.step_due_date),
-            reference=case.number or "",
-            state=str(choice_label(case, "state")),
-        )
+        rows = _page_rows(branches, query)
+        if rows is None:
+            rows = _fallback_rows(branches, query)
+        url = url_pattern("cases:work")
+        names = _step_names(rows)
+        return [
+            TodoItem(
+                source=SOURCE,
+                key=case_key(pk),
+                title=item_name,
+                action=names[(item_id, item_at, step)],
+                url=url.format(public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(public_id)),
+                deadline=day_end(due),
+                reference=number or "",
+                state=str(_STATES.get(state, state)),
+            )
+            for pk, public_id, number, state, step, due, item_id, item_name, item_at in rows
+        ]
 
     def count(self, principal: Principal, *, due_before: datetime | None = None) -> int:
         branches = self._branches(principal)
         if branches is None:
             return 0
-        condition = after_q(TodoQuery(due_before=due_before), SOURCE, "step_due_date", "id", dates=True)
-        union = _union(_base(), branches, condition if condition else None, limit=COUNT_CAP)
+        query = TodoQuery(due_before=due_before)
+        union = _union(branches, query, limit=COUNT_CAP)
         if union is None:
+            condition = after_q(query, SOURCE, "step_due_date", "id", dates=True)
             return capped_count(_base().filter(_scope_q(branches)).filter(condition))
         # Each pair's index range stops at the cap, and so does the whole: a clerk's 50,000 steps read 1,000 rows.
         sql, params = union
