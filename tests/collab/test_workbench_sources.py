@@ -407,4 +407,10 @@ def test_the_open_step_index_covers_exactly_the_open_states():
 
     index = next(i for i in Case._meta.indexes if i.name == "case_open_step_idx")
     assert index.condition.children == [("state__in", [str(s) for s in ACTIVE_STATES])]
-    assert index.fields == ["current_step", "step_due_date", "id"]
+    assert index.fields == ["current_step", "step_due_date", "id", "department"]
+    per_department = next(i for i in Case._meta.indexes if i.name == "case_open_dept_step_idx")
+    assert per_department.condition.children == [
+        ("state__in", [str(s) for s in ACTIVE_STATES]),
+        ("step_due_date__isnull", False),
+    ]
+    assert per_department.fields[:4] == ["department", "current_step", "step_due_date", "id"]

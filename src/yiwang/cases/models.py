@@ -165,11 +165,22 @@ class Case(models.Model):
             models.Index(fields=["applicant_account", "-id"], name="case_mine_idx"),
             models.Index(fields=["state", "step_due_date"], name="case_overdue_idx"),
             # 我的工作台 of a unit-wide role (a window clerk over a district's departments): one step's open cases
-            # in due order, whatever their department (cases.workbench: one member per step, not per department)
+            # in due order, whatever their department (cases.workbench: one member per step, not per department);
+            # the department last, so the member filters its departments from the index alone — else the planner
+            # prefers case_open_dept_step_idx there and sorts every open case at the step (14 ms for a clerk).
             models.Index(
-                fields=["current_step", "step_due_date", "id"],
+                fields=["current_step", "step_due_date", "id", "department"],
                 condition=Q(state__in=["submitted", "in_progress"]),
                 name="case_open_step_idx",
+            ),
+            # The workbench's and the inbox's per-(department, step) members: open steps only (a tenth of the
+            # cases), so the planner reads one department's queue in order — and counts it from the index alone —
+            # instead of fetching every row of case_inbox_step_idx to check its state (bench/workbench.py). item
+            # last: the members that exclude some items of a department filter on it without the heap.
+            models.Index(
+                fields=["department", "current_step", "step_due_date", "id", "item"],
+                condition=Q(state__in=["submitted", "in_progress"], step_due_date__isnull=False),
+                name="case_open_dept_step_idx",
             ),
             # 容缺 sweep: open cases past their owed-materials deadline
             models.Index(
