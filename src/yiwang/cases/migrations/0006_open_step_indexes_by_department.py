@@ -5,25 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0005_open_step_index'),
-        ('catalog', '0003_bundles_rules_policies_pledge'),
-        ('core', '0008_alter_staffrole_role'),
+        ("cases", "0005_open_step_index"),
+        ("catalog", "0003_bundles_rules_policies_pledge"),
+        ("core", "0008_alter_staffrole_role"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='case',
-            name='case_open_step_idx',
+            model_name="case",
+            name="case_open_step_idx",
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('state__in', ['submitted', 'in_progress'])), fields=['current_step', 'step_due_date', 'id', 'department'], name='case_open_step_idx'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("state__in", ["submitted", "in_progress"])),
+                fields=["current_step", "step_due_date", "id", "department"],
+                name="case_open_step_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('state__in', ['submitted', 'in_progress']), ('step_due_date__isnull', False)), fields=['department', 'current_step', 'step_due_date', 'id', 'item'], name='case_open_dept_step_idx'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(
+                    ("state__in", ["submitted", "in_progress"]), ("step_due_date__isnull", False)
+                ),
+                fields=["department", "current_step", "step_due_date", "id", "item"],
+                name="case_open_dept_step_idx",
+            ),
         ),
     ]
