@@ -107,12 +107,13 @@ def test_one_inbox_page_through_the_api_does_not_grow_with_its_rows(world, clien
     client.get("/api/cases?limit=50", **auth)  # the principal cache and the scope cache are warm now
     response, sql = _queries(lambda: client.get("/api/cases?limit=50", **auth))
     assert response.status_code == 200 and len(response.json()["items"]) == rows
-    # the page (one statement) · the claimers (prefetch); the department chain, district and catalogue stamp are
-    # remembered by the process for a few seconds (cases/selectors.py)
-    assert len(sql) == 2, "\n".join(sql)
+    # the page's ids (the union of index scans, where the database has it) · the page · the claimers (prefetch);
+    # the department chain, district and catalogue stamp are remembered by the process for a few seconds
+    union = 1 if connection.features.supports_slicing_ordering_in_compound else 0
+    assert len(sql) == 2 + union, "\n".join(sql)
     page = [q for q in sql if 'FROM "cases_case"' in q]
-    assert len(page) == 1
-    assert '"core_person"."id_number"' not in page[0] and '"core_person"."phone"' not in page[0]
+    assert len(page) == 1 + union
+    assert not any('"core_person"."id_number"' in q or '"core_person"."phone"' in q for q in page)
 
 
 @pytest.mark.parametrize("rows", [2, 12])
@@ -122,8 +123,10 @@ def test_one_inbox_page_as_html_does_not_grow_with_its_rows(world, client, rows,
     client.get(reverse("cases:inbox"))
     response, sql = _queries(lambda: client.get(reverse("cases:inbox")))
     assert response.status_code == 200 and response.content.decode().count("data-case=") == rows
-    # the signed-in clerk (session and principal), the page, the claimers — the same for 2 rows as for 12
-    assert len(sql) == 7, "\n".join(sql)
+    # the signed-in clerk (session and principal), the page (its ids apart where there is a union), the claimers —
+    # the same for 2 rows as for 12
+    union = 1 if connection.features.supports_slicing_ordering_in_compound else 0
+    assert len(sql) == 7 + union, "\n".join(sql)
     assert not any('"core_person"."id_number"' in q for q in sql if 'FROM "cases_case"' in q)
 
 
