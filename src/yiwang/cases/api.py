@@ -26,6 +26,7 @@ from yiwang.core.schemas import ProblemOut
 from . import selectors, services
 from .models import Case
 from .schemas import (
+    CASE_OUT_FIELDS,
     ActionOut,
     CaseDetailOut,
     CaseDraftIn,
@@ -91,6 +92,7 @@ def case_list(request: HttpRequest, filters: Query[CaseListQuery]):
             mine_only=filters.mine_only,
             cursor=filters.cursor,
             limit=limit,
+            fields=CASE_OUT_FIELDS,
         )
     else:
         page = selectors.cases_of_applicant(principal, cursor=filters.cursor, limit=limit)

@@ -68,6 +68,29 @@ class CaseOut(Schema):
         return obj.lock_version
 
 
+# The columns CaseOut reads (the inbox reads only these for the API: `selectors.inbox_for(fields=…)`).
+CASE_OUT_FIELDS = (
+    "public_id",
+    "number",
+    "item__code",
+    "item__version",
+    "item__name",
+    "department__code",
+    "state",
+    "current_step",
+    "channel",
+    "decision",
+    "decision_reason",
+    "submitted_at",
+    "accepted_at",
+    "concluded_at",
+    "due_date",
+    "step_due_date",
+    "paused_since",
+    "lock_version",
+)
+
+
 class InstantRuleResultOut(Schema):
     code: str = Field(description="规则编码")
     name: str = Field(description="规则名称")

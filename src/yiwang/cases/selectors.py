@@ -343,8 +343,11 @@ def inbox_for(
     mine_only: bool = False,
     cursor: str | None = None,
     limit: int = INBOX_LIMIT,
+    fields: tuple[str, ...] | None = None,
 ) -> Page[Case]:
-    """The staff work queue, most urgent first (step due date, then id)."""
+    """The staff work queue, most urgent first (step due date, then id). `fields`: only these columns (and the
+    relations they name) are read — the API's list shows no applicant or claimer, and reading them cost its page a
+    third of its time — else what the work-queue page shows."""
     if not (principal.has(CASE_INTAKE) or principal.has(CASE_APPROVE)):
         raise PermissionDenied(_("需要办件受理或审批权限。"))
     if not _is_staff(principal):
@@ -385,6 +388,10 @@ def inbox_for(
     # The claimer is prefetched for the page's rows instead of joined: with a join, PostgreSQL misestimates the
     # OR-ed scope and loops over every staff row for every candidate case. Only the applicant's name is shown:
     # the encrypted registry columns are not read (nor decrypted).
+    if fields is not None:
+        related = sorted({name.split("__")[0] for name in fields if "__" in name})
+        rows = rows.select_related(*related).only(*fields, *INBOX_KEY).order_by(*INBOX_KEY)
+        return page_of(list(rows[: limit + 1]), key=INBOX_KEY, limit=limit)
     rows = (
         rows.select_related(*(r for r in _CASE_RELATED if r != "claimed_by"))
         .defer(*_LIST_DEFERRED, *_QUEUE_DEFERRED)
