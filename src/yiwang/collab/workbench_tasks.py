@@ -43,7 +43,8 @@ _LEVEL_LABELS = dict(Task.Level.choices)
 
 def _scope_sql(principal, dept: int) -> tuple[str, list]:
     """tasks_todo's filter: to sign for, in the lead unit's hands, or (an issuer) submitted for review."""
-    sql = f'({_ACCEPT} AND t."status" IN (%s, %s)) OR (t."lead_department_id" = %s AND t."status" = %s)'
+    active = ", ".join(["%s"] * len(ACTIVE))
+    sql = f'({_ACCEPT} AND t."status" IN ({active})) OR (t."lead_department_id" = %s AND t."status" = %s)'
     params: list = [dept, *ACTIVE, dept, S.IN_PROGRESS]
     if principal.has(TASK_ISSUE):
         sql += f' OR (NOT {_ON_TASK} AND t."status" = %s AND t."issuing_department_id" = %s)'
