@@ -15,9 +15,11 @@ from datetime import date, datetime
 
 from django.db import connection
 from django.db.models import Count, Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.catalog.models import ServiceItem
+from yiwang.core.memo import ProcessMemo
 from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE
 from yiwang.core.principal import Principal
 from yiwang.core.workbench import (
@@ -85,7 +87,8 @@ def _members(branches) -> list[tuple[list[int], str, dict[int, frozenset[int]]]]
 
 _CASE = '"cases_case"'
 _ITEM = '"catalog_serviceitem"'
-# The open steps every source row has (the partial index case_open_step_idx holds exactly these).
+# The open steps every source row has (the partial indexes case_open_dept_step_idx and case_open_step_idx hold
+# them).
 _OPEN = (
     f'{_CASE}."state" IN ({", ".join(["%s"] * len(ACTIVE_STATES))}) AND {_CASE}."step_due_date" IS NOT NULL'
 )
@@ -170,29 +173,33 @@ def _fallback_rows(branches, query: TodoQuery) -> list[tuple]:
     return list(rows[: query.limit])
 
 
-# Step names per item version (pk, updated_at) and step code: a page names ~20 steps of a handful of items, and
-# reading each item's process declaration per row cost more than the page's query. A published version is
-# immutable and an edit moves updated_at, so the key is the version.
-_STEP_NAMES: dict[tuple, str] = {}
-_STEP_NAMES_MAX = 4096
+# Step names per language, item version (pk, updated_at) and step code: a page names ~20 steps of a handful of
+# items, and reading each item's process declaration per row cost more than the page's query. A published version
+# is immutable and an edit moves updated_at; kept an hour per process (and forgotten between tests).
+_STEP_NAMES = ProcessMemo(3600.0)
 
 
 def _step_names(rows: list[tuple]) -> dict[tuple, str]:
-    wanted = {(row[6], row[8], row[4]) for row in rows}
-    missing = {item_id for item_id, _at, _code in wanted - _STEP_NAMES.keys()}
-    if missing:
-        if len(_STEP_NAMES) >= _STEP_NAMES_MAX:
-            _STEP_NAMES.clear()
-        for item in ServiceItem.objects.filter(pk__in=missing).only("id", "updated_at", "process"):
+    language = get_language()
+    wanted = {(language, row[6], row[8], row[4]) for row in rows}
+
+    def load(missing: set) -> dict:
+        names = {}
+        items = ServiceItem.objects.filter(pk__in={key[1] for key in missing}).only(
+            "id", "updated_at", "process"
+        )
+        for item in items:
             try:
                 process = process_of(item)
             except Exception:  # a broken declaration cannot stop the list; the step code stands in
                 process = None
-            for key in wanted:
-                if key[0] == item.pk:
-                    name = _step_name(process, key[2]) if process is not None else key[2]
-                    _STEP_NAMES[(item.pk, item.updated_at, key[2])] = str(name)
-    return {key: _STEP_NAMES.get(key, key[2]) for key in wanted}
+            for key in missing:
+                if key[1] == item.pk and key[2] == item.updated_at:
+                    names[key] = str(_step_name(process, key[3])) if process is not None else key[3]
+        return names
+
+    found = _STEP_NAMES.get_many(wanted, load)
+    return {key[1:]: found.get(key) or key[3] for key in wanted}
 
 
 def _base():

@@ -9,7 +9,7 @@ ids across rolled-back tests.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 _MEMOS: list[ProcessMemo] = []
@@ -31,6 +31,23 @@ class ProcessMemo:
             found = (now + self.seconds, compute())
             self._entries[key] = found
         return found[1]
+
+    def get_many(self, keys: Iterable[Hashable], compute: Callable[[set], dict]) -> dict:
+        """The values of `keys`; the missing or expired ones come from one call compute(missing) -> {key: value}
+        (a key it leaves out is not remembered and reads as None)."""
+        now = time.monotonic()
+        found = {key: self._entries.get(key) for key in keys}
+        missing = {key for key, entry in found.items() if entry is None or entry[0] < now}
+        values = {key: entry[1] for key, entry in found.items() if key not in missing}
+        if missing:
+            if len(self._entries) + len(missing) > self.max_entries:
+                self._entries.clear()
+            computed = compute(missing)
+            for key in missing:
+                if key in computed:
+                    self._entries[key] = (now + self.seconds, computed[key])
+                values[key] = computed.get(key)
+        return values
 
     def clear(self) -> None:
         self._entries.clear()
