@@ -20,6 +20,7 @@ from tests.collab.workbench_rows import _fresh_activity_memo, incident  # noqa: 
 from tests.collab.world import build_collab_world, principal
 from tests.factories import DepartmentFactory, staff_with_roles
 from yiwang.collab.models import Attendee, Meeting, Notice, NoticeRecipient
+from yiwang.collab.selectors.workbench import workbench_page
 from yiwang.core.fields import choice_label
 from yiwang.core.models import Division
 from yiwang.core.permissions import INCIDENT_DISPATCH, INCIDENT_HANDLE, INCIDENT_WORK, Role
@@ -495,12 +496,15 @@ def test_notice_page_and_count_are_one_statement_each(w, people, notices, who):
 
 
 @pytest.mark.parametrize("source_id", ["collab.meetings", "collab.notices"])
-def test_a_malformed_key_fails_as_before(w, people, meetings, notices, source_id):
+def test_a_malformed_key_is_a_bad_cursor(w, people, meetings, notices, source_id):
     from django.core.exceptions import ValidationError
 
     p = principal(people["clerk"])
     query = TodoQuery(after=Cursor(T1, source_id, "not-a-uuid"))
     with pytest.raises(ValidationError):
         REFERENCE[source_id][0](p, query)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValueError):  # the workbench's "bad cursor"
         _source(source_id).items(p, query)
+    with pytest.raises(ValidationError) as raised:
+        workbench_page(p, after=query.after)
+    assert "cursor" in raised.value.message_dict

@@ -21,6 +21,7 @@ from yiwang.core.workbench import (
     after_sql,
     day_end,
     url_pattern,
+    uuid_key,
     workbench_source,
 )
 
@@ -60,7 +61,6 @@ _DOC = f'"{Document._meta.db_table}"'
 _PARTY = f'"{DocumentParty._meta.db_table}"'
 _COLUMNS = 'd."public_id", d."title", d."number", d."step", d."due_on", d."direction"'
 _ORDER = 'ORDER BY {t}."due_on" ASC NULLS LAST, {t}."public_id"'
-_PUBLIC_ID = Document._meta.get_field("public_id")
 
 # Facts that change about never but cost a query per page each: the clearance of a set of roles (admin-edited
 # RoleClearance rows) and whether a department is the district office, kept 5 s per process. Saving or deleting a
@@ -137,11 +137,6 @@ def _branch_conditions(principal, staff) -> list[tuple[str, list]]:
     return branches
 
 
-def _public_id_param(key: str):
-    """A cursor key as the stored public id; ValueError (a bad cursor) when it is not a UUID."""
-    return _PUBLIC_ID.get_db_prep_value(uuid.UUID(key), connection)
-
-
 def _union(
     principal, query: TodoQuery, *, columns: str, ordered: bool, limit: int
 ) -> tuple[str, list] | None:
@@ -153,7 +148,7 @@ def _union(
     if staff is None or level == NO_CLEARANCE:
         return None
     after, after_params = after_sql(
-        query, SOURCE, 'd."due_on"', 'd."public_id"', dates=True, key=_public_id_param
+        query, SOURCE, 'd."due_on"', 'd."public_id"', dates=True, key=uuid_key(Document)
     )
     closed = sorted(CLOSED)
     base = f'd."confidentiality" <= %s AND d."step" NOT IN ({_marks(closed)}) AND ({after})'

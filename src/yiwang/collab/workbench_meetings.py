@@ -24,6 +24,7 @@ from yiwang.core.workbench import (
     aware,
     sort_key,
     url_pattern,
+    uuid_key,
     workbench_source,
 )
 
@@ -57,16 +58,11 @@ def _convenes(principal) -> bool:
     return principal.staff is not None and principal.has(MEETING_CONVENE)
 
 
-def _uuid_param(key: str):
-    """A cursor key as the stored public_id (hex text on SQLite); a malformed one fails as the ORM's lookup did."""
-    return Meeting._meta.get_field("public_id").get_db_prep_value(key, connection)
-
-
 def _page_sql(principal, query: TodoQuery) -> tuple[str, list]:
     """The invitations' first `limit` by (due, public_id) and, for a convener, the held meetings' first `limit` by
     public_id; each member is wrapped in a subquery, the only place SQLite takes an ORDER BY and LIMIT inside a
     compound statement."""
-    after, after_params = after_sql(query, SOURCE, _DUE, 'm."public_id"', key=_uuid_param)
+    after, after_params = after_sql(query, SOURCE, _DUE, 'm."public_id"', key=uuid_key(Meeting))
     invited = (
         f"SELECT * FROM (SELECT 0 AS kind, {_ROW} FROM {_INVITED}{_NAMED} WHERE {_INVITED_WHERE} AND ({after})"
         f' ORDER BY {_DUE}, m."public_id" LIMIT %s) AS invited'
@@ -74,7 +70,7 @@ def _page_sql(principal, query: TodoQuery) -> tuple[str, list]:
     params = [*_invited_params(principal), *after_params, query.limit]
     if not _convenes(principal):
         return invited, params
-    after, after_params = after_sql(query, SOURCE, 'm."minutes_at"', 'm."public_id"', key=_uuid_param)
+    after, after_params = after_sql(query, SOURCE, 'm."minutes_at"', 'm."public_id"', key=uuid_key(Meeting))
     held = (
         f"SELECT * FROM (SELECT 1 AS kind, {_ROW} FROM {_MEETING} m{_NAMED} WHERE {_HELD_WHERE} AND ({after})"
         f' ORDER BY m."public_id" LIMIT %s) AS held'

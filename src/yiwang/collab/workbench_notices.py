@@ -13,7 +13,15 @@ from django.utils.translation import gettext_lazy
 
 from yiwang.core.models import Department
 from yiwang.core.permissions import COLLAB_WORK
-from yiwang.core.workbench import TodoItem, TodoQuery, after_sql, aware, url_pattern, workbench_source
+from yiwang.core.workbench import (
+    TodoItem,
+    TodoQuery,
+    after_sql,
+    aware,
+    url_pattern,
+    uuid_key,
+    workbench_source,
+)
 
 from .models import Notice, NoticeRecipient
 
@@ -26,11 +34,6 @@ _NAMED = f' JOIN "{Department._meta.db_table}" d ON d."id" = n."department_id"'
 
 def _pending_params(principal) -> list:
     return [principal.staff.pk, str(Notice.Status.PUBLISHED), True]
-
-
-def _uuid_param(key: str):
-    """A cursor key as the stored public_id (hex text on SQLite); a malformed one fails as the ORM's lookup did."""
-    return Notice._meta.get_field("public_id").get_db_prep_value(key, connection)
 
 
 def _item(row: tuple, url: str) -> TodoItem:
@@ -59,7 +62,7 @@ class NoticeSource:
     def items(self, principal, query: TodoQuery) -> list[TodoItem]:
         if principal.staff is None:
             return []
-        after, after_params = after_sql(query, SOURCE, 'n."read_by"', 'n."public_id"', key=_uuid_param)
+        after, after_params = after_sql(query, SOURCE, 'n."read_by"', 'n."public_id"', key=uuid_key(Notice))
         with connection.cursor() as cursor:
             cursor.execute(
                 f'SELECT n."public_id", n."title", n."read_by", d."name" FROM {_PENDING}{_NAMED}'

@@ -185,6 +185,13 @@ def _after_cursor_sql(cursor: Cursor, source, deadline_column, key_column, dates
     return later, [at]
 
 
+def uuid_key(model) -> Callable[[str], object]:
+    """For `after_sql`: a cursor key as the model's stored public_id (hex text on SQLite, uuid on PostgreSQL);
+    ValueError — a bad cursor to the workbench — when the key is not a UUID."""
+    field = model._meta.get_field("public_id")
+    return lambda key: field.get_db_prep_value(uuid.UUID(key), connection)
+
+
 def aware(value: datetime | None) -> datetime | None:
     """A timestamp read by a plain cursor: aware on PostgreSQL, naive UTC on SQLite."""
     if value is None or value.tzinfo is not None:
