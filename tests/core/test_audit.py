@@ -79,6 +79,26 @@ def test_an_append_is_one_insert_that_reads_and_locks_nothing():
     assert "FOR UPDATE" not in " ".join(statements)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_append_outside_a_transaction_is_its_own_statement_and_reads_back_as_written():
+    with CaptureQueriesContext(connection) as queries:
+        entry = audit_record(
+            actor=None, action="test.alone", object_id="7", after={"键": [1, None]}, purpose="用途"
+        )
+    statements = [q["sql"].lstrip().upper() for q in queries.captured_queries]
+    assert len(statements) == 1 and statements[0].startswith("INSERT"), statements
+    stored = AuditEntry.objects.get(uuid=entry.uuid)
+    assert stored.seq == entry.seq and not entry._state.adding
+    assert (stored.after, stored.before, stored.object_id, stored.purpose) == (
+        {"键": [1, None]},
+        None,
+        "7",
+        "用途",
+    )
+    assert stored.occurred_at == entry.occurred_at and stored.leaf_hash == entry.leaf_hash
+    assert entry_canonical(stored).decode() == entry.canonical
+
+
 def test_an_entry_is_pending_with_the_leaf_hash_of_its_canonical_bytes():
     (entry,) = append(1)
     entry.refresh_from_db()
@@ -225,14 +245,10 @@ def test_an_audit_failure_aborts_the_change(monkeypatch):
 
 
 def test_a_caller_cannot_swallow_an_insert_failure_and_keep_its_change(monkeypatch):
-    original = AuditEntry.save
-
-    def failing_save(self, *args, **kwargs):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT * FROM no_such_table_for_the_audit_test")
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(AuditEntry, "save", failing_save)
+    # the entry's INSERT fails in the database (here: its table is missing)
+    monkeypatch.setattr(
+        audit_mod, "insert_sql", lambda *a, **k: "INSERT INTO no_such_table_for_the_audit_test VALUES (%s)"
+    )
     with transaction.atomic():
         _holiday()
         try:

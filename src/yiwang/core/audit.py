@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .evidence.canonical import FORMAT_LOG, canonical_log_encoded, json_safe, json_text
 from .evidence.fasthash import leaf_hash
 from .logging import current_client_ip, current_request_id
 from .models import AuditEntry
+from .rawsql import db_value, insert_sql
 
 SYSTEM_ACTOR = "system"
 
@@ -40,28 +41,27 @@ def _actor_fields(actor) -> tuple[str, str]:
     return actor.get_username(), staff.department.code if staff else ""
 
 
-class _EncodedJSON(models.Expression):
-    """A JSON column value given as its already-encoded text: the entry's before/after are encoded once, for the
-    canonical bytes, and the column stores that same text instead of the JSON field encoding them again."""
+_ENTRY_COLUMNS = (
+    "uuid",
+    "format",
+    "prev_hash",
+    "leaf_hash",
+    "canonical",
+    "occurred_at",
+    "actor_account",
+    "actor_department",
+    "actor_ip",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "purpose",
+    "request_id",
+)
 
-    output_field = models.JSONField()
 
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def as_sql(self, compiler, connection):
-        return "%s", [self.text]
-
-    def as_postgresql(self, compiler, connection):
-        return "%s::jsonb", [self.text]
-
-
-def _column(value, text: str):
-    return None if value is None else _EncodedJSON(text)
-
-
-def audit_record(
+def audit_entry_statement(
     *,
     actor,
     action: str,
@@ -70,8 +70,13 @@ def audit_record(
     before: dict | None = None,
     after: dict | None = None,
     purpose: str = "",
-) -> AuditEntry:
-    """Appends one entry to the evidence log, in the caller's transaction (one INSERT; a trigger queues it for the sequencer)."""
+) -> tuple[AuditEntry, str, list]:
+    """One entry, not yet written: the unsaved AuditEntry and its INSERT (sql, params), which returns the entry's
+    `seq` where the database can. For callers that write the entry together with their own row in one statement
+    (the gateway's call log); everyone else calls `audit_record`.
+
+    The statement is written by hand: every write of the platform appends an entry, and the ORM's building of
+    this INSERT cost more than running it. The before/after columns store the very JSON text that was hashed."""
     account, department = _actor_fields(actor)
     entry = AuditEntry(
         uuid=uuid.uuid4(),
@@ -107,15 +112,68 @@ def audit_record(
     entry.leaf_hash = leaf_hash(canonical).hex()
     # The bytes as hashed: verify re-hashes these, and checks the displayed columns against them.
     entry.canonical = canonical.decode()
-    # No savepoint of its own: if the insert fails, the caller's whole transaction is marked for rollback,
-    # so even a caller that catches the exception cannot commit its change without the audit entry.
-    entry.after, entry.before = _column(after, after_text), _column(before, before_text)
-    try:
-        with transaction.atomic(savepoint=False):
-            entry.save(force_insert=True)
-    finally:
-        entry.after, entry.before = after, before
+    params = [
+        db_value(AuditEntry, "uuid", entry.uuid),
+        FORMAT_LOG,
+        "",
+        entry.leaf_hash,
+        entry.canonical,
+        connection.ops.adapt_datetimefield_value(entry.occurred_at),
+        entry.actor_account,
+        entry.actor_department,
+        entry.actor_ip,
+        entry.action,
+        entry.object_type,
+        entry.object_id,
+        None if before is None else before_text,
+        None if after is None else after_text,
+        entry.purpose,
+        entry.request_id,
+    ]
+    sql = insert_sql(AuditEntry, _ENTRY_COLUMNS, json_columns=("before", "after"), returning="seq")
+    return entry, sql, params
+
+
+def audit_entry_written(entry: AuditEntry, cursor) -> AuditEntry:
+    """Marks the entry of `audit_entry_statement` as stored, with the seq its INSERT gave back."""
+    row = cursor.fetchone() if cursor.description else None
+    entry.seq = row[0] if row else cursor.lastrowid
+    entry._state.adding = False
+    entry._state.db = connection.alias
     return entry
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    purpose: str = "",
+) -> AuditEntry:
+    """Appends one entry to the evidence log, in the caller's transaction (one INSERT; a trigger queues it for the
+    sequencer)."""
+    entry, sql, params = audit_entry_statement(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=after,
+        purpose=purpose,
+    )
+    # Inside a transaction, no savepoint of its own: if the insert fails, the caller's whole transaction is
+    # marked for rollback, so even a caller that catches the exception cannot commit its change without the
+    # entry. Outside one, the single statement is its own transaction.
+    if connection.in_atomic_block:
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return audit_entry_written(entry, cursor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return audit_entry_written(entry, cursor)
 
 
 def audit_verify(**kwargs):

@@ -1,0 +1,70 @@
+"""Hand-written statements on the hot paths, and the few conversions a plain cursor needs on both databases.
+
+Where building a statement through the ORM costs more than running it (every evidence-log append, the
+data-sharing gateway's calls, the workbench, the credit check), the statement is written once as text. These
+helpers give back what the ORM would have: a plain cursor returns JSON columns as text (SQLite, and PostgreSQL
+under Django's no-op jsonb loader), dates as ISO text and booleans as 0/1 on SQLite, timestamps naive UTC on
+SQLite. Values written go through the field's own `get_db_prep_value`, so the stored bytes are the ORM's.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from datetime import UTC, date, datetime
+
+from django.db import connection
+from django.db.models import DEFERRED
+
+
+def db_json(value):
+    """A JSON column read by a plain cursor."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def db_date(value) -> date | None:
+    """A date column read by a plain cursor."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def db_bool(value) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """A timestamp read by a plain cursor: aware on PostgreSQL, naive UTC on SQLite."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def db_instance(model, values: dict):
+    """A model instance from the named values of a plain cursor's row (attnames: "resource_id"), its other fields
+    deferred as with .only()."""
+    row = [values.get(f.attname, DEFERRED) for f in model._meta.concrete_fields]
+    return model.from_db(connection.alias, tuple(values), row)
+
+
+def db_value(model, field_name: str, value):
+    """`value` as the ORM would send it for `model.field_name` (UUIDs as hex text on SQLite, datetimes adapted,
+    encrypted fields encrypted)."""
+    return model._meta.get_field(field_name).get_db_prep_save(value, connection)
+
+
+@functools.cache
+def _insert_sql(
+    vendor: str, table: str, columns: tuple[str, ...], json_columns: frozenset, returning: str
+) -> str:
+    quote = connection.ops.quote_name
+    cast = "::jsonb" if vendor == "postgresql" else ""
+    values = ", ".join(f"%s{cast}" if c in json_columns else "%s" for c in columns)
+    sql = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES ({values})"
+    return f"{sql} RETURNING {quote(returning)}" if returning else sql
+
+
+def insert_sql(model, columns: tuple[str, ...], *, json_columns=(), returning: str = "") -> str:
+    """One INSERT of `columns` into the model's table (JSON columns take their value as encoded text); with
+    `returning`, the statement gives that column back where the database can (else use cursor.lastrowid)."""
+    if returning and not connection.features.can_return_columns_from_insert:
+        returning = ""
+    return _insert_sql(connection.vendor, model._meta.db_table, columns, frozenset(json_columns), returning)
