@@ -39,11 +39,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiwang.core.audit import audit_record
 from yiwang.core.crypto import sm3_hex
 from yiwang.core.keystore import KeystoreError, keystore
 from yiwang.core.ratelimit import RateLimited, rate_limit_per
 
+from .gateway_sql import call_log_write, live_grant_of
 from .grading import grade_policy
 from .masking import mask_value
 from .models import DataResource, GatewayCall, GatewayCallSubject, Mask, ShareGrant
@@ -165,29 +165,6 @@ def _refuse(
     )
 
 
-# The hot path reads only what it uses (fewer columns to select, build and compile).
-_GRANT_COLUMNS = (
-    "id",
-    "public_id",
-    "fields",
-    "row_filter",
-    "rate_per_minute",
-    "scenario",
-    "requires_consent",
-    "covert_until",
-    "valid_until",
-    "resource__id",
-    "resource__code",
-    "resource__version",
-    "resource__name",
-    "resource__grade",
-    "resource__mount_kind",
-    "resource__mount_target",
-    "resource__provider_id",
-    "resource__status",
-)
-
-
 def _live_grant(call: _Call) -> _Grant:
     system = call.system
     code = call.resource_code
@@ -196,20 +173,7 @@ def _live_grant(call: _Call) -> _Grant:
             call, status=404, outcome=Outcome.DENIED, title=_("未找到"), detail=_("没有这个数据资源。")
         )
     if getattr(system, "is_active", False):
-        grant = (
-            ShareGrant.objects.select_related("resource")
-            .only(*_GRANT_COLUMNS)
-            .filter(
-                system_id=system.pk,
-                resource__code=code,
-                status=ShareGrant.Status.ACTIVE,
-                valid_from__lte=call.at,
-                valid_until__gt=call.at,
-                resource__status=DataResource.Status.PUBLISHED,
-            )
-            .order_by("-valid_until", "-id")
-            .first()
-        )
+        grant = live_grant_of(system_id=system.pk, resource_code=code, at=call.at)
         if grant is not None:
             call.resource = grant.resource
             return _Grant(
@@ -435,29 +399,29 @@ def _log(call: _Call, *, outcome: str, response_hash: str, subjects: list[Row] |
         response_hash=response_hash,
         covert_until=grant.covert_until if grant is not None else None,
     )
-    with transaction.atomic():
-        entry = audit_record(
-            actor=call.system,
-            action=f"gateway.{call.operation}",
-            object_type="share_grant" if share_grant is not None else "data_resource",
-            object_id=grant.object_id if grant is not None else (call.resource_code[:40]),
-            after={
-                "request_id": str(call.request_id),
-                "resource": call.resource_code[:40],
-                "fields": call.fields,
-                "outcome": outcome,
-                "response_hash": response_hash,
-            },
-            purpose=call.purpose,
+    entry = dict(
+        actor=call.system,
+        action=f"gateway.{call.operation}",
+        object_type="share_grant" if share_grant is not None else "data_resource",
+        object_id=grant.object_id if grant is not None else (call.resource_code[:40]),
+        after={
+            "request_id": str(call.request_id),
+            "resource": call.resource_code[:40],
+            "fields": call.fields,
+            "outcome": outcome,
+            "response_hash": response_hash,
+        },
+        purpose=call.purpose,
+    )
+    further = [s for s in (subjects or [])[1:] if s.person_id or s.organisation_id]
+    if not further:
+        return call_log_write(row, **entry)
+    with transaction.atomic(savepoint=False):  # a batch's further subjects: with the call row, or not at all
+        call_log_write(row, **entry)
+        GatewayCallSubject.objects.bulk_create(
+            GatewayCallSubject(call=row, person_id=s.person_id, organisation_id=s.organisation_id)
+            for s in further
         )
-        row.audit_uuid = entry.uuid
-        row.save(force_insert=True)
-        if subjects and len(subjects) > 1:
-            GatewayCallSubject.objects.bulk_create(
-                GatewayCallSubject(call=row, person_id=s.person_id, organisation_id=s.organisation_id)
-                for s in subjects[1:]
-                if s.person_id or s.organisation_id
-            )
     return row
 
 
