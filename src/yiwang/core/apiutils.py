@@ -25,6 +25,7 @@ from .logging import current_request_id
 from .permissions import PUBLIC, Permission
 from .principal import Principal
 from .ratelimit import RateLimited, too_many_requests
+from .urltree import url_tree
 
 log = logging.getLogger("yiwang.api")
 
@@ -540,6 +541,9 @@ class YiwangAPI(NinjaAPI):
         super().__init__(*args, **kwargs)
         if isinstance(self.parser, YiwangParser):
             self.parser.api = self
+
+    def _get_urls(self):
+        return url_tree(super()._get_urls())
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
         """Built once per path prefix and process: the routers are fixed at import, and building the document
