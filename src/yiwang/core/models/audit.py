@@ -29,7 +29,7 @@ class AuditEntry(models.Model):
     )
     prev_hash = models.CharField(max_length=64, blank=True, help_text=_("仅格式 1：原哈希链的前序哈希"))
     leaf_hash = models.CharField(
-        _("叶子哈希"), max_length=64, db_index=True, help_text=_("SM3(0x00 ‖ 规范化记录)，十六进制")
+        _("叶子哈希"), max_length=64, help_text=_("SM3(0x00 ‖ 规范化记录)，十六进制")
     )
     canonical = models.TextField(
         _("规范化记录"), blank=True, help_text=_("写入时的规范化记录（UTF-8 JSON），其 SM3 叶子哈希在树中")
@@ -56,6 +56,9 @@ class AuditEntry(models.Model):
             models.Index(fields=["object_type", "object_id", "seq"]),
             models.Index(fields=["actor_account", "seq"]),
             models.Index(fields=["action", "seq"]),
+            # Looked up by equality only (a receipt's entry): a plain index, without the pattern-ops twin that
+            # db_index=True adds on PostgreSQL and every append of the platform would maintain.
+            models.Index(fields=["leaf_hash"], name="core_audit_leaf_hash_idx"),
         ]
 
     def __str__(self) -> str:
