@@ -19,7 +19,7 @@ from .evidence.canonical import FORMAT_LOG, canonical_log_encoded, json_safe, js
 from .evidence.fasthash import leaf_hash
 from .logging import current_client_ip, current_request_id
 from .models import AuditEntry
-from .rawsql import db_value, insert_sql
+from .rawsql import bound_cursor, db_value, insert_sql
 
 SYSTEM_ACTOR = "system"
 
@@ -168,10 +168,10 @@ def audit_record(
     # marked for rollback, so even a caller that catches the exception cannot commit its change without the
     # entry. Outside one, the single statement is its own transaction.
     if connection.in_atomic_block:
-        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        with transaction.atomic(savepoint=False), bound_cursor() as cursor:
             cursor.execute(sql, params)
             return audit_entry_written(entry, cursor)
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(sql, params)
         return audit_entry_written(entry, cursor)
 

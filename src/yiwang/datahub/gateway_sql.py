@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db import connection, transaction
 
 from yiwang.core.audit import audit_entry_statement
-from yiwang.core.rawsql import db_bool, db_date, db_instance, db_json, insert_sql
+from yiwang.core.rawsql import bound_cursor, db_bool, db_date, db_instance, db_json, insert_sql
 
 from .models import DataResource, GatewayCall, ShareGrant
 
@@ -60,7 +60,7 @@ def live_grant_of(*, system_id: int, resource_code: str, at: datetime) -> ShareG
     """The system's live grant on the published resource `resource_code` at `at`, with its resource loaded (only
     the columns the gateway uses; the others are deferred as with .only()), or None."""
     moment = connection.ops.adapt_datetimefield_value(at)
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(
             _grant_sql(),
             [
@@ -136,7 +136,7 @@ def call_log_write(
     ]
     call_sql = insert_sql(GatewayCall, _CALL_COLUMNS, returning="id")
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with bound_cursor() as cursor:
             cursor.execute(f"WITH entry AS ({entry_sql}) {call_sql}", [*entry_params, *params])
             call.id = cursor.fetchone()[0]
     else:

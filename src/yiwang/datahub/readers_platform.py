@@ -27,7 +27,7 @@ from django.db.models import CharField, Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat, ExtractMonth, ExtractYear, LPad
 
 from yiwang.core.keystore import keystore
-from yiwang.core.rawsql import db_date
+from yiwang.core.rawsql import bound_cursor, db_date
 from yiwang.core.validators import normalise_id_number, normalise_uscc
 
 from .readers import RegistryReader, Row, register_reader
@@ -100,7 +100,7 @@ class PersonReader(RegistryReader):
             return None
         # Written by hand: the gateway reads one person per call, and building this through the ORM cost more
         # than running it (the ORM's page() below reads the same columns).
-        with connection.cursor() as cursor:
+        with bound_cursor() as cursor:
             cursor.execute(_person_sql(), [_person_index(key)])
             found = cursor.fetchone()
         if found is None:
