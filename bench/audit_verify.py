@@ -147,6 +147,7 @@ def build_entries(n: int) -> float:
     """COPY n pending format-2 entries (as audit_record would insert them); returns the seconds taken."""
     from django.db import connection
 
+    from yiwang.core.audit import ENTRY_COLUMNS
     from yiwang.core.evidence.canonical import canonical_log
     from yiwang.core.evidence.fasthash import leaf_hash
     from yiwang.core.models import AuditEntry, EvidenceLeaf, EvidenceNode, EvidencePending, TreeHead
@@ -155,24 +156,7 @@ def build_entries(n: int) -> float:
     tables = [m._meta.db_table for m in (EvidenceLeaf, EvidencePending, AuditEntry, EvidenceNode, TreeHead)]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
-    columns = [
-        "uuid",
-        "format",
-        "prev_hash",
-        "leaf_hash",
-        "canonical",
-        "occurred_at",
-        "actor_account",
-        "actor_department",
-        "actor_ip",
-        "action",
-        "object_type",
-        "object_id",
-        "before",
-        "after",
-        "purpose",
-        "request_id",
-    ]
+    columns = ENTRY_COLUMNS
     copy_sql = f"COPY {AuditEntry._meta.db_table} ({', '.join(columns)}) FROM STDIN"
     start = datetime(2025, 1, 1, tzinfo=UTC)
     dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode

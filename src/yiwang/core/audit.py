@@ -41,7 +41,8 @@ def _actor_fields(actor) -> tuple[str, str]:
     return actor.get_username(), staff.department.code if staff else ""
 
 
-_ENTRY_COLUMNS = (
+# The columns an entry is written with (every one but seq), in the order of the INSERT and of bulk loads.
+ENTRY_COLUMNS = (
     "uuid",
     "format",
     "prev_hash",
@@ -130,7 +131,7 @@ def audit_entry_statement(
         entry.purpose,
         entry.request_id,
     ]
-    sql = insert_sql(AuditEntry, _ENTRY_COLUMNS, json_columns=("before", "after"), returning="seq")
+    sql = insert_sql(AuditEntry, ENTRY_COLUMNS, json_columns=("before", "after"), returning="seq")
     return entry, sql, params
 
 
