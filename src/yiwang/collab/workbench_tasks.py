@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.permissions import COLLAB_WORK, TASK_ISSUE
+from yiwang.core.rawsql import db_date
 from yiwang.core.workbench import TodoItem, TodoQuery, after_sql, day_end, url_pattern, workbench_source
 
 from .models import Task, TaskUnit
@@ -68,11 +69,6 @@ def _todo_sql(principal, query: TodoQuery, columns: str) -> tuple[str, list] | N
     return sql, [dept, S.IN_PROGRESS, dept, *scope_params, *after_params]
 
 
-def _as_date(value) -> date:
-    # SQLite names no column type for a CASE, so the deadline may come back as ISO text.
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def _action(status: str, accept: bool, due: date, due_on: date) -> str:
     if status == S.SUBMITTED:
         return str(_("审核办结"))
@@ -90,7 +86,7 @@ def _state(status: str, level: int) -> str:
 
 def _item(row, url: str) -> TodoItem:
     public_id, code, title, status, level, due_on, wb_due, accept = row
-    due, due_on = _as_date(wb_due), _as_date(due_on)
+    due, due_on = db_date(wb_due), db_date(due_on)  # SQLite names no type for a CASE: ISO text
     return TodoItem(
         source=SOURCE,
         key=code,

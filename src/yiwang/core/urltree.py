@@ -31,7 +31,7 @@ def _is_barrier(pattern) -> bool:
     """A pattern that could match paths under any first segment."""
     if isinstance(pattern, URLPattern) and isinstance(pattern.pattern, RoutePattern):
         route = str(pattern.pattern._route)
-        return route.partition("/")[0].find("<") >= 0
+        return "<" in route.partition("/")[0]
     return True  # a regex or a nested resolver: assume it could
 
 

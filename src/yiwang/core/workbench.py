@@ -16,13 +16,15 @@ import json
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
+
+from .rawsql import aware  # noqa: F401 - the sources import it from here
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 FAR = datetime(9999, 12, 31, tzinfo=LOCAL)  # where items without a deadline sort
@@ -190,13 +192,6 @@ def uuid_key(model) -> Callable[[str], object]:
     ValueError — a bad cursor to the workbench — when the key is not a UUID."""
     field = model._meta.get_field("public_id")
     return lambda key: field.get_db_prep_value(uuid.UUID(key), connection)
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """A timestamp read by a plain cursor: aware on PostgreSQL, naive UTC on SQLite."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def url_pattern(name: str) -> str:

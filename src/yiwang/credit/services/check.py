@@ -4,7 +4,6 @@ one indexed read of the subject's credit file, whose grade, lists and effects ar
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from django.db import connection
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.cases.hooks import CreditVerdict
+from yiwang.core.rawsql import db_json
 
 from ..models import CreditCheck, CreditFile
 
@@ -29,7 +29,7 @@ def credit_verdict(*, person_id: int | None = None, organisation_id: int | None 
     if row is None:
         return CHECKED_NOTHING
     pk, grade, lists, effects = row
-    lists, effects = _json(lists), _json(effects)
+    lists, effects = db_json(lists), db_json(effects)
     return CreditVerdict(
         checked=True,
         file_id=pk,
@@ -55,11 +55,6 @@ def _file_row(column: str, subject_id: int):
     with connection.cursor() as cursor:
         cursor.execute(sql, [subject_id])
         return cursor.fetchone()
-
-
-def _json(value):
-    """A JSON column read by a plain cursor: text on SQLite and (Django's loader) on PostgreSQL."""
-    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def check_outcome(verdict: CreditVerdict, applied: Sequence[str]) -> str:
