@@ -19,7 +19,7 @@ from .evidence.canonical import FORMAT_LOG, canonical_log_encoded, json_safe, js
 from .evidence.fasthash import leaf_hash
 from .logging import current_client_ip, current_request_id
 from .models import AuditEntry
-from .rawsql import bound_cursor, db_value, insert_sql
+from .rawsql import bound_cursor, db_value, insert_sql, inserted
 
 SYSTEM_ACTOR = "system"
 
@@ -135,15 +135,6 @@ def audit_entry_statement(
     return entry, sql, params
 
 
-def audit_entry_written(entry: AuditEntry, cursor) -> AuditEntry:
-    """Marks the entry of `audit_entry_statement` as stored, with the seq its INSERT gave back."""
-    row = cursor.fetchone() if cursor.description else None
-    entry.seq = row[0] if row else cursor.lastrowid
-    entry._state.adding = False
-    entry._state.db = connection.alias
-    return entry
-
-
 def audit_record(
     *,
     actor,
@@ -171,10 +162,10 @@ def audit_record(
     if connection.in_atomic_block:
         with transaction.atomic(savepoint=False), bound_cursor() as cursor:
             cursor.execute(sql, params)
-            return audit_entry_written(entry, cursor)
+            return inserted(entry, cursor)
     with bound_cursor() as cursor:
         cursor.execute(sql, params)
-        return audit_entry_written(entry, cursor)
+        return inserted(entry, cursor)
 
 
 def audit_verify(**kwargs):

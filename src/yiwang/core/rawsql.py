@@ -72,6 +72,16 @@ def insert_sql(model, columns: tuple[str, ...], *, json_columns=(), returning: s
     return _insert_sql(connection.vendor, model._meta.db_table, columns, frozenset(json_columns), returning)
 
 
+def inserted(instance, cursor):
+    """Marks an instance written by a hand-written INSERT … RETURNING <pk> as stored, with the key the statement
+    gave back (or the cursor's lastrowid where the database returns nothing)."""
+    row = cursor.fetchone() if cursor.description else None
+    instance.pk = row[0] if row else cursor.lastrowid
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
+
+
 @contextmanager
 def bound_cursor():
     """A cursor for a hand-written statement: on PostgreSQL one that sends the parameters apart from the text

@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db import connection, transaction
 
 from yiwang.core.audit import audit_entry_statement
-from yiwang.core.rawsql import bound_cursor, db_bool, db_date, db_instance, db_json, insert_sql
+from yiwang.core.rawsql import bound_cursor, db_bool, db_date, db_instance, db_json, insert_sql, inserted
 
 from .models import DataResource, GatewayCall, ShareGrant
 
@@ -138,14 +138,9 @@ def call_log_write(
     if connection.vendor == "postgresql":
         with bound_cursor() as cursor:
             cursor.execute(f"WITH entry AS ({entry_sql}) {call_sql}", [*entry_params, *params])
-            call.id = cursor.fetchone()[0]
-    else:
-        # no savepoint inside a caller's transaction: a failure there dooms it, as the ORM's insert would
-        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-            cursor.execute(entry_sql, entry_params)
-            cursor.execute(call_sql, params)
-            row = cursor.fetchone() if cursor.description else None
-            call.id = row[0] if row else cursor.lastrowid
-    call._state.adding = False
-    call._state.db = connection.alias
-    return call
+            return inserted(call, cursor)
+    # no savepoint inside a caller's transaction: a failure there dooms it, as the ORM's insert would
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(entry_sql, entry_params)
+        cursor.execute(call_sql, params)
+        return inserted(call, cursor)

@@ -77,22 +77,38 @@ class PersonReader(RegistryReader):
     subject_kind = "person"
 
     @staticmethod
-    def _row(person) -> Row:
-        division = _division_code(person.division)
+    def _person_row(
+        pk, name, id_number, gender, birth_date, address, phone, is_deceased, division: str
+    ) -> Row:
+        """The one shape of a person's row, from the ORM's instance (page) or the hand-written read (fetch)."""
         return Row(
-            key=person.id_number,
+            key=id_number,
             values={
-                "id_number": person.id_number,
-                "name": person.name,
-                "gender": GENDER_CODES.get(person.gender, person.gender),
-                "birth_date": person.birth_date,
+                "id_number": id_number,
+                "name": name,
+                "gender": GENDER_CODES.get(gender, gender),
+                "birth_date": birth_date,
                 "division_code": division,
-                "address": person.address,
-                "phone": person.phone or "",
-                "is_deceased": person.is_deceased,
+                "address": address,
+                "phone": phone or "",
+                "is_deceased": bool(is_deceased),
             },
             division_code=division,
-            person_id=person.pk,
+            person_id=pk,
+        )
+
+    @classmethod
+    def _row(cls, person) -> Row:
+        return cls._person_row(
+            person.pk,
+            person.name,
+            person.id_number,
+            person.gender,
+            person.birth_date,
+            person.address,
+            person.phone,
+            person.is_deceased,
+            _division_code(person.division),
         )
 
     def fetch(self, resource, key: str) -> Row | None:
@@ -107,21 +123,16 @@ class PersonReader(RegistryReader):
             return None
         pk, name, id_number, gender, birth_date, address, phone, is_deceased, division = found
         decrypt = keystore().field_decrypt
-        id_number = decrypt(id_number)
-        return Row(
-            key=id_number,
-            values={
-                "id_number": id_number,
-                "name": name,
-                "gender": GENDER_CODES.get(gender, gender),
-                "birth_date": db_date(birth_date),
-                "division_code": division or "",
-                "address": address,
-                "phone": decrypt(phone) if phone else "",
-                "is_deceased": bool(is_deceased),
-            },
-            division_code=division or "",
-            person_id=pk,
+        return self._person_row(
+            pk,
+            name,
+            decrypt(id_number),
+            gender,
+            db_date(birth_date),
+            address,
+            decrypt(phone) if phone else "",
+            is_deceased,
+            division or "",
         )
 
     def page(self, resource, *, after: str | None, limit: int, division_prefix: str = "") -> list[Row]:
