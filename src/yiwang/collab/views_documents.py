@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yiwang.core.forms import add_service_errors
 from yiwang.core.models import Department
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import COLLAB_WORK, DOCUMENT_REGISTER
@@ -105,14 +106,6 @@ class EditForm(forms.Form):
     note = forms.CharField(label=gettext_lazy("修改说明"), max_length=200, required=False)
 
 
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def _departments(codes) -> list:
     found = {d.code: d for d in Department.objects.filter(code__in=list(codes or []), is_active=True)}
     return [found[c] for c in codes or [] if c in found]
@@ -182,7 +175,7 @@ def document_new(request: HttpRequest) -> HttpResponse:
                 due_on=data["due_on"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
@@ -202,7 +195,7 @@ def document_receive(request: HttpRequest) -> HttpResponse:
         try:
             created = flow.document_receive(actor=principal, **data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
@@ -314,7 +307,7 @@ def document_edit(request: HttpRequest, document_id) -> HttpResponse:
             messages.error(request, str(exc))
             return redirect("collab:document_detail", document_id=document.public_id)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("已保存为新版本。"))
             return redirect("collab:document_detail", document_id=document.public_id)

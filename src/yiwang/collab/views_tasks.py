@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yiwang.core.forms import add_service_errors
 from yiwang.core.models import Department
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import COLLAB_WORK, TASK_ISSUE
@@ -204,20 +205,12 @@ def task_new(request: HttpRequest) -> HttpResponse:
                     report_every_workdays=data["report_every_workdays"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("任务 %(code)s 已交办。") % {"code": task.code})
                 return redirect(reverse("collab:task_detail", args=[task.public_id]))
         status = 422
     return render(request, "collab/task_new.html", {"form": form}, status=status)
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- detail and actions --------------------------------------------------------------------------------------------
@@ -315,7 +308,7 @@ def task_act(request: HttpRequest, public_id, action: str) -> HttpResponse:
     except ValidationError as exc:
         if form is None:
             return _refused(request, task, {"error": "；".join(exc.messages)})
-        _add_errors(form, exc)
+        add_service_errors(form, exc)
         return _refused(request, task, {key: form})
     messages.success(request, _("已办理。"))
     url = reverse("collab:task_detail", args=[task.public_id])

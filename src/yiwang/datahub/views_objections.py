@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yiwang.core.forms import add_service_errors
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import CASE_INTAKE, DATA_CENTRE, DATA_STEWARD, SELF_SERVICE
 
@@ -80,14 +81,6 @@ class CorrectForm(forms.Form):
 
 class RejectForm(forms.Form):
     resolution = forms.CharField(label=gettext_lazy("不予更正的理由"), max_length=2000, widget=_TEXT)
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, msgs in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, msgs)
 
 
 def _expected(request: HttpRequest) -> int | None:
@@ -189,7 +182,7 @@ def objection_new(request: HttpRequest) -> HttpResponse:
                     principal=principal, channel=channel, resource=resource, **form.cleaned_data
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("纠错已提交：%(number)s") % {"number": created.number})
                 return redirect("datahub:objection_detail", objection_id=created.public_id)
@@ -279,7 +272,7 @@ def objection_act(request: HttpRequest, objection_id) -> HttpResponse:
     except ValidationError as exc:
         if form is None:
             raise
-        _add_errors(form, exc)
+        add_service_errors(form, exc)
         return _detail(request, objection, bound={action: form}, status=422)
     messages.success(request, _("操作已完成。"))
     return redirect("datahub:objection_detail", objection_id=objection.public_id)
@@ -394,7 +387,7 @@ def objection_mine_new(request: HttpRequest) -> HttpResponse:
             try:
                 created = svc.objection_file_self(principal=principal, **form.cleaned_data)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("纠错已提交：%(number)s") % {"number": created.number})
                 return redirect("datahub:objection_mine_detail", objection_id=created.public_id)

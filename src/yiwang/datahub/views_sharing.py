@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yiwang.core.forms import add_service_errors
 from yiwang.core.models import Division
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD
@@ -167,15 +168,6 @@ class ResolveForm(forms.Form):
     resolution = forms.CharField(
         label=gettext_lazy("协调结果"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
-
-
-def _add_errors(form: forms.Form, exc: ValidationError, aliases: dict | None = None) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, msgs in exc.message_dict.items():
-        name = (aliases or {}).get(field, field)
-        form.add_error(name if name in form.fields else None, msgs)
 
 
 # --- lists ----------------------------------------------------------------------------------------------------------
@@ -324,7 +316,7 @@ def share_request_new(request: HttpRequest) -> HttpResponse:
                     term_end=data["term_end"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc, {"fields": "fields_", "resource": None})
+                add_service_errors(form, exc, {"fields": "fields_", "resource": None})
             else:
                 messages.success(request, _("共享申请已提交：%(number)s") % {"number": created.number})
                 return redirect("datahub:share_request_detail", request_id=created.public_id)
@@ -452,7 +444,7 @@ def share_request_act(request: HttpRequest, request_id) -> HttpResponse:
     except PermissionDenied:
         raise
     except ValidationError as exc:
-        _add_errors(form, exc, {"basis": "note", "reason": "note", "fields": None})
+        add_service_errors(form, exc, {"basis": "note", "reason": "note", "fields": None})
         return _detail(request, share_request, bound={key: form}, status=422)
     messages.success(request, _("操作已完成。"))
     return redirect("datahub:share_request_detail", request_id=share_request.public_id)
@@ -471,7 +463,7 @@ def share_request_rate(request: HttpRequest, request_id) -> HttpResponse:
         try:
             share_rating_create(actor=principal, grant=grant, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("评价已提交。"))
             return redirect("datahub:share_request_detail", request_id=share_request.public_id)
@@ -488,7 +480,7 @@ def share_request_dispute(request: HttpRequest, request_id) -> HttpResponse:
         try:
             share_dispute_raise(actor=principal, request=share_request, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("争议已提交大数据中心协调。"))
             return redirect("datahub:share_request_detail", request_id=share_request.public_id)

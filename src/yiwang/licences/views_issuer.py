@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from yiwang.core.forms import add_service_errors
 from yiwang.core.pageutils import page_requires
 from yiwang.core.permissions import LICENCE_ISSUE
 
@@ -96,9 +97,9 @@ def _face_values(licence_type: LicenceType, data: dict) -> dict:
 
 
 def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    for field, msgs in exc.message_dict.items():
-        name = field.replace("face.", "face_")
-        form.add_error(name if name in form.fields else None, msgs)
+    # The service names face fields "face.<key>"; the form's fields are "face_<key>".
+    rename = {key: key.replace("face.", "face_") for key in getattr(exc, "error_dict", {})}
+    add_service_errors(form, exc, rename)
 
 
 @page_requires(LICENCE_ISSUE)
