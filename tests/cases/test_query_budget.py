@@ -96,7 +96,7 @@ def _spread(world, n):
 def memos_hold(monkeypatch):
     """The per-process memos (department chain and district, catalogue stamp) hold for the whole test."""
     monkeypatch.setattr(selectors, "_STAMP_MEMO_SECONDS", 600.0)
-    monkeypatch.setattr(selectors, "_DEPARTMENT_MEMO_SECONDS", 600.0)
+    monkeypatch.setattr(selectors._DEPARTMENTS, "seconds", 600.0)
 
 
 @pytest.mark.parametrize("rows", [2, 12])

@@ -13,6 +13,7 @@ Lists are keyset-paginated on indexed columns: the inbox on (step_due_date, id),
 
 from __future__ import annotations
 
+import copy
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from yiwang.catalog.models import Material, ServiceItem
 from yiwang.catalog.process import DEPARTMENT_INTAKE, DEPARTMENT_ITEM
 from yiwang.core.audit import audit_record
 from yiwang.core.keystore import keystore
+from yiwang.core.memo import ProcessMemo
 from yiwang.core.models import AuditEntry, Department
 from yiwang.core.pagination import Page, keyset_after, keyset_page, page_limit, page_of
 from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE, CASE_SUPERVISE, SELF_SERVICE, Role
@@ -126,8 +128,7 @@ def _is_staff(principal: Principal) -> bool:
 
 # Per process, a few seconds: department id → (its chain up the tree, its district). Departments move in the tree
 # about never; reading the chain costs a query per level on every inbox page otherwise.
-_DEPARTMENT_MEMO: dict[int | None, tuple[float, list[int], str]] = {}
-_DEPARTMENT_MEMO_SECONDS = 5.0
+_DEPARTMENTS = ProcessMemo(5.0)
 # Per process, one second: the catalogue's version stamp (an aggregate over every item) — an item published or
 # edited reaches the inboxes within a second.
 _STAMP_MEMO: list = []
@@ -136,9 +137,10 @@ _STAMP_MEMO_SECONDS = 1.0
 
 def case_selector_memos_reset() -> None:
     """Forgets the per-process memos of this module (tests: around each test)."""
-    _DEPARTMENT_MEMO.clear()
+    _DEPARTMENTS.clear()
     _STAMP_MEMO.clear()
     _SCOPE_CACHE.clear()
+    _APPLICATION_ITEMS.clear()
 
 
 def _department_id(principal: Principal) -> int | None:
@@ -149,15 +151,9 @@ def _department_id(principal: Principal) -> int | None:
 
 def _department_facts(principal: Principal) -> tuple[list[int], str]:
     department_id = _department_id(principal)
-    now = time.monotonic()
-    found = _DEPARTMENT_MEMO.get(department_id)
-    if found is None or found[0] < now:
-        department = principal.department
-        found = (now + _DEPARTMENT_MEMO_SECONDS, ancestors_or_self(department_id), district_of(department))
-        if len(_DEPARTMENT_MEMO) > 4096:
-            _DEPARTMENT_MEMO.clear()
-        _DEPARTMENT_MEMO[department_id] = found
-    return found[1], found[2]
+    return _DEPARTMENTS.get(
+        department_id, lambda: (ancestors_or_self(department_id), district_of(principal.department))
+    )
 
 
 def _chain(principal: Principal) -> list[int]:
@@ -402,19 +398,38 @@ def inbox_for(
 
 
 # --- applying ---------------------------------------------------------------------------------------------
+# Per process, a few seconds: the published item of a code as a submission reads it, under the catalogue stamp. A
+# published version never changes (a change is a new version); publishing, a new version and suspending move the
+# stamp, which another process reads again within its second and this one at once (`catalogue_memos_forget`).
+_APPLICATION_ITEMS = ProcessMemo(5.0, max_entries=1024)
+
+
 def item_for_application(code: str) -> ServiceItem:
     """The published version of an item code as a submission needs it: department (and its division) and
-    materials, without the guide texts and themes the item pages show (two queries); Http404 otherwise."""
-    item = (
-        ServiceItem.objects.filter(status=ServiceItem.Status.PUBLISHED, code=(code or "").strip().upper())
+    materials, without the guide texts and themes the item pages show; Http404 otherwise. Each caller gets its
+    own copy of the remembered instance."""
+    code = (code or "").strip().upper()
+    item = _APPLICATION_ITEMS.get((code, _catalogue_stamp()), lambda: _item_for_application_read(code))
+    if item is None:
+        raise Http404(_("没有找到这个政务服务事项，或它已暂停办理。"))
+    return copy.copy(item)
+
+
+def _item_for_application_read(code: str) -> ServiceItem | None:
+    return (
+        ServiceItem.objects.filter(status=ServiceItem.Status.PUBLISHED, code=code)
         .select_related("department", "department__division")
         .defer("guide", "conditions", "legal_basis", "where_to_apply")
         .prefetch_related(Prefetch("materials", queryset=Material.objects.order_by("sort", "id")))
         .first()
     )
-    if item is None:
-        raise Http404(_("没有找到这个政务服务事项，或它已暂停办理。"))
-    return item
+
+
+def catalogue_memos_forget(**_signal) -> None:
+    """An item or material saved or deleted in this process: the stamp and the items read under it are
+    read again at their next use (other processes: within the stamp's second)."""
+    _STAMP_MEMO.clear()
+    _APPLICATION_ITEMS.clear()
 
 
 # --- applicants -------------------------------------------------------------------------------------------
