@@ -50,7 +50,9 @@ def test_an_unknown_code_is_404(world):
 
 def test_a_suspension_in_this_process_is_seen_at_once(world):
     selectors.item_for_application(world.item.code)
-    catalog_services.item_suspend(actor=None, item=ServiceItem.objects.get(pk=world.item.pk), reason="政策调整")
+    catalog_services.item_suspend(
+        actor=None, item=ServiceItem.objects.get(pk=world.item.pk), reason="政策调整"
+    )
     with pytest.raises(Http404):
         selectors.item_for_application(world.item.code)
 
@@ -71,7 +73,9 @@ def test_a_new_published_version_replaces_the_remembered_one(world):
     old = selectors.item_for_application(world.item.code)
     draft = catalog_services.item_new_version(actor=None, item=ServiceItem.objects.get(pk=world.item.pk))
     # (the factory's licence material names no licence type, which publishing asks for)
-    draft.materials.filter(source=Material.Source.LICENCE, licence_type_code="").update(licence_type_code="yyzz")
+    draft.materials.filter(source=Material.Source.LICENCE, licence_type_code="").update(
+        licence_type_code="yyzz"
+    )
     assert selectors.item_for_application(world.item.code).pk == old.pk  # the draft is not published yet
     catalog_services.item_publish(actor=None, item=draft)
     current = selectors.item_for_application(world.item.code)

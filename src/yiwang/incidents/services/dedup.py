@@ -31,6 +31,7 @@ PLACE_WEIGHT, TIME_WEIGHT, TEXT_WEIGHT = 0.4, 0.2, 0.4
 GRID_ONLY_PLACE = 0.3
 CANDIDATES_MAX = 200  # newest open incidents looked at
 RESULTS_MAX = 10
+CANDIDATE_FIELDS = ("id", "public_id", "number", "title", "description", "lon", "lat", "state", "created_at")
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE = 111_320.0
 
@@ -94,7 +95,9 @@ def duplicates_find(
         rows = rows.filter(grid_id=grid_id)
     else:
         return []
-    rows = rows.select_related("category").order_by("-id")[:CANDIDATES_MAX]
+    # What the score, the merge and the callers' answers read (number, link, title, state): the rows are the
+    # incident's widest table, and most columns would be built into every candidate for nothing.
+    rows = rows.only(*CANDIDATE_FIELDS).order_by("-id")[:CANDIDATES_MAX]
     words = set(text_tokens(text))
     window_s = window.total_seconds()
     found = []

@@ -27,11 +27,15 @@ _NAMES_CACHE_KEY = "incidents:division-names:v1"
 # Rules and grid ancestry are read on every intake and change rarely: each process keeps them for a few seconds
 # (like core.geo's grid index); `routing_invalidate()` drops them at once after an edit in this process.
 MEMO_SECONDS = 5.0
+# A grid's chain (grid, village, town) is remembered under the grid index's stamp, so a grid edited anywhere is
+# read again within the index's stamp check (core.geo); a renamed village or town within this minute.
+GRID_CHAIN_SECONDS = 60.0
+_MEMO_MAX = 20_000
 _memo: dict[tuple, tuple[float, object]] = {}
 _memo_lock = threading.Lock()
 
 
-def _memoised(key: tuple, load):
+def _memoised(key: tuple, load, seconds: float = MEMO_SECONDS):
     now = monotonic_time.monotonic()
     with _memo_lock:
         hit = _memo.get(key)
@@ -39,7 +43,9 @@ def _memoised(key: tuple, load):
             return hit[1]
     value = load()
     with _memo_lock:
-        _memo[key] = (now + MEMO_SECONDS, value)
+        if len(_memo) >= _MEMO_MAX:  # keys of old grid stamps are never asked for again
+            _memo.clear()
+        _memo[key] = (now + seconds, value)
     return value
 
 
@@ -77,7 +83,8 @@ class Route:
 
 
 def _division_chain(division: Division | None) -> tuple[Division | None, Division | None, Division | None]:
-    """(grid, village, town) for a division at any level (parents via select_related where loaded)."""
+    """(grid, village, town) for a division at any level (parents via select_related where loaded). The walk
+    stops at the town: the district above it is not read."""
     grid = village = town = None
     current = division
     while current is not None:
@@ -87,6 +94,8 @@ def _division_chain(division: Division | None) -> tuple[Division | None, Divisio
             village = current
         elif current.level == Division.Level.TOWN:
             town = current
+        if current.level <= Division.Level.TOWN:
+            break
         current = current.parent if current.parent_id else None
     return grid, village, town
 
@@ -124,12 +133,20 @@ def incident_locate(*, lon: float | None, lat: float | None, address: str = "") 
     return Location(None, None, None, "")
 
 
+_BOUNDARIES = ("geometry", "parent__geometry", "parent__parent__geometry")
+
+
 def _grid_location(grid_id: int, located_by: str) -> Location | None:
     def load():
-        grid = Division.objects.select_related("parent__parent").filter(pk=grid_id, is_active=True).first()
+        grid = (
+            Division.objects.select_related("parent__parent")
+            .defer(*_BOUNDARIES)  # the boundaries are the grid index's (core.geo), not the incident's
+            .filter(pk=grid_id, is_active=True)
+            .first()
+        )
         return _division_chain(grid) if grid is not None else None
 
-    chain = _memoised(("grid", grid_id), load)
+    chain = _memoised(("grid", grid_id, geo.grid_index().stamp), load, GRID_CHAIN_SECONDS)
     return Location(*chain, located_by) if chain is not None else None
 
 
