@@ -5,6 +5,7 @@ counts."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 from django.db import transaction
@@ -34,8 +35,12 @@ def call(client, name, data=None, *, method="get", key=None, version="3", **extr
         response = client.get(url, data or {}, **extra)
     else:
         response = client.post(url, json.dumps(data or {}), content_type="application/json", **extra)
-    body = b"".join(response.streaming_content) if response.streaming else response.content
-    return response, json.loads(body)
+    return response, answer(response)
+
+
+def answer(response) -> dict:
+    """The JSON a CKAN action answered (streamed or not)."""
+    return json.loads(b"".join(response.streaming_content) if response.streaming else response.content)
 
 
 def names(result) -> set[str]:
@@ -419,3 +424,41 @@ def test_search_costs_a_fixed_number_of_queries(client, ow, django_assert_max_nu
         call(client, "package_search", {"rows": 100, "include_private": "true"}, key=ow.citizen_key)
     with django_assert_max_num_queries(3):
         call(client, "current_package_list_with_resources", {"limit": 100})
+
+
+# --- hostile input: CKAN's own errors, never a server error ------------------------------------------------------
+@pytest.mark.parametrize(
+    "fq",
+    [
+        "metadata_modified:[2026-02-30 TO *]",  # a day that does not exist
+        "metadata_modified:[2026-13-01 TO *]",
+        "metadata_modified:[2026-02-30T00:00:00Z TO NOW]",
+        "metadata_modified:[NOW-²DAY TO *]",  # a digit int() does not read
+        "metadata_modified:[NOW-99999999999DAYS TO *]",  # before the year 1
+        "metadata_modified:[* TO NOW+999999999DAY]",  # after 9999
+        "metadata_modified:[9999-12-31T23:59:59-12:00 TO *]",  # after 9999 in UTC
+    ],
+)
+def test_an_impossible_moment_in_a_range_is_a_validation_error(client, ow, fq):
+    response, body = call(client, "package_search", {"fq": fq})
+    assert response.status_code == 409 and body["success"] is False
+    assert body["error"]["__type"] == "Validation Error" and "fq" in body["error"]
+
+
+def test_json_nested_past_the_parser_is_a_client_error(client, ow):
+    deep = "[" * 5000
+    for params in ({"fq_list": deep}, {"facet.field": deep}):
+        response, body = call(client, "package_search", params)
+        assert response.status_code == 409 and body["success"] is False, params
+    rid = str(ow.dibao_csv.public_id)
+    response, body = call(client, "datastore_search", {"resource_id": rid, "filters": '{"a":' * 5000})
+    assert response.status_code == 409 and body["success"] is False
+    response = client.post("/api/3/action/package_search", deep, content_type="text/plain")
+    assert response.status_code == 400
+    # a body that is no JSON object: CKAN answers 400 with a JSON string ("Bad request - JSON Error: …")
+    response = client.post(
+        "/api/3/action/package_search",
+        urlencode({deep: "1"}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400 and "JSON" in answer(response)

@@ -249,3 +249,17 @@ def test_negative_list_and_apps_are_the_centres(client, ow):
     assert _post(client, f"{BASE}/manage/apps/{app_id}/review", {"show": True}).json()["status"] == "shown"
     client.logout()
     assert [a["name"] for a in client.get(f"{BASE}/apps").json()] == ["人口地图"]
+
+
+def test_a_bearer_token_reads_as_its_account_and_nothing_more(client, ow):
+    from yiwang.core.services.identity import api_token_issue_for_account
+
+    cond_ds = ow.published(title="企业经营统计", tier="conditional")
+    token = api_token_issue_for_account(account=ow.citizen).token
+    signed_in = client.get(f"{BASE}/datasets/{cond_ds.name}", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert signed_in.status_code == 200 and signed_in.json()["data_allowed"] is False
+    listed = client.get(f"{BASE}/datasets", {"tier": "conditional"}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert [d["name"] for d in listed.json()["items"]] == [cond_ds.name]
+    # a refused token, or none, reads as the anonymous: the conditional dataset is not there
+    for headers in ({"HTTP_AUTHORIZATION": "Bearer not-a-token"}, {}):
+        assert client.get(f"{BASE}/datasets/{cond_ds.name}", **headers).status_code == 404

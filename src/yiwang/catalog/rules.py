@@ -241,7 +241,7 @@ def ruleset_validate(raw, *, symbols: Mapping[str, Any]) -> tuple[Rule, ...]:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ValidationError({"rules": _("规则须为 JSON 列表。")}, code="invalid") from None
     if not isinstance(raw, list) or not raw:
         raise ValidationError({"rules": _("请至少声明一条规则。")}, code="required")

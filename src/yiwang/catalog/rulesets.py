@@ -100,7 +100,7 @@ def _parse_rules(rules: Any) -> Any:
     if isinstance(rules, str):
         try:
             return json.loads(rules)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ValidationError({"rules": _("规则须为 JSON 列表。")}, code="invalid") from None
     return rules
 

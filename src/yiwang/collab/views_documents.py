@@ -328,7 +328,7 @@ class _ActionPayload:
         self.lead = post.get("lead") or None
         self.co = [c for c in post.getlist("co") if c] or ([] if "co_sent" in post else None)
         days = post.get("due_days", "").strip()
-        self.due_days = int(days) if days.isdigit() else None
+        self.due_days = int(days) if days.isdecimal() else None
         due = post.get("due_on", "").strip()
         self.due_on = forms.DateField(required=False).clean(due) if due else None
         self.send_back = post.get("send_back") == "1"

@@ -102,7 +102,7 @@ def _apply_errors(form: forms.Form, exc: ValidationError) -> list[str]:
 
 def _field_where(key: str) -> str:
     parts = key.split(".")
-    if parts[0] == "fields" and len(parts) > 1 and parts[1].isdigit():
+    if parts[0] == "fields" and len(parts) > 1 and parts[1].isdecimal():
         return _("第 %(n)d 个字段：") % {"n": int(parts[1]) + 1}
     if parts[0] == "survey" and len(parts) > 1:
         return ""

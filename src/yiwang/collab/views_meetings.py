@@ -300,7 +300,7 @@ def meeting_paper_add_view(request: HttpRequest, meeting_id) -> HttpResponse:
     position = request.POST.get("agenda") or ""
     try:
         if position:
-            item = meeting.agenda.filter(position=int(position)).first() if position.isdigit() else None
+            item = meeting.agenda.filter(position=int(position)).first() if position.isdecimal() else None
             if item is None:
                 raise ValidationError({"agenda": _("议题不属于本次会议。")})
         meeting_paper_add(
@@ -379,7 +379,7 @@ def meeting_minutes_view(request: HttpRequest, meeting_id) -> HttpResponse:
                     parts = key.split(".")
                     prefix = (
                         _("第 %(n)d 项：") % {"n": int(parts[1]) + 1}
-                        if len(parts) > 1 and parts[1].isdigit()
+                        if len(parts) > 1 and parts[1].isdecimal()
                         else ""
                     )
                     errors.extend(prefix + m for m in msgs)

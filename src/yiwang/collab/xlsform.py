@@ -250,7 +250,7 @@ def xlsform_import(
             mapped: dict[str, list] = {}
             for key, errs in exc.message_dict.items():
                 parts = key.split(".")
-                if parts[0] == "fields" and len(parts) >= 2 and parts[1].isdigit():
+                if parts[0] == "fields" and len(parts) >= 2 and parts[1].isdecimal():
                     fname = fields[int(parts[1])]["name"]
                     key = f"survey.{rows.get(fname, 0)}"
                     errs = [

@@ -71,7 +71,7 @@ def validate_geometry(geometry: Any) -> BaseGeometry:
     if isinstance(geometry, str):
         try:
             geometry = json.loads(geometry)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # (RecursionError: nested past the parser)
             raise _fail(_("边界不是有效的 JSON。"), "geometry_json") from exc
     if not isinstance(geometry, dict):
         raise _fail(_("边界应为 GeoJSON 对象。"), "geometry_type")

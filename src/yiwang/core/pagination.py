@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import Model, Q, QuerySet
+from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
+from django.db.models import Field, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 T = TypeVar("T")
@@ -26,12 +27,20 @@ def encode_cursor(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value, default=str).encode()).decode().rstrip("=")
 
 
+# A cursor this module makes is a few key values; anything much longer was not made here.
+CURSOR_MAX = 1024
+
+
 def decode_cursor(cursor: str) -> Any:
+    """The JSON value of a cursor; ValidationError for anything that is not base64 of JSON of a sane size (a
+    nesting deep enough to exhaust the parser's recursion included)."""
+    if len(cursor) > CURSOR_MAX:
+        raise invalid_cursor()
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}, code="cursor") from exc
+    except (ValueError, RecursionError) as exc:
+        raise invalid_cursor() from exc
 
 
 Key = str | tuple[str, ...]
@@ -46,37 +55,52 @@ def _keys(key: Key) -> tuple[str, ...]:
     return (key,) if isinstance(key, str) else tuple(key)
 
 
-def _invalid_cursor() -> ValidationError:
+def invalid_cursor() -> ValidationError:
     return ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}, code="cursor")
 
 
-def cursor_values(cursor: str, *, model: type[Model], key: Key) -> list[Any]:
-    """The key values a cursor carries, each converted by its model field (a date from its ISO text, an id from
-    its number); ValidationError when the cursor is not one this key made."""
+def cursor_values(
+    cursor: str, *, model: type[Model], key: Key, annotations: Mapping[str, Field] | None = None
+) -> list[Any]:
+    """The key values a cursor carries, each converted by its model field or, for an annotated key, the
+    annotation's output field (a date from its ISO text, an id from its number); ValidationError when the cursor
+    is not one this key made."""
     keys = _keys(key)
     value = decode_cursor(cursor)
     values = [value] if len(keys) == 1 else value
     if not isinstance(values, list) or len(values) != len(keys):
-        raise _invalid_cursor()
+        raise invalid_cursor()
     converted = []
     for name, raw in zip(keys, values, strict=True):
         if raw is None or isinstance(raw, (dict, list)):
-            raise _invalid_cursor()
+            raise invalid_cursor()
         try:
             field = model._meta.get_field(name)
         except FieldDoesNotExist:
-            converted.append(raw)
-            continue
+            field = (annotations or {}).get(name)
+            if field is None:  # a key of no known type: only a plain scalar is compared with the column
+                if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+                    raise invalid_cursor() from None
+                converted.append(raw)
+                continue
         try:
             converted.append(field.to_python(raw))
         except (ValidationError, TypeError, ValueError) as exc:
-            raise _invalid_cursor() from exc
+            raise invalid_cursor() from exc
     return converted
 
 
-def keyset_after(cursor: str, *, model: type[Model], key: Key, descending: bool = False) -> Q:
+def keyset_after(
+    cursor: str,
+    *,
+    model: type[Model],
+    key: Key,
+    descending: bool = False,
+    annotations: Mapping[str, Field] | None = None,
+) -> Q:
     """The rows that follow the cursor's row in `key` order (ascending, or descending on every column)."""
-    return _after(_keys(key), cursor_values(cursor, model=model, key=key), "lt" if descending else "gt")
+    values = cursor_values(cursor, model=model, key=key, annotations=annotations)
+    return _after(_keys(key), values, "lt" if descending else "gt")
 
 
 def _after(keys: tuple[str, ...], values: list[Any], op: str) -> Q:
@@ -112,10 +136,18 @@ def keyset_page(
     keys = _keys(key)
     queryset = queryset.order_by(*(f"-{k}" if descending else k for k in keys))
     if cursor:
+        annotated = {k: _output_field(queryset, k) for k in keys if k in queryset.query.annotations}
         queryset = queryset.filter(
-            keyset_after(cursor, model=queryset.model, key=keys, descending=descending)
+            keyset_after(cursor, model=queryset.model, key=keys, descending=descending, annotations=annotated)
         )
     return page_of(list(queryset[: limit + 1]), key=keys, limit=limit)
+
+
+def _output_field(queryset: QuerySet, name: str) -> Field | None:
+    try:
+        return queryset.query.annotations[name].output_field
+    except FieldError:  # an expression of mixed types: its key is checked as a plain scalar
+        return None
 
 
 def _cursor_value(row: Any, keys: tuple[str, ...]) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yiwang.core.pagination import Page, decode_cursor, encode_cursor, keyset_page, page_limit
+from yiwang.core.pagination import Page, decode_cursor, encode_cursor, invalid_cursor, keyset_page, page_limit
 from yiwang.core.principal import Principal
 
 from .bindings import declared_form_fields
@@ -183,8 +183,10 @@ def _python_page(rows: list, *, key, cursor: str | None, limit: int) -> Page:
     limit = page_limit(limit)
     if cursor:
         after = decode_cursor(cursor)
-        after = tuple(after) if isinstance(after, list) else (after,)
-        rows = [r for r in rows if key(r) > after]
+        # These pages' keys are pairs of texts: any other value was not made here and would not compare.
+        if not (isinstance(after, list) and after and all(isinstance(v, str) for v in after)):
+            raise invalid_cursor()
+        rows = [r for r in rows if key(r) > tuple(after)]
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=rows, next_cursor=encode_cursor(list(key(rows[-1]))) if more and rows else None)

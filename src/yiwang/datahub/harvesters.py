@@ -310,7 +310,7 @@ class HttpPullHarvester(HarvesterPlugin):
         try:
             with urllib.request.urlopen(request, timeout=options.timeout_seconds) as response:  # noqa: S310
                 declared = response.headers.get("Content-Length")
-                if declared and declared.isdigit() and int(declared) > options.max_bytes:
+                if declared and declared.isdecimal() and int(declared) > options.max_bytes:
                     raise HarvestError(
                         _("应答过大：%(size)s 字节，超过上限 %(max)d 字节。")
                         % {"size": declared, "max": options.max_bytes},

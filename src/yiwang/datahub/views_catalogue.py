@@ -154,7 +154,7 @@ def _field_errors(exc: ValidationError) -> list[str]:
     for key, messages_ in exc.message_dict.items():
         parts = key.split(".")
         prefix = (
-            _("第 %(n)d 行：") % {"n": int(parts[1]) + 1} if len(parts) >= 2 and parts[1].isdigit() else ""
+            _("第 %(n)d 行：") % {"n": int(parts[1]) + 1} if len(parts) >= 2 and parts[1].isdecimal() else ""
         )
         out.extend(prefix + m for m in messages_)
     return out

@@ -64,7 +64,7 @@ class RuleForm(forms.Form):
             return {}
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise forms.ValidationError(_("请填写 JSON 对象。")) from None
         if not isinstance(value, dict):
             raise forms.ValidationError(_("请填写 JSON 对象。"))

@@ -269,7 +269,7 @@ def bundle_apply(
     bundle = bundle_get_published(code)
     try:
         data = json.loads(form_data or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # (nested past the parser's depth)
         raise ValidationError({"form_data": _("form_data 应为 JSON 对象。")}) from None
     if not isinstance(data, dict):
         raise ValidationError({"form_data": _("form_data 应为 JSON 对象。")})

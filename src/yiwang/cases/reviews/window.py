@@ -250,7 +250,7 @@ def review_window_code_send(
 
 def _clean_code(code) -> str:
     code = (code or "").strip() if isinstance(code, str) or code is None else ""
-    if not (len(code) == _CODE_DIGITS and code.isascii() and code.isdigit()):
+    if not (len(code) == _CODE_DIGITS and code.isascii() and code.isdecimal()):
         raise ValidationError(
             {"code": _("请输入申请人收到的 %(n)d 位验证码。") % {"n": _CODE_DIGITS}}, code="required"
         )

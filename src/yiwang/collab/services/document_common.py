@@ -61,7 +61,7 @@ def confidentiality_parse(value) -> int:
     lowered = text.lower()
     if lowered in _SECRET_VALUES or any(w in text for w in _SECRET_WORDS) or "★" in text:
         raise _secret_refusal("confidentiality")
-    if text.lstrip("-").isdigit():
+    if text.lstrip("-").isdecimal():
         return confidentiality_parse(int(text))
     for name, level in _LEVEL_NAMES.items():
         if lowered == name or text.startswith(name):

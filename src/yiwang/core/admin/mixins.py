@@ -33,7 +33,7 @@ class AuditedReadMixin:
         if request.method == "GET" and response.status_code == 200:
             row = (
                 self.model.objects.filter(pk=object_id).only("public_id").first()
-                if str(object_id).isdigit()
+                if str(object_id).isdecimal()
                 else None
             )
             with transaction.atomic():

@@ -203,7 +203,7 @@ def list_tree_heads(request: HttpRequest, q: Query[TreeHeadsQuery]):
 def inclusion(request: HttpRequest, q: Query[InclusionQuery]):
     rate_limit(request, scope="audit_proof")
     entry = q.entry.strip()
-    if entry.isdigit():
+    if entry.isdecimal():
         leaf_index, leaf_hash = int(entry), None
     elif len(entry) == 64 and all(c in "0123456789abcdefABCDEF" for c in entry):
         leaf_index, leaf_hash = None, entry.lower()

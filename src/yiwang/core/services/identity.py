@@ -314,7 +314,7 @@ def _totp_step(secret: str, code: str, now: datetime) -> int | None:
     """The time step the code belongs to (within the valid window), or None. Knowing the step lets us refuse
     a code that was already used, which pyotp's verify() alone cannot."""
     code = (code or "").strip().replace(" ", "")
-    if not secret or len(code) != 6 or not code.isdigit():
+    if not secret or len(code) != 6 or not code.isdecimal():
         return None
     totp = _totp(secret)
     current = totp.timecode(now)

@@ -28,7 +28,7 @@ def notifications_page(request):
 @require_POST
 @page_requires(SELF_SERVICE)
 def notifications_read(request):
-    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
+    ids = [int(i) for i in request.POST.getlist("id") if i.isdecimal()] or None
     notifications_mark_read(actor=request.principal, ids=ids)
     target = request.POST.get("next", "")
     return redirect(

@@ -82,7 +82,7 @@ def list_param(data: dict, key: str, *, max_items: int = 50) -> list[str]:
         if text.startswith("["):
             try:
                 raw = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise ValidationFailed({key: [_("不是有效的 JSON 列表。")]}) from None
         else:
             raw = [text]
@@ -107,7 +107,7 @@ def json_object_param(data: dict, key: str) -> dict | str | None:
         if text.startswith("{"):
             try:
                 parsed = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise ValidationFailed({key: [_("不是有效的 JSON 对象。")]}) from None
             if isinstance(parsed, dict):
                 return parsed

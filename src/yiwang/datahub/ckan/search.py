@@ -102,29 +102,40 @@ def _tag_q(tag: str, vendor: str) -> Q:
 
 
 def _moment(value: str, param: str) -> datetime:
+    """A range bound as CKAN's Solr takes it (an ISO date or time, NOW, NOW±N DAY[S]/HOUR), in UTC. A date that does
+    not exist (02-30), a number that is not ASCII digits or a moment outside the years 1–9999 is refused like any
+    other unreadable bound."""
+    try:
+        moment = _moment_parse(value)
+    except (ValueError, OverflowError):
+        moment = None
+    if moment is None:
+        raise ValidationFailed({param: [_("无法识别的时间：%(value)s") % {"value": value[:40]}]})
+    return moment
+
+
+def _moment_parse(value: str) -> datetime | None:
     text = value.strip().upper()
-    now = timezone.now()
     if text.startswith("NOW"):
         rest = text[3:].split("/")[0]
-        moment = now
         units = {"DAY": timedelta(days=1), "DAYS": timedelta(days=1), "HOUR": timedelta(hours=1)}
-        if rest:
-            sign = -1 if rest[0] == "-" else 1
-            number = "".join(ch for ch in rest[1:] if ch.isdigit())
-            unit = rest[1 + len(number) :]
-            if rest[0] not in "+-" or not number or unit not in units:
-                raise ValidationFailed({param: [_("无法识别的时间：%(value)s") % {"value": value[:40]}]})
-            moment = now + sign * int(number) * units[unit]
-        return moment
+        if not rest:
+            return timezone.now()
+        number = "".join(ch for ch in rest[1:] if ch.isdecimal())
+        unit = rest[1 + len(number) :]
+        if rest[0] not in "+-" or not number or not number.isascii() or unit not in units:
+            return None
+        sign = -1 if rest[0] == "-" else 1
+        return timezone.now() + sign * int(number) * units[unit]
     parsed = parse_datetime(value.strip().replace("z", "Z"))
     if parsed is None:
         day = parse_date(value.strip())
         if day is None:
-            raise ValidationFailed({param: [_("无法识别的时间：%(value)s") % {"value": value[:40]}]})
+            return None
         parsed = datetime(day.year, day.month, day.day)
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    return parsed.astimezone(UTC)  # (OverflowError past 9999-12-31 in UTC, caught above)
 
 
 def _range_q(column: str, term: solr.Term, param: str) -> Q:

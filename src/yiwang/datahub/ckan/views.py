@@ -51,7 +51,7 @@ def request_data(request: HttpRequest) -> dict:
         if len(values) == 1 and values[0] in ("1", ""):
             try:
                 data = json.loads(next(iter(form.keys())))
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise BadRequest(_("JSON 错误：%(error)s") % {"error": str(exc)[:200]}) from None
         else:
             data = _mixed(form)
@@ -63,7 +63,7 @@ def request_data(request: HttpRequest) -> dict:
                 return {}
             try:
                 data = json.loads(body)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise BadRequest(_("JSON 错误：%(error)s") % {"error": str(exc)[:200]}) from None
     if not isinstance(data, dict):
         raise BadRequest(_("JSON 错误：请求数据须为 JSON 对象。"))

@@ -48,15 +48,20 @@ def _viewer(request: HttpRequest):
 
 
 def _since(raw: str) -> datetime | None:
-    moment = parse_datetime(raw)
-    if moment is None:
-        day = parse_date(raw)
-        if day is None:
-            return None
-        moment = datetime(day.year, day.month, day.day)
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=UTC)
-    return moment
+    """An ISO date or time (UTC when it names no zone); None when unreadable, a day that does not exist (02-30)
+    included."""
+    try:
+        moment = parse_datetime(raw)
+        if moment is None:
+            day = parse_date(raw)
+            if day is None:
+                return None
+            moment = datetime(day.year, day.month, day.day)
+        if timezone.is_naive(moment):
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
 
 
 @ckan_endpoint
@@ -70,7 +75,7 @@ def catalog_view(request: HttpRequest, fmt: str) -> HttpResponse:
     except NotAuthorized as exc:
         return HttpResponse(str(exc), status=403, content_type="text/plain; charset=utf-8")
     raw_page = request.GET.get("page", "1").strip() or "1"
-    if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
+    if not raw_page.isdecimal() or not 1 <= int(raw_page) <= MAX_PAGE:
         return _bad(_("page 必须是 1 到 %(n)s 之间的整数。") % {"n": MAX_PAGE})
     page = int(raw_page)
     query = {

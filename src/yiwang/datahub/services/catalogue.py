@@ -221,7 +221,7 @@ def _next_code(provider: Department) -> str:
     Department.objects.select_for_update().filter(pk=provider.pk).first()  # serialise numbering per provider
     prefix = f"{provider.division.code[:6]}-{provider.code}-"
     codes = DataResource.objects.filter(code__startswith=prefix).values_list("code", flat=True)
-    numbers = [int(c[len(prefix) :]) for c in codes if c[len(prefix) :].isdigit()]
+    numbers = [int(c[len(prefix) :]) for c in codes if c[len(prefix) :].isdecimal()]
     return f"{prefix}{max(numbers, default=0) + 1:05d}"
 
 

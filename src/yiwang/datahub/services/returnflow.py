@@ -137,7 +137,7 @@ def _element_problem(element: DataElement, value: Any) -> str | None:
         except ValidationError as exc:
             return exc.messages[0]
     elif element.validator == DataElement.Validator.DIVISION:
-        if not text.isdigit() or len(text) not in (6, 9, 12, 15):
+        if not text.isdecimal() or len(text) not in (6, 9, 12, 15):
             return _("行政区划代码应为 6、9、12 或 15 位数字。")
     if element.max_length and len(text) > element.max_length:
         return _("长度超过 %(n)d。") % {"n": element.max_length}
