@@ -63,6 +63,17 @@ def principal_from_bearer(token: str):
     return cached_principal("bearer", token, lambda: api_token_lookup(token=token))
 
 
+def bearer_account(request):
+    """The account a request's `Authorization: Bearer` token acts for, for operations that take no authentication
+    but show a signed-in account more. None without a token, for a refused one and for a registered system (it
+    has no account)."""
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    principal = principal_from_bearer(token.strip())
+    return getattr(principal, "account", None) if principal is not None else None
+
+
 def principal_for_session(user):
     """The principal of a signed-in page session. The session and its account are checked on every request by
     Django's middleware (a logout or a disabled account ends it at once); what is remembered briefly is the

@@ -33,7 +33,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import AuthenticationError
 
 from yiwang.core.apiutils import principal_of, receipt_download, requires
-from yiwang.core.identity import principal_from_bearer
+from yiwang.core.identity import bearer_account
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD, PUBLIC, SELF_SERVICE
 from yiwang.core.ratelimit import client_key, rate_limit_per
 from yiwang.core.schemas import ProblemOut
@@ -74,21 +74,10 @@ def _viewer(request: HttpRequest, *, key_required: bool = False):
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return open_viewer(account=user), None
-    account = _bearer_account(request)
+    account = bearer_account(request)  # an API client signed in as an account sees what its pages show
     if account is not None:
         return open_viewer(account=account), None
     return ANONYMOUS, None
-
-
-def _bearer_account(request: HttpRequest):
-    """The account of a platform bearer token: these operations ask for no authentication, but an API client
-    signed in as an account sees what that account's pages show. None without one, for a refused token and for
-    a registered system (it has no account)."""
-    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    principal = principal_from_bearer(token.strip())
-    return getattr(principal, "account", None) if principal is not None else None
 
 
 def _client(request: HttpRequest) -> str:
