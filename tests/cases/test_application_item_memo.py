@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Max
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from yiwang.cases import selectors
 from yiwang.catalog import services as catalog_services
@@ -60,8 +60,9 @@ def test_a_suspension_in_this_process_is_seen_at_once(world):
 def test_a_suspension_by_another_process_is_seen_once_the_stamp_is_read_again(world):
     selectors.item_for_application(world.item.code)
     # Another process's write: no signal reaches this one, only the stamp (the latest updated_at) moves.
+    latest = ServiceItem.objects.aggregate(latest=Max("updated_at"))["latest"]
     ServiceItem.objects.filter(pk=world.item.pk).update(
-        status=ServiceItem.Status.SUSPENDED, updated_at=timezone.now() + timedelta(seconds=1)
+        status=ServiceItem.Status.SUSPENDED, updated_at=latest + timedelta(seconds=1)
     )
     assert selectors.item_for_application(world.item.code).pk == world.item.pk  # within the stamp's second
     selectors._STAMP_MEMO.clear()  # the second has passed

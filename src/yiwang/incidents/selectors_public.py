@@ -251,7 +251,7 @@ def _mask_digits(match: re.Match) -> str:
             break
         at = _LEADING_SEP.match(run, date.end()).end()
     rest = run[at:]
-    if sum(ch.isdecimal() for ch in rest) < 7:
+    if sum(ch.isdigit() for ch in rest) < 7:
         return run
     return run[:at] + _DIGIT_RUN.sub(lambda m: _mask_run(m.group(0)), rest)
 
