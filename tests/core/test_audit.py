@@ -37,6 +37,8 @@ from yiwang.core.evidence.verify import log_verify
 from yiwang.core.models import AuditEntry, CalendarDay, EvidenceLeaf, TreeHead
 from yiwang.core.tasks import audit_verify_daily, evidence_tree_head_sign
 
+from .tamper import forge_column
+
 pytestmark = pytest.mark.django_db
 
 ENTRY = AuditEntry._meta.db_table
@@ -272,7 +274,7 @@ def test_command_verify_intact(capsys):
 def test_command_verify_broken_exits_1_naming_the_entry():
     entries = append(4)
     sequencer_run_once()
-    sql(f"UPDATE {ENTRY} SET action = 'x' WHERE seq = %s", [entries[1].seq])
+    forge_column(entries[1].seq, "action", "'x'")
     with pytest.raises(CommandError) as exc:
         call_command("audit", "verify")
     assert exc.value.returncode == 1
@@ -350,7 +352,7 @@ def test_daily_verify_task(caplog):
     entries = append(2)
     sequencer_run_once()
     assert audit_verify_daily.call_local()["ok"] is True
-    sql(f"UPDATE {ENTRY} SET purpose = 'x' WHERE seq = %s", [entries[0].seq])
+    forge_column(entries[0].seq, "purpose", "'x'")
     report = audit_verify_daily.call_local()
     assert (report["ok"], report["broken_seq"], report["broken_index"]) == (False, entries[0].seq, 0)
     assert "broken" in caplog.text

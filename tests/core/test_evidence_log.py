@@ -26,6 +26,8 @@ from yiwang.core.evidence.verify import log_verify
 from yiwang.core.keystore import keystore
 from yiwang.core.models import AuditEntry, EvidenceLeaf, EvidenceNode, EvidencePending, TreeHead
 
+from .tamper import detach_columns, forge_column, reattach_columns
+
 pytestmark = pytest.mark.django_db
 
 ENTRY = AuditEntry._meta.db_table
@@ -192,7 +194,7 @@ def test_an_intact_log_verifies(log10):
 @pytest.mark.parametrize("position", [0, 4, 9, 12])
 def test_editing_an_integrated_entry_names_it(log10, column, value, position):
     target = AuditEntry.objects.get(leaf__leaf_index=position)
-    sql(f"UPDATE {ENTRY} SET {column} = {value} WHERE seq = %s", [target.seq])
+    forge_column(target.seq, column, value)
     broken(log_verify(), index=position, seq=target.seq, reason="显示字段")
 
 
@@ -214,31 +216,65 @@ EDIT_ONE_COLUMN = [
 
 @pytest.mark.parametrize("column,placeholder,value", EDIT_ONE_COLUMN)
 def test_editing_only_a_displayed_column_names_the_entry(log10, column, placeholder, value):
-    """The stored canonical bytes and the leaf hashes are untouched: only what the /audit/ page shows changes;
-    verify (the SQL column check on PostgreSQL, the Python rebuild on SQLite) names that entry."""
+    """The stored canonical bytes and the leaf hashes are untouched: only what the /audit/ page shows changes,
+    after the column was detached from its generation; verify sees the catalogue changed, then compares the rows
+    (the SQL column check on PostgreSQL, the Python rebuild on SQLite) and names that entry."""
     target = AuditEntry.objects.get(leaf__leaf_index=4)
     params = [] if placeholder == "NULL" else [value]
-    sql(f"UPDATE {ENTRY} SET {column} = {placeholder} WHERE seq = %s", [*params, target.seq])
+    forge_column(target.seq, column, placeholder, params)
     broken(log_verify(), index=4, seq=target.seq, reason="显示字段")
+
+
+def _db_moment(moment):
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+def _db_uuid(value: uuid.UUID) -> str:
+    return str(value) if connection.vendor == "postgresql" else value.hex
 
 
 def test_editing_only_the_time_or_the_uuid_names_the_entry(log10):
     target = AuditEntry.objects.get(leaf__leaf_index=6)
-    AuditEntry.objects.filter(seq=target.seq).update(
-        occurred_at=target.occurred_at + timedelta(microseconds=1)
+    forge_column(
+        target.seq, "occurred_at", "%s", [_db_moment(target.occurred_at + timedelta(microseconds=1))]
     )
     broken(log_verify(), index=6, seq=target.seq, reason="显示字段")
-    AuditEntry.objects.filter(seq=target.seq).update(occurred_at=target.occurred_at, uuid=uuid.uuid4())
+    forge_column(target.seq, "occurred_at", "%s", [_db_moment(target.occurred_at)])
+    forge_column(target.seq, "uuid", "%s", [_db_uuid(uuid.uuid4())])
     broken(log_verify(), index=6, seq=target.seq, reason="显示字段")
-    AuditEntry.objects.filter(seq=target.seq).update(uuid=target.uuid)
-    assert log_verify().ok
+    forge_column(target.seq, "uuid", "%s", [_db_uuid(target.uuid)])
+    # every row agrees again, but the columns are no longer generated: that alone fails verify
+    result = log_verify()
+    assert not result.ok and result.broken_seq is None and result.broken_index is None
+    assert "occurred_at、uuid 已不再由存证内容生成" in result.message()
+
+
+def test_the_displayed_columns_cannot_be_written_on_their_own(log10):
+    """Without detaching them, the database refuses any write of a displayed column, and computes them again
+    whenever the canonical bytes change."""
+    from django.db import Error
+
+    target = AuditEntry.objects.get(leaf__leaf_index=2)
+    for column, value in (("action", "'x'"), ("occurred_at", "NULL"), ("after", "NULL"), ("uuid", "NULL")):
+        with pytest.raises(Error), transaction.atomic():
+            sql(f"UPDATE {ENTRY} SET {column} = {value} WHERE seq = %s", [target.seq])
+    with pytest.raises(Error), transaction.atomic():
+        AuditEntry.objects.filter(seq=target.seq).update(
+            canonical="not json"
+        )  # the columns cannot be computed
+    AuditEntry.objects.filter(seq=target.seq).update(
+        canonical=target.canonical.replace('"test.e"', '"test.x"')
+    )
+    assert AuditEntry.objects.get(seq=target.seq).action == "test.x"
+    broken(log_verify(), index=2, seq=target.seq, reason="叶子哈希不符")
 
 
 def test_editing_the_stored_canonical_bytes_names_the_entry(log10):
     target = AuditEntry.objects.get(leaf__leaf_index=7)
     forged = target.canonical.replace('"test.e"', '"test.x"')
-    AuditEntry.objects.filter(seq=target.seq).update(canonical=forged, action="test.x")
+    AuditEntry.objects.filter(seq=target.seq).update(canonical=forged)
     broken(log_verify(), index=7, seq=target.seq, reason="叶子哈希不符")
+    detach_columns()  # then even text that is not JSON can be written
     AuditEntry.objects.filter(seq=target.seq).update(canonical="not json")  # the SQL cannot parse it
     broken(log_verify(), index=7, seq=target.seq, reason="叶子哈希不符")
 
@@ -263,6 +299,32 @@ def test_the_column_check_accepts_every_value_audit_record_writes(log10, monkeyp
     if connection.vendor == "postgresql":
         monkeypatch.setattr(verify_mod, "_verify_range_python", lambda *a: pytest.fail("fell back to Python"))
     assert log_verify().ok
+    size = EvidenceLeaf.objects.count()
+    assert verify_mod.verify_range(0, size, rows=True)["problem"] is None  # the row-by-row check agrees too
+
+
+def test_the_generated_columns_say_what_audit_record_wrote():
+    """What the database generates from the canonical bytes equals what audit_record computed in the process."""
+    with transaction.atomic():
+        written = [
+            audit_record(
+                actor=None,
+                action='t."\\\n',
+                object_type="类型",
+                object_id="7",
+                before={"a": [1, 2.5, None, True, {"b": "é\u2028"}], "big": 1e16, "small": 1e-7},
+                after={"nested": {"z": 1, "a": [{}], "s": ""}},
+                purpose="核验\r\n身份",
+            ),
+            audit_record(actor=None, action="test.nulls", before=None, after=None),
+        ]
+    names = [f.name for f in AuditEntry._meta.concrete_fields if f.generated]
+    assert len(names) == 14
+    for entry in written:
+        stored = AuditEntry.objects.get(seq=entry.seq)
+        assert {n: getattr(stored, n) for n in names} == {n: getattr(entry, n) for n in names}
+    assert AuditEntry.objects.get(seq=written[1].seq).after is None
+    assert AuditEntry.objects.filter(seq=written[1].seq, after__isnull=True, before__isnull=True).exists()
 
 
 def test_editing_an_entry_and_its_leaf_hashes_is_caught_by_the_tree(log10):
@@ -272,7 +334,7 @@ def test_editing_an_entry_and_its_leaf_hashes_is_caught_by_the_tree(log10):
     canonical = store.entry_canonical(target)  # rebuilt from the (forged) fields
     forged = merkle.leaf_hash(canonical)
     sql(
-        f"UPDATE {ENTRY} SET action = 'forged', canonical = %s, leaf_hash = %s WHERE seq = %s",
+        f"UPDATE {ENTRY} SET canonical = %s, leaf_hash = %s WHERE seq = %s",
         [canonical.decode(), forged.hex(), target.seq],
     )
     sql(f"UPDATE {LEAF} SET leaf_hash = %s WHERE leaf_index = 3", [forged])
@@ -287,7 +349,7 @@ def test_editing_an_entry_and_its_leaf_hashes_is_caught_by_the_tree(log10):
 
 def test_editing_a_pending_entry_names_it(log10):
     pending = log10[-1]
-    sql(f"UPDATE {ENTRY} SET purpose = 'x' WHERE seq = %s", [pending.seq])
+    forge_column(pending.seq, "purpose", "'x'")
     broken(log_verify(), seq=pending.seq, reason="待上链")
 
 
@@ -360,8 +422,8 @@ def test_inserting_an_entry_among_integrated_ones_is_caught_and_located(log10):
 
 def test_swapping_two_entries_contents_names_the_first(log10):
     a, b = AuditEntry.objects.get(leaf__leaf_index=2), AuditEntry.objects.get(leaf__leaf_index=6)
-    sql(f"UPDATE {ENTRY} SET object_id = %s WHERE seq = %s", [b.object_id, a.seq])
-    sql(f"UPDATE {ENTRY} SET object_id = %s WHERE seq = %s", [a.object_id, b.seq])
+    forge_column(a.seq, "object_id", "%s", [b.object_id])
+    forge_column(b.seq, "object_id", "%s", [a.object_id])
     broken(log_verify(), index=2, seq=a.seq, reason="改写")
 
 
@@ -441,7 +503,7 @@ def test_a_head_not_consistent_with_its_predecessor_is_caught(log10):
 
 def test_the_sequencer_refuses_to_sign_over_a_tampered_tail(log10, caplog):
     target = AuditEntry.objects.get(leaf__leaf_index=11)
-    sql(f"UPDATE {ENTRY} SET action = 'x' WHERE seq = %s", [target.seq])
+    forge_column(target.seq, "action", "'x'")
     assert tree_head_sign(force=True) is None
     assert tree_head_latest().tree_size == 10
     assert "refused" in caplog.text
@@ -458,10 +520,13 @@ def test_parallel_verify_finds_the_same_first_bad_entry(monkeypatch):
     parallel = log_verify(workers=2)
     assert parallel.ok and parallel.workers == 2 and parallel.entries == 700, parallel.message()
     target = AuditEntry.objects.get(leaf__leaf_index=600)
-    sql(f"UPDATE {ENTRY} SET action = 'x' WHERE seq = %s", [target.seq])
-    delete_integrated("leaf_index = 650")
-    result = log_verify(workers=2)
-    broken(result, index=600, seq=target.seq, reason="改写")
+    try:
+        forge_column(target.seq, "action", "'x'")
+        delete_integrated("leaf_index = 650")
+        result = log_verify(workers=2)
+        broken(result, index=600, seq=target.seq, reason="改写")
+    finally:
+        reattach_columns()  # (DDL commits in this test; the flush after it removes the forged row)
 
 
 # --- migration of the former chain --------------------------------------------------------------------------
@@ -529,17 +594,19 @@ def test_the_former_chain_migrates_to_the_first_leaves_and_verifies():
         assert tree_head_sign(force=True).tree_size == 301
         from yiwang.core.evidence import verify as verify_mod
 
-        if connection.vendor == "postgresql":  # both canonical forms pass the SQL column check as they are
-            python_path = verify_mod._verify_range_python
+        # both canonical forms' generated columns pass the row-by-row check (the SQL one on PostgreSQL)
+        python_path = verify_mod._verify_range_python
+        if connection.vendor == "postgresql":
             verify_mod._verify_range_python = lambda *a: pytest.fail("fell back to Python")
-            try:
-                assert log_verify(workers=1).ok
-            finally:
-                verify_mod._verify_range_python = python_path
+        try:
+            assert verify_mod.verify_range(0, 301, rows=True)["problem"] is None
+        finally:
+            verify_mod._verify_range_python = python_path
         assert log_verify(workers=1).ok
-        sql(f"UPDATE {ENTRY} SET prev_hash = %s WHERE seq = 5", ["00" * 32])  # a format-1 column only
+        forge_column(5, "prev_hash", "%s", ["00" * 32])  # a format-1 column only
         broken(log_verify(workers=1), index=4, seq=5, reason="显示字段")
     finally:
+        reattach_columns()
         EvidenceLeaf.objects.all().delete()
         EvidencePending.objects.all().delete()
         AuditEntry.objects.all().delete()

@@ -19,7 +19,7 @@ from .evidence.canonical import FORMAT_LOG, canonical_log_encoded, json_safe, js
 from .evidence.fasthash import leaf_hash
 from .logging import current_client_ip, current_request_id
 from .models import AuditEntry
-from .rawsql import bound_cursor, db_value, insert_sql, inserted
+from .rawsql import bound_cursor, insert_sql, inserted
 
 SYSTEM_ACTOR = "system"
 
@@ -41,25 +41,9 @@ def _actor_fields(actor) -> tuple[str, str]:
     return actor.get_username(), staff.department.code if staff else ""
 
 
-# The columns an entry is written with (every one but seq), in the order of the INSERT and of bulk loads.
-ENTRY_COLUMNS = (
-    "uuid",
-    "format",
-    "prev_hash",
-    "leaf_hash",
-    "canonical",
-    "occurred_at",
-    "actor_account",
-    "actor_department",
-    "actor_ip",
-    "action",
-    "object_type",
-    "object_id",
-    "before",
-    "after",
-    "purpose",
-    "request_id",
-)
+# The columns an entry is written with: the database generates every displayed column (action, actor, before,
+# after, occurred_at, uuid, ...) from the canonical bytes (core.evidence.columns), and seq from its sequence.
+ENTRY_COLUMNS = ("leaf_hash", "canonical")
 
 
 def audit_entry_statement(
@@ -77,7 +61,8 @@ def audit_entry_statement(
     (the gateway's call log); everyone else calls `audit_record`.
 
     The statement is written by hand: every write of the platform appends an entry, and the ORM's building of
-    this INSERT cost more than running it. The before/after columns store the very JSON text that was hashed."""
+    this INSERT cost more than running it. Only the canonical bytes and their leaf hash are written; the
+    unsaved entry carries the displayed values the database will generate from them."""
     account, department = _actor_fields(actor)
     entry = AuditEntry(
         uuid=uuid.uuid4(),
@@ -111,27 +96,10 @@ def audit_entry_statement(
         str(entry.uuid),
     )
     entry.leaf_hash = leaf_hash(canonical).hex()
-    # The bytes as hashed: verify re-hashes these, and checks the displayed columns against them.
+    # The bytes as hashed: verify re-hashes these; the displayed columns are generated from them.
     entry.canonical = canonical.decode()
-    params = [
-        db_value(AuditEntry, "uuid", entry.uuid),
-        FORMAT_LOG,
-        "",
-        entry.leaf_hash,
-        entry.canonical,
-        connection.ops.adapt_datetimefield_value(entry.occurred_at),
-        entry.actor_account,
-        entry.actor_department,
-        entry.actor_ip,
-        entry.action,
-        entry.object_type,
-        entry.object_id,
-        None if before is None else before_text,
-        None if after is None else after_text,
-        entry.purpose,
-        entry.request_id,
-    ]
-    sql = insert_sql(AuditEntry, ENTRY_COLUMNS, json_columns=("before", "after"), returning="seq")
+    params = [entry.leaf_hash, entry.canonical]
+    sql = insert_sql(AuditEntry, ENTRY_COLUMNS, returning="seq")
     return entry, sql, params
 
 

@@ -1,9 +1,21 @@
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from ..evidence.columns import FORMAT, JSON, MOMENT, TEXT, UUID, CanonicalValue
+
+
+def _generated(key: str, kind: str, output_field, **options):
+    """A displayed column: the value of `key` in the entry's canonical JSON, stored by the database."""
+    return models.GeneratedField(
+        expression=CanonicalValue(key, kind),
+        output_field=output_field,
+        db_persist=True,
+        verbose_name=output_field.verbose_name,
+        null=output_field.null,
+        **options,
+    )
 
 
 class AuditEntry(models.Model):
@@ -16,37 +28,49 @@ class AuditEntry(models.Model):
     pending), so integration never rewrites this wide, many-indexed row. Format 1 rows are the former hash
     chain's entries: their canonical bytes include `seq` and `prev_hash`; they are the tree's first leaves.
 
-    The displayed columns (action, actor_account, before, after, occurred_at, ...) duplicate what `canonical`
-    says; `log_verify` checks they agree (in SQL on PostgreSQL), so editing either is caught."""
+    The displayed columns (action, actor_account, before, after, occurred_at, uuid, ...) are generated columns of
+    `canonical` (core.evidence.columns): the database computes them when the row is written and recomputes them
+    when `canonical` changes, so they cannot say anything else; `log_verify` checks their definitions."""
 
     FORMAT_CHAIN = 1
     FORMAT_LOG = 2
 
     seq = models.BigAutoField(_("序号"), primary_key=True, help_text=_("写入顺序号（数据库序列分配）"))
-    uuid = models.UUIDField(_("存证标识"), unique=True, default=uuid.uuid4, editable=False)
-    format = models.PositiveSmallIntegerField(
-        _("格式"), default=FORMAT_LOG, help_text=_("1 = 原哈希链记录，2 = 存证日志记录")
-    )
-    prev_hash = models.CharField(max_length=64, blank=True, help_text=_("仅格式 1：原哈希链的前序哈希"))
     leaf_hash = models.CharField(
         _("叶子哈希"), max_length=64, help_text=_("SM3(0x00 ‖ 规范化记录)，十六进制")
     )
     canonical = models.TextField(
         _("规范化记录"), blank=True, help_text=_("写入时的规范化记录（UTF-8 JSON），其 SM3 叶子哈希在树中")
     )
-    occurred_at = models.DateTimeField(_("时间"))
-    actor_account = models.CharField(
-        _("账户"), max_length=150, blank=True, help_text=_("账户名；系统为 client_id")
+    # Generated from `canonical` by the database (core.evidence.columns): written with it, never on their own.
+    uuid = _generated("uuid", UUID, models.UUIDField(_("存证标识")), unique=True)
+    format = _generated(
+        "format",
+        FORMAT,
+        models.PositiveSmallIntegerField(_("格式")),
+        help_text=_("1 = 原哈希链记录，2 = 存证日志记录"),
     )
-    actor_department = models.CharField(_("部门"), max_length=20, blank=True)
-    actor_ip = models.CharField(_("IP"), max_length=45, blank=True)
-    action = models.CharField(_("操作"), max_length=64)
-    object_type = models.CharField(_("对象类型"), max_length=64, blank=True)
-    object_id = models.CharField(_("对象标识"), max_length=64, blank=True)
-    before = models.JSONField(_("变更前"), null=True, blank=True)
-    after = models.JSONField(_("变更后"), null=True, blank=True)
-    purpose = models.CharField(_("用途"), max_length=200, blank=True, help_text=_("查询个人信息的用途"))
-    request_id = models.CharField(max_length=64, blank=True)
+    prev_hash = _generated(
+        "prev_hash", TEXT, models.CharField(max_length=64), help_text=_("仅格式 1：原哈希链的前序哈希")
+    )
+    occurred_at = _generated("occurred_at", MOMENT, models.DateTimeField(_("时间")))
+    actor_account = _generated(
+        "actor_account",
+        TEXT,
+        models.CharField(_("账户"), max_length=150),
+        help_text=_("账户名；系统为 client_id"),
+    )
+    actor_department = _generated("actor_department", TEXT, models.CharField(_("部门"), max_length=20))
+    actor_ip = _generated("actor_ip", TEXT, models.CharField(_("IP"), max_length=45))
+    action = _generated("action", TEXT, models.CharField(_("操作"), max_length=64))
+    object_type = _generated("object_type", TEXT, models.CharField(_("对象类型"), max_length=64))
+    object_id = _generated("object_id", TEXT, models.CharField(_("对象标识"), max_length=64))
+    before = _generated("before", JSON, models.JSONField(_("变更前"), null=True))
+    after = _generated("after", JSON, models.JSONField(_("变更后"), null=True))
+    purpose = _generated(
+        "purpose", TEXT, models.CharField(_("用途"), max_length=200), help_text=_("查询个人信息的用途")
+    )
+    request_id = _generated("request_id", TEXT, models.CharField(max_length=64))
 
     class Meta:
         verbose_name = _("审计记录")
