@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.db import connection, transaction
@@ -325,6 +325,27 @@ def test_the_generated_columns_say_what_audit_record_wrote():
         assert {n: getattr(stored, n) for n in names} == {n: getattr(entry, n) for n in names}
     assert AuditEntry.objects.get(seq=written[1].seq).after is None
     assert AuditEntry.objects.filter(seq=written[1].seq, after__isnull=True, before__isnull=True).exists()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 12, 31, 23, 59, 59, 0, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2027, 1, 1, 7, 59, 59, 500_000, tzinfo=timezone(timedelta(hours=8))),  # Shanghai's new year
+    ],
+)
+def test_the_generated_time_is_the_written_instant_to_the_microsecond(clock, moment):
+    clock.moment = moment
+    with transaction.atomic():
+        entry = audit_record(actor=None, action="test.time")
+    assert AuditEntry.objects.get(seq=entry.seq).occurred_at == moment
+    found = AuditEntry.objects.filter(seq=entry.seq)
+    assert found.filter(occurred_at=moment).exists()
+    assert found.filter(occurred_at__lte=moment, occurred_at__gte=moment).exists()
+    assert not found.filter(occurred_at__lt=moment).exists()
+    assert not found.filter(occurred_at__gt=moment).exists()
 
 
 def test_editing_an_entry_and_its_leaf_hashes_is_caught_by_the_tree(log10):

@@ -83,8 +83,8 @@ class CanonicalValue(Func):
             )
         if self.kind == FORMAT:
             return f"COALESCE({value}, 1)", []
-        # Django's SQLite datetime text: "YYYY-MM-DD HH:MM:SS.ffffff", UTC
-        return f"replace(replace({value}, 'T', ' '), 'Z', '')", []
+        # Django's SQLite datetime text: "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC, no fraction when it is zero
+        return f"replace(replace(replace({value}, 'T', ' '), 'Z', ''), '.000000', '')", []
 
     def as_sql(self, compiler, connection, **extra):  # pragma: no cover - other databases are not supported
         raise NotImplementedError(f"generated evidence columns on {connection.vendor}")
@@ -111,29 +111,43 @@ def _declarations(model, connection) -> dict[str, str]:
 
 
 def _postgres_problem(model, connection) -> list[str]:
-    """Columns whose stored generation differs from the definition. PostgreSQL keeps the expression as a parse
-    tree and prints it back in its own form, so the expected text is PostgreSQL's print of the same declarations
-    on a temporary table (rolled back with its savepoint)."""
-    quote = connection.ops.quote_name
+    """Columns whose stored generation differs from the definition."""
     declarations = _declarations(model, connection)
-    reference: dict[str, str] = {}
     with connection.cursor() as cursor:
         installed = _postgres_installed(cursor, model._meta.db_table)
-        try:
-            with transaction.atomic(using=connection.alias):
-                editor = connection.schema_editor(collect_sql=True)
-                sources = [  # the columns the expressions read, typed as in the table
-                    f"{quote(f.column)} {editor.column_sql(model, f)[0]}"
-                    for f in model._meta.concrete_fields
-                    if f.column in ("canonical", "leaf_hash")
-                ]
-                columns = ", ".join([*sources, *(f"{quote(c)} {d}" for c, d in declarations.items())])
-                cursor.execute(f"CREATE TEMPORARY TABLE yiwang_evidence_columns ({columns})")
-                reference = _postgres_installed(cursor, "yiwang_evidence_columns")
-                raise _Rollback
-        except _Rollback:
-            pass
+    reference = _postgres_reference(model, connection, declarations)
     return sorted(c for c in declarations if c not in installed or installed[c] != reference.get(c))
+
+
+# (server version, declarations) -> PostgreSQL's print of them: the same for every verify of a process.
+_REFERENCES: dict[tuple, dict[str, str]] = {}
+
+
+def _postgres_reference(model, connection, declarations: dict[str, str]) -> dict[str, str]:
+    """PostgreSQL keeps a generation expression as a parse tree and prints it back in its own form, so the
+    expected text is PostgreSQL's print of the same declarations on a temporary table (rolled back with its
+    savepoint)."""
+    key = (connection.pg_version, tuple(declarations.items()))
+    if key in _REFERENCES:
+        return _REFERENCES[key]
+    quote = connection.ops.quote_name
+    editor = connection.schema_editor(collect_sql=True)
+    sources = [  # the columns the expressions read, typed as in the table
+        f"{quote(f.column)} {editor.column_sql(model, f)[0]}"
+        for f in model._meta.concrete_fields
+        if f.column in ("canonical", "leaf_hash")
+    ]
+    columns = ", ".join([*sources, *(f"{quote(c)} {d}" for c, d in declarations.items())])
+    reference: dict[str, str] = {}
+    try:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE yiwang_evidence_columns ({columns})")
+            reference = _postgres_installed(cursor, "yiwang_evidence_columns")
+            raise _Rollback
+    except _Rollback:
+        pass
+    _REFERENCES[key] = reference
+    return reference
 
 
 class _Rollback(Exception):
