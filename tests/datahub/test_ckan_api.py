@@ -462,3 +462,25 @@ def test_json_nested_past_the_parser_is_a_client_error(client, ow):
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 400 and "JSON" in answer(response)
+
+
+# --- refusals at the platform's edge, in CKAN's words --------------------------------------------------------
+@pytest.mark.parametrize("version", ["3", ""])
+def test_a_nul_in_a_parameter_is_a_ckan_validation_error(client, ow, version):
+    response, body = call(client, "package_show", {"id": "a\x00b"}, version=version)
+    assert response.status_code == 409 and response["Content-Type"].startswith("application/json")
+    assert body["success"] is False and body["error"]["__type"] == "Validation Error"
+    assert list(body["error"]["id"]) and "help_show?name=package_show" in body["help"]
+
+
+def test_json_nested_past_the_limit_in_a_body_is_a_ckan_validation_error(client, ow, settings):
+    settings.YIWANG_MAX_JSON_DEPTH = 8
+    nested: dict = {"q": "x"}
+    for _ in range(10):
+        nested = {"q": nested}
+    response, body = call(client, "package_search", nested, method="post")
+    assert response.status_code in (400, 409), response.status_code
+    if response.status_code == 409:
+        assert body["success"] is False and body["error"]["__type"] == "Validation Error"
+    else:
+        assert isinstance(body, str)  # CKAN's bare string for a body it cannot read

@@ -76,6 +76,11 @@ def test_remoteckan_reads_and_maps_errors_to_its_exceptions(site):
         with pytest.raises(ckanapi.ValidationError) as invalid:
             anonymous.action.package_search(rows="many")
         assert "rows" in invalid.value.error_dict
+        with pytest.raises(
+            ckanapi.ValidationError
+        ) as refused:  # refused by the platform's edge, in CKAN's words
+            anonymous.action.package_show(id="a\x00b")
+        assert "id" in refused.value.error_dict
 
         keyed = stack.enter_context(ckanapi.RemoteCKAN(url, apikey=ow.citizen_key))
         assert keyed.action.package_show(id="clinic-register")["private"] is True

@@ -13,7 +13,8 @@ form) and the API's JSON parser (`apiutils.YiwangParser`) apply the same rules:
   `MAX_UPLOAD_NAME` characters.
 
 The answer speaks the caller's language: RFC 9457 problem+json under /api/ (422 naming each field, 400 for a
-body that does not parse, 413 for size), the GeoReport error array under /open311/, a page elsewhere. Under
+body that does not parse, 413 for size), the GeoReport error array under /open311/, a page elsewhere; a channel
+with a protocol of its own under /api/ registers its answer (`channel_answer_register`: CKAN's Action API). Under
 /api/ every other error response leaves as problem+json too (Django's 405s, a CSRF failure...), so an API
 client never has to parse HTML.
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -328,8 +329,25 @@ def _described(exc: BadInput) -> str:
     return f"{exc.detail} {fields}"
 
 
+# Channels under /api/ that speak another protocol (CKAN's Action API): path prefixes -> a function answering a
+# refusal in that protocol. Registered by the app that owns the channel, so the edge imports no app.
+_CHANNEL_ANSWERS: list[tuple[tuple[str, ...], Callable[[HttpRequest, BadInput], HttpResponse]]] = []
+
+
+def channel_answer_register(
+    prefixes: tuple[str, ...], answer: Callable[[HttpRequest, BadInput], HttpResponse]
+) -> None:
+    """Requests under `prefixes` refused at the edge are answered by `answer(request, refusal)` (idempotent)."""
+    if (prefixes, answer) not in _CHANNEL_ANSWERS:
+        _CHANNEL_ANSWERS.append((prefixes, answer))
+
+
 def edge_response(request: HttpRequest, exc: BadInput) -> HttpResponse:
-    """The refusal in the caller's language: problem+json (API), GeoReport array (Open311), a page."""
+    """The refusal in the caller's language: a registered channel's own protocol (CKAN), problem+json (API),
+    GeoReport array (Open311), a page."""
+    for prefixes, answer in _CHANNEL_ANSWERS:
+        if request.path.startswith(prefixes):
+            return answer(request, exc)
     if is_api(request):
         from .apiutils import problem
 

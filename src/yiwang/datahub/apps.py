@@ -18,6 +18,13 @@ class DatahubConfig(AppConfig):
         from .services.objections_licences import licence_dispute_listener
 
         dispute_listener_register(licence_dispute_listener)  # 证照质量异议 joins the 纠错 queue
+        from yiwang.core.edge import channel_answer_register
+
+        from .ckan.errors import ACTION_PREFIXES, edge_refusal
+
+        channel_answer_register(
+            ACTION_PREFIXES, edge_refusal
+        )  # CKAN clients get CKAN's errors from the edge too
         from django.db.models.signals import post_migrate
 
         from .search import ensure_after_migrate

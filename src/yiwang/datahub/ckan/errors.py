@@ -131,3 +131,26 @@ def internal_error(request: HttpRequest, name: str) -> HttpResponse:
         "error": {"__type": "Internal Server Error", "message": _("服务器内部错误")},
     }
     return streamed(500, dumps(body))
+
+
+ACTION_PREFIXES = ("/api/3/action/", "/api/action/")
+
+
+def edge_refusal(request: HttpRequest, refusal) -> HttpResponse:
+    """A request the platform's edge refused (a NUL or lone surrogate in a parameter, JSON nested too deep, a
+    body too large), answered as CKAN answers: field problems as a Validation Error (409) naming each parameter,
+    an unreadable body as CKAN's bare 400 string, a body too large as 413 in the envelope."""
+    name = request.path.rstrip("/").rsplit("/", 1)[-1][:100]
+    if refusal.errors:
+        errors: dict[str, list[str]] = {}
+        for problem in refusal.errors:
+            errors.setdefault(problem.get("field") or "__junk", []).append(str(problem.get("message", "")))
+        return failed(request, name, ValidationFailed(errors))
+    if refusal.status == 413:
+        body = {
+            "help": help_url(request, name),
+            "success": False,
+            "error": {"__type": "Validation Error", "message": refusal.detail},
+        }
+        return streamed(413, dumps(body))
+    return failed(request, name, BadRequest(refusal.detail))
