@@ -21,7 +21,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from yiwang.core.models import Department
-from yiwang.core.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor, keyset_page
+from yiwang.core.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor, invalid_cursor, keyset_page
 from yiwang.core.permissions import CATALOG_MANAGE, Role
 from yiwang.core.principal import Principal, principal_memo
 from yiwang.core.selectors.org import department_subtree_ids
@@ -100,7 +100,7 @@ def _ranked_cursor(cursor: str | None) -> tuple[str | None, int]:
         or not isinstance(value.get("o"), int)
         or not 0 < value["o"] < RANKED_MAX
     ):
-        raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}, code="cursor")
+        raise invalid_cursor()
     return value["m"], value["o"]
 
 
@@ -135,7 +135,7 @@ def item_search(
     if not filters.q:
         if cursor and not isinstance(decode_cursor(cursor), str):
             # A ranked-search cursor (a dict) is no item code.
-            raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}, code="cursor")
+            raise invalid_cursor()
         return keyset_page(items, key="code", cursor=cursor, limit=limit)
     mode, offset = _ranked_cursor(cursor)
     end = min(offset + limit, RANKED_MAX)

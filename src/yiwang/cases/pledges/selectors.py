@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from yiwang.core.audit import audit_record
-from yiwang.core.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
+from yiwang.core.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor, invalid_cursor
 from yiwang.core.permissions import PLEDGE_VERIFY
 from yiwang.core.principal import Principal
 
@@ -66,7 +66,7 @@ def pledge_checks_for(
         try:
             due, last_id = date.fromisoformat(value[0]), int(value[1])
         except (TypeError, ValueError, IndexError, KeyError) as exc:
-            raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}) from exc
+            raise invalid_cursor() from exc
         query = query.filter(due_date__gte=due).exclude(due_date=due, id__lte=last_id)
     rows = list(query[: limit + 1])
     more = len(rows) > limit

@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from yiwang.core.pagination import Page, decode_cursor, encode_cursor, page_limit
+from yiwang.core.pagination import Page, decode_cursor, encode_cursor, invalid_cursor, page_limit
 from yiwang.core.principal import Principal
 
 from ..models import AgendaItem, Attendee, Decision, Meeting, MeetingPaper
@@ -41,10 +41,6 @@ def meeting_visible_q(principal: Principal) -> Q:
     )
 
 
-def _bad_cursor() -> ValidationError:
-    return ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}, code="cursor")
-
-
 def meeting_list_visible_to(
     principal: Principal, *, scope: str = "all", status: str | None = None, cursor=None, limit=20
 ) -> Page[Meeting]:
@@ -69,13 +65,13 @@ def meeting_list_visible_to(
     if cursor:
         raw = decode_cursor(cursor)
         if not isinstance(raw, list) or len(raw) != 2 or not all(isinstance(v, str) for v in raw):
-            raise _bad_cursor()
+            raise invalid_cursor()
         try:
             when, key = datetime.fromisoformat(raw[0]), UUID(raw[1])
         except ValueError:
-            raise _bad_cursor() from None
+            raise invalid_cursor() from None
         if when.tzinfo is None:
-            raise _bad_cursor()
+            raise invalid_cursor()
         qs = qs.filter(Q(starts_at__lt=when) | Q(starts_at=when, public_id__lt=key))
     qs = qs.select_related("department", "convener").annotate(
         n_invited=Count("attendees"),

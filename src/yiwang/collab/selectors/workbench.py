@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiwang.core.pagination import invalid_cursor
 from yiwang.core.permissions import COLLAB_WORK
 from yiwang.core.principal import Principal
 from yiwang.core.workbench import (
@@ -78,10 +79,6 @@ def workbench_sources_of(principal: Principal) -> list[SourceInfo]:
     return [SourceInfo(source.id, str(source.label)) for source in workbench_sources_for(principal)]
 
 
-def _bad_cursor() -> ValidationError:
-    return ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}, code="cursor")
-
-
 def workbench_page(
     principal: Principal,
     *,
@@ -114,7 +111,7 @@ def workbench_page(
         try:
             cursor = Cursor.decode(after)
         except ValueError:
-            raise _bad_cursor() from None
+            raise invalid_cursor() from None
     else:
         cursor = after or None
     now = timezone.now()
@@ -127,7 +124,7 @@ def workbench_page(
         try:
             pages[each.id] = each.items(principal, query)
         except ValueError:  # the cursor's key is not one this source wrote
-            raise _bad_cursor() from None
+            raise invalid_cursor() from None
     items, next_cursor = merge_page(pages.values(), limit)
     labels = {each.id: str(each.label) for each in sources}
     entries = [

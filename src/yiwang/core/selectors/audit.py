@@ -14,7 +14,7 @@ from ..evidence import store
 from ..evidence.sequencer import tree_head_sign
 from ..evidence.verify import VerifyResult, log_verify
 from ..models import AuditEntry, EvidenceLeaf, TreeHead
-from ..pagination import Page, decode_cursor, keyset_page
+from ..pagination import Page, decode_cursor, invalid_cursor, keyset_page
 from ..permissions import AUDIT_VIEW
 from ..principal import Principal
 
@@ -25,7 +25,7 @@ def _seq_cursor(cursor: str | None) -> str | None:
         return None
     value = decode_cursor(cursor)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}, code="cursor")
+        raise invalid_cursor()
     return cursor
 
 

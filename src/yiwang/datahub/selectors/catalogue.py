@@ -25,7 +25,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from yiwang.core.models import Department
-from yiwang.core.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor, keyset_page
+from yiwang.core.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor, invalid_cursor, keyset_page
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD
 from yiwang.core.principal import Principal, principal_memo
 from yiwang.core.selectors.org import department_subtree_ids
@@ -319,7 +319,7 @@ def _ranked_cursor(cursor: str | None) -> tuple[str | None, int]:
         or not isinstance(value.get("o"), int)
         or not 0 < value["o"] < RANKED_MAX
     ):
-        raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}, code="cursor")
+        raise invalid_cursor()
     return value["m"], value["o"]
 
 
@@ -395,7 +395,7 @@ def catalogue_search(
     rows = _base(principal, filters).select_related("provider").defer("search_text")
     if not filters.q:
         if cursor and not isinstance(decode_cursor(cursor), list):
-            raise ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}, code="cursor")
+            raise invalid_cursor()
         page = keyset_page(rows, key=("code", "id"), cursor=cursor, limit=limit)
         facets, total = _facets(principal, filters, None) if with_facets else ({}, 0)
         return SearchResult(page=page, facets=facets, total=total, filters=filters)

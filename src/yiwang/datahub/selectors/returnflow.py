@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from yiwang.core.audit import audit_record
 from yiwang.core.keystore import KeystoreError, keystore
 from yiwang.core.models import Division, Organisation, Person
-from yiwang.core.pagination import Page, keyset_page, page_limit
+from yiwang.core.pagination import Page, invalid_cursor, keyset_page, page_limit
 from yiwang.core.permissions import DATA_CENTRE, DATA_RETURN, Role
 from yiwang.core.principal import Principal, principal_memo
 
@@ -177,7 +177,7 @@ def _cursor_encode(after: str, page: int) -> str:
 
 
 def _cursor_decode(cursor: str) -> tuple[str, int]:
-    invalid = ValidationError({"cursor": _("分页游标无效，请从第一页重新开始。")}, code="cursor")
+    invalid = invalid_cursor()
     try:
         token = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
         value = json.loads(keystore().field_decrypt(token))
