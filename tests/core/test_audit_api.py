@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 
 from tests.factories import AccountFactory, staff_with_roles
@@ -18,6 +18,8 @@ from yiwang.core.models import AuditEntry, TreeHead
 from yiwang.core.pagination import encode_cursor
 from yiwang.core.principal import Principal
 from yiwang.core.selectors.audit import audit_entries_visible_to
+
+from .tamper import forge_column
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +57,7 @@ def seqs() -> list[int]:
 
 
 def tamper(seq: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {AuditEntry._meta.db_table} SET action = 'forged' WHERE seq = %s", [seq])
+    forge_column(seq, "action", "'forged'")
 
 
 # --- selector -------------------------------------------------------------------------------------------
