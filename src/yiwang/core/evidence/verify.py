@@ -10,7 +10,8 @@
    (canonical bytes, leaf hash, and a boolean: the entry's copy of the leaf hash agrees, and when rows are
    compared, the columns agree with the canonical JSON, see _COLUMNS_AGREE), hashed with hashlib's SM3. Where
    that cannot decide exactly (SQLite; a missing leaf or entry row; canonical text the SQL cannot parse) the
-   range takes the Python path, which compares rows by rebuilding the canonical bytes from the columns.
+   range takes the Python path, which re-hashes the stored bytes too and, when rows are compared, rebuilds the
+   canonical bytes from the columns.
    (Known difference when rows are compared: the SQL compares before/after as jsonb values, so a rewrite of a
    number in before/after that keeps its value, 1 → 1.0, is not reported on PostgreSQL.)
 2. The tree: every stored node (levels >= 8) equals the node recomputed from below (moved, inserted or deleted
