@@ -22,9 +22,8 @@ class DatahubConfig(AppConfig):
 
         from .ckan.errors import ACTION_PREFIXES, edge_refusal
 
-        channel_answer_register(
-            ACTION_PREFIXES, edge_refusal
-        )  # CKAN clients get CKAN's errors from the edge too
+        # CKAN clients get CKAN's errors from the platform's edge too
+        channel_answer_register(ACTION_PREFIXES, edge_refusal)
         from django.db.models.signals import post_migrate
 
         from .search import ensure_after_migrate
