@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import connection
 
+from yiwang.core.evidence.columns import catalogue_problem, columns_regenerate
 from yiwang.core.models import AuditEntry
 
 ENTRY = AuditEntry._meta.db_table
@@ -22,21 +23,26 @@ def detach_columns(*columns: str) -> None:
             changes = ", ".join(f"ALTER COLUMN {quote(c)} DROP EXPRESSION IF EXISTS" for c in columns)
             cursor.execute(f"ALTER TABLE {quote(ENTRY)} {changes}")
             return
-        editor = connection.schema_editor(collect_sql=True)
-        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [ENTRY])
-        text = cursor.fetchone()[0]
+        text = _sqlite_table_sql(cursor)
         for column in columns:
-            field = AuditEntry._meta.get_field(column)
-            if not field.generated:
-                continue
-            declared = editor.column_sql(AuditEntry, field)[0]
-            plain = declared.replace(
-                f" GENERATED ALWAYS AS ({field.generated_sql(connection)[0]}) STORED", ""
-            )
-            if f"{quote(column)} {declared}" not in text:
-                continue  # detached already
-            text = text.replace(f"{quote(column)} {declared}", f"{quote(column)} {plain}")
+            if AuditEntry._meta.get_field(column).generated:
+                declared, plain = _declarations(column)
+                text = text.replace(declared, plain)  # (no match: detached already)
         _sqlite_schema_write(cursor, text)
+
+
+def _declarations(column: str) -> tuple[str, str]:
+    """SQLite: the column's declaration as generated, and as the same column detached (a plain one)."""
+    field = AuditEntry._meta.get_field(column)
+    declared = connection.schema_editor(collect_sql=True).column_sql(AuditEntry, field)[0]
+    plain = declared.replace(f" GENERATED ALWAYS AS ({field.generated_sql(connection)[0]}) STORED", "")
+    quoted = connection.ops.quote_name(column)
+    return f"{quoted} {declared}", f"{quoted} {plain}"
+
+
+def _sqlite_table_sql(cursor) -> str:
+    cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [ENTRY])
+    return cursor.fetchone()[0]
 
 
 def _sqlite_schema_write(cursor, text: str) -> None:
@@ -59,32 +65,17 @@ def reattach_columns() -> None:
     """Puts back the generation of every detached column (for tests that commit: the rollback does it for the
     others). On PostgreSQL the column is dropped and added again, its values recomputed, with its indexes; on
     SQLite the declaration is restored as written (delete the forged rows first: SQLite does not recompute)."""
-    from yiwang.core.evidence.columns import catalogue_problem
 
     detached = catalogue_problem(AuditEntry, connection)
     if not detached:
         return
-    quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
         with connection.schema_editor() as editor:
-            changes = []
-            for column in detached:
-                declared = editor.column_sql(AuditEntry, AuditEntry._meta.get_field(column))[0]
-                changes += [f"DROP COLUMN {quote(column)}", f"ADD COLUMN {quote(column)} {declared}"]
-            editor.execute(f"ALTER TABLE {quote(ENTRY)} {', '.join(changes)}")
-            for index in AuditEntry._meta.indexes:
-                if set(index.fields) & set(detached):
-                    editor.add_index(AuditEntry, index)
+            columns_regenerate(editor, AuditEntry, detached)
         return
-    editor = connection.schema_editor(collect_sql=True)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [ENTRY])
-        text = cursor.fetchone()[0]
+        text = _sqlite_table_sql(cursor)
         for column in detached:
-            field = AuditEntry._meta.get_field(column)
-            declared = editor.column_sql(AuditEntry, field)[0]
-            plain = declared.replace(
-                f" GENERATED ALWAYS AS ({field.generated_sql(connection)[0]}) STORED", ""
-            )
-            text = text.replace(f"{quote(column)} {plain}", f"{quote(column)} {declared}")
+            declared, plain = _declarations(column)
+            text = text.replace(plain, declared)
         _sqlite_schema_write(cursor, text)

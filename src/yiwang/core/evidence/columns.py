@@ -172,6 +172,22 @@ def _sqlite_problem(model, connection) -> list[str]:
     )
 
 
+def columns_regenerate(schema_editor, model, columns) -> None:
+    """PostgreSQL: (re)makes `columns` generated columns of the model's table in one ALTER TABLE (one rewrite, the
+    values computed from `canonical`), then rebuilds the indexes dropped with them. Used by the 0010 migration;
+    also puts back a column an attacker detached (`catalogue_problem` names them)."""
+    quote = schema_editor.quote_name
+    changes = []
+    for name in columns:
+        field = model._meta.get_field(name)
+        changes.append(f"DROP COLUMN {quote(field.column)}")
+        changes.append(f"ADD COLUMN {quote(field.column)} {schema_editor.column_sql(model, field)[0]}")
+    schema_editor.execute(f"ALTER TABLE {quote(model._meta.db_table)} {', '.join(changes)}")
+    for index in model._meta.indexes:  # dropped with their columns
+        if set(index.fields) & set(columns):
+            schema_editor.add_index(model, index)
+
+
 def catalogue_problem(model, connection=None) -> list[str]:
     """The displayed columns whose generation is not (any more) the one defined here; [] when all are intact."""
     connection = connection or default_connection

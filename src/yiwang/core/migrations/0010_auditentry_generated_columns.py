@@ -104,16 +104,9 @@ class GenerateDisplayedColumns(migrations.operations.base.Operation):
         old = from_state.apps.get_model(app_label, "auditentry")
         new = to_state.apps.get_model(app_label, "auditentry")
         if schema_editor.connection.vendor == "postgresql":
-            quote = schema_editor.quote_name
-            changes = []
-            for name in NAMES:
-                field = new._meta.get_field(name)
-                changes.append(f"DROP COLUMN {quote(field.column)}")
-                changes.append(f"ADD COLUMN {quote(field.column)} {schema_editor.column_sql(new, field)[0]}")
-            schema_editor.execute(f"ALTER TABLE {quote(new._meta.db_table)} {', '.join(changes)}")
-            for index in new._meta.indexes:  # dropped with their columns
-                if set(index.fields) & set(NAMES):
-                    schema_editor.add_index(new, index)
+            from yiwang.core.evidence.columns import columns_regenerate
+
+            columns_regenerate(schema_editor, new, NAMES)
         else:
             pairs = [(old._meta.get_field(n), new._meta.get_field(n)) for n in NAMES]
             schema_editor._remake_table(old, alter_fields=pairs)
