@@ -220,6 +220,9 @@ YIWANG_MAX_STORED_BYTES_PER_ACCOUNT = int(
 # deep a JSON body may nest.
 YIWANG_MAX_REQUEST_BYTES = int(os.environ.get("YIWANG_MAX_REQUEST_BYTES", str(64 * 1024 * 1024)))
 YIWANG_MAX_JSON_DEPTH = int(os.environ.get("YIWANG_MAX_JSON_DEPTH", "32"))
+# 数据质量 on a PostgreSQL table: how many Soda sessions verify a resource's rules side by side, each on its own
+# connection (datahub/quality/evaluate.py). PostgreSQL runs each query on one core; 1 runs them one by one.
+YIWANG_QUALITY_POSTGRES_SESSIONS = max(1, int(os.environ.get("YIWANG_QUALITY_POSTGRES_SESSIONS", "2")))
 CSRF_FAILURE_VIEW = (
     "yiwang.core.views.errors.csrf_failure"  # problem+json under /api/, Django's page elsewhere
 )

@@ -153,10 +153,17 @@ def rule_valid_values(rule) -> list[str] | None:
 
 
 def compile_contract(
-    resource, rules: list, target: Target, *, present_columns: set[str] | None = None
+    resource,
+    rules: list,
+    target: Target,
+    *,
+    present_columns: set[str] | None = None,
+    byte_order_columns: set[str] | None = None,
 ) -> Contract:
     """The contract of `rules` over `target`. `present_columns`: the columns the data has (a rule on a column
-    it lacks becomes an error result instead of breaking the whole contract); None: trust the rules."""
+    it lacks becomes an error result instead of breaking the whole contract); None: trust the rules.
+    `byte_order_columns`: PostgreSQL's text columns, whose duplicates are counted in byte order
+    (`sqlchecks.byte_order`)."""
     t = target.sql()
     key = quote(target.key_column)
     dialect = sqlchecks.dialect_of(target.prefix)
@@ -204,9 +211,13 @@ def compile_contract(
             column_checks(col).append({"missing": _with_threshold(dict(base), options)})
             plan.failing_where = f"{c} IS NULL"
         elif rule.kind == "duplicate":
-            column_checks(col).append({"duplicate": _with_threshold(dict(base), options)})
+            check = dict(base)
+            value = c
+            if col in (byte_order_columns or ()):
+                value = check["column_expression"] = sqlchecks.byte_order(c)
+            column_checks(col).append({"duplicate": _with_threshold(check, options)})
             plan.failing_where = (
-                f"{c} IN (SELECT {c} FROM {t} WHERE {c} IS NOT NULL GROUP BY {c} HAVING COUNT(*) > 1)"
+                f"{value} IN (SELECT {value} FROM {t} WHERE {c} IS NOT NULL GROUP BY 1 HAVING COUNT(*) > 1)"
             )
         elif rule.kind == "invalid":
             validator = rule_validator(rule)

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from .contracts import KEY_COLUMN, Contract, RulePlan, Target, compile_contract
+from .contracts import KEY_COLUMN, Contract, RulePlan, Target, compile_contract, rule_validator
 from .sqlchecks import quote
 
 log = logging.getLogger("yiwang.datahub.quality")
@@ -74,6 +74,17 @@ def _metrics(values: dict | None) -> dict[str, Any]:
     return out
 
 
+def _own_parser(source):
+    """`source` with a YAML parser of its own. Soda's YamlSource keeps one ruamel parser for every source (a class
+    attribute), and ruamel keeps its reader's state in the parser: two sessions parsing at once, as the side-by-side
+    PostgreSQL sessions do, read each other's text (IndexError in ruamel's reader)."""
+    from soda_core.common.yaml import YamlParser, YamlSource
+
+    if hasattr(YamlSource, "_YamlSource__yaml_parser"):  # tests/datahub/test_quality_postgres.py checks it is
+        source._YamlSource__yaml_parser = YamlParser()
+    return source
+
+
 def run_soda(
     contract: Contract, *, data_sources=None, data_source_yamls=None, now: datetime
 ) -> tuple[dict, str]:
@@ -81,11 +92,11 @@ def run_soda(
     from soda_core.common.yaml import ContractYamlSource, DataSourceYamlSource
     from soda_core.contracts.contract_verification import ContractVerificationSession
 
+    yamls = [_own_parser(DataSourceYamlSource.from_str(y)) for y in (data_source_yamls or [])]
     result = ContractVerificationSession.execute(
-        contract_yaml_sources=[ContractYamlSource.from_str(contract.yaml_text)],
+        contract_yaml_sources=[_own_parser(ContractYamlSource.from_str(contract.yaml_text))],
         data_source_impls=data_sources or None,
-        data_source_yaml_sources=[DataSourceYamlSource.from_str(y) for y in (data_source_yamls or [])]
-        or None,
+        data_source_yaml_sources=yamls or None,
         data_timestamp=now.isoformat(),
     )
     by_qualifier: dict[str, Any] = {}
@@ -237,23 +248,64 @@ def evaluate_resource(resource, rules: list, *, now: datetime) -> Evaluation:
         con.close()
 
 
-def _without_static(contract: Contract, resource, rules, target, present) -> Contract:
+def _without_static(contract: Contract, resource, rules, target, present, **options) -> Contract:
     """Recompiles without the rules already decided (so a missing other resource does not break the contract)."""
     decided = {p.rule_id for p in contract.plans.values() if p.static_outcome}
     if not decided:
         return contract
     keep = [r for r in rules if r.pk not in decided]
-    fresh = compile_contract(resource, keep, target, present_columns=present)
+    fresh = compile_contract(resource, keep, target, present_columns=present, **options)
     fresh.plans.update({q: p for q, p in contract.plans.items() if p.rule_id in decided})
     return fresh
+
+
+# What a rule costs PostgreSQL per row, relative to the others (measured over 10 million rows, bench/quality.py):
+# the staged check-character queries and a duplicate count (a sort of the column; a failing one is read again for
+# its rows) dominate; a missing count or a code list is one more aggregate of a scan that is made anyway.
+_POSTGRES_COST = {"gb11643": 12.0, "gb32100": 10.0, "duplicate": 6.0, "consistency": 3.0, "reference": 1.0}
+
+
+def _postgres_cost(rule) -> float:
+    if rule.kind == "invalid":
+        return _POSTGRES_COST.get(rule_validator(rule), 0.5)
+    return _POSTGRES_COST.get(rule.kind, 0.2)
+
+
+def rule_groups(rules: list, sessions: int) -> list[list]:
+    """`rules` in at most `sessions` groups of about equal cost (the costliest first, each to the lightest group),
+    each in the rules' own order."""
+    groups: list[list] = [[] for _ in range(max(1, min(sessions, len(rules))))]
+    loads = [0.0] * len(groups)
+    for rule in sorted(rules, key=_postgres_cost, reverse=True):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(rule)
+        loads[lightest] += _postgres_cost(rule)
+    order = {id(rule): n for n, rule in enumerate(rules)}
+    return [sorted(group, key=lambda r: order[id(r)]) for group in groups]
+
+
+def _merged(evaluations: list[Evaluation], rows: int) -> Evaluation:
+    outcomes: dict[int, RuleOutcome] = {}
+    for evaluation in evaluations:
+        outcomes.update(evaluation.outcomes)
+    return Evaluation(
+        contract="---\n".join(e.contract for e in evaluations),
+        rows=rows,
+        outcomes=outcomes,
+        error="\n".join(e.error for e in evaluations if e.error)[:2000],
+    )
 
 
 def evaluate_table(
     resource, rules: list, target: Target, *, now: datetime, engine: str, con=None, params: dict | None = None
 ) -> Evaluation:
     """Evaluates `rules` on an existing table: on PostgreSQL (`params` from `sources.postgres_params`) or on a
-    DuckDB connection `con`."""
-    from .sources import duckdb_source, postgres_connection, postgres_source_yaml
+    DuckDB connection `con`.
+
+    On PostgreSQL the rules are split into YIWANG_QUALITY_POSTGRES_SESSIONS groups of about equal cost, each
+    verified by its own Soda session on its own connection, side by side: PostgreSQL runs a query on one core and
+    Soda runs a contract's queries one after another. The run's contract is then one YAML document per group."""
+    from .sources import duckdb_source
 
     if engine == "duckdb":
         columns = {r[0] for r in con.execute(f"DESCRIBE {target.sql()}").fetchall()}
@@ -268,29 +320,59 @@ def evaluate_table(
             data_sources=[duckdb_source(con)],
             rows=rows,
         )
+    return _evaluate_postgres(resource, rules, target, now=now, params=params)
+
+
+_TEXT_TYPES = ("text", "character varying", "character")
+
+
+def _evaluate_postgres(resource, rules: list, target: Target, *, now: datetime, params: dict) -> Evaluation:
+    from django.conf import settings
+    from django.utils import translation
+
+    from .sources import postgres_connection, postgres_source_yaml
+
     with postgres_connection(params) as pg:
-        columns = {
-            r[0]
-            for r in pg.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+        types = dict(
+            pg.execute(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                " WHERE table_schema = %s AND table_name = %s",
                 [target.schema or "public", target.table],
             ).fetchall()
-        }
-        if not columns:
+        )
+        if not types:
             return Evaluation(
                 contract="", rows=0, outcomes={}, error=_("数据表不存在：%(t)s") % {"t": target.table}
             )
-        contract = compile_contract(resource, rules, target, present_columns=columns)
-        contract = _without_static(contract, resource, rules, target, columns)
         rows = pg.execute(f"SELECT COUNT(*) FROM {target.sql()}").fetchone()[0]
-        return evaluate_compiled(
-            contract,
-            target,
-            fetch=lambda sql: pg.execute(sql).fetchall(),
-            now=now,
-            data_source_yamls=[postgres_source_yaml(params)],
-            rows=rows,
-        )
+    columns = set(types)
+    options = {"byte_order_columns": {c for c, t in types.items() if t in _TEXT_TYPES}}
+    language = translation.get_language()
+
+    def compiled(group: list) -> Contract:
+        contract = compile_contract(resource, group, target, present_columns=columns, **options)
+        return _without_static(contract, resource, group, target, columns, **options)
+
+    def verify(contract: Contract) -> Evaluation:
+        # Messages in the caller's language: a worker thread starts with none active.
+        with translation.override(language), postgres_connection(params) as pg:
+            return evaluate_compiled(
+                contract,
+                target,
+                fetch=lambda sql: pg.execute(sql).fetchall(),
+                now=now,
+                data_source_yamls=[postgres_source_yaml(params)],
+                rows=rows,
+            )
+
+    # Compiled here: a rule's code list is read through the ORM, whose connection is this thread's.
+    contracts = [compiled(group) for group in rule_groups(rules, settings.YIWANG_QUALITY_POSTGRES_SESSIONS)]
+    if len(contracts) == 1:
+        return verify(contracts[0])
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(contracts), thread_name_prefix="quality-pg") as pool:
+        return _merged(list(pool.map(verify, contracts)), rows)
 
 
 __all__ = [
@@ -299,5 +381,6 @@ __all__ = [
     "RuleOutcome",
     "evaluate_resource",
     "evaluate_table",
+    "rule_groups",
     "MAX_FAILED_ROWS",
 ]
