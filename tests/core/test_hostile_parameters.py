@@ -88,3 +88,27 @@ def test_a_conformance_page_refuses_a_cursor_it_did_not_make(bad):
     page = conformance._python_page(["a", "b", "c"], key=lambda r: (r, r), cursor=None, limit=2)
     after = conformance._python_page(["a", "b", "c"], key=lambda r: (r, r), cursor=page.next_cursor, limit=2)
     assert page.items == ["a", "b"] and after.items == ["c"]
+
+
+def test_every_cursor_parameter_documents_its_length_limit():
+    from yiwang.api import api
+
+    unbounded = []
+    for path, operations in api.get_openapi_schema()["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] != "cursor":
+                    continue
+                schema = parameter.get("schema", {})
+                limits = [schema.get("maxLength")] + [a.get("maxLength") for a in schema.get("anyOf", [])]
+                if not any(limits):  # CURSOR_MAX for core.pagination's; 回流's encrypted row cursors are longer
+                    unbounded.append(f"{method.upper()} {path}")
+    assert unbounded == []
+
+
+def test_a_public_list_refuses_a_cursor_longer_than_any_it_makes(client):
+    response = client.get("/api/credit/public/lists", {"cursor": "A" * (CURSOR_MAX + 1)})
+    assert response.status_code == 422
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert client.get("/api/credit/public/lists", {"cursor": "A" * 8}).status_code == 422  # not one it made
+    assert client.get("/api/credit/public/lists").status_code == 200

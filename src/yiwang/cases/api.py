@@ -19,6 +19,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from yiwang.catalog.selectors import item_get_published
 from yiwang.core.apiutils import principal_of, problem, requires, requires_any
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import CASE_APPROVE, CASE_INTAKE, CASE_SUPERVISE, SELF_SERVICE
 from yiwang.core.principal import Principal
 from yiwang.core.schemas import ProblemOut
@@ -67,7 +68,7 @@ class CaseListQuery(Schema):
     due_before: date | None = Field(None, description="本环节到期日不晚于")
     applicant: str | None = Field(None, max_length=50, description="申请人姓名、单位名称、身份证号或办件编号")
     mine_only: bool = Field(False, description="只看本人签收的")
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=CURSOR_MAX)
     limit: int = Field(20, ge=1, le=100)
 
 

@@ -27,6 +27,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from yiwang.core.apiutils import principal_of, problem, requires
 from yiwang.core.models import Department
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import COLLAB_WORK
 from yiwang.core.schemas import ProblemOut
 
@@ -352,7 +353,7 @@ def documents_list(
     direction: Literal["incoming", "outgoing"] | None = Query(None),
     step: str = Query("", max_length=12),
     q: str = Query("", max_length=100),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(20, ge=1, le=200),
 ):
     page = sel.document_list(

@@ -22,6 +22,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.models import Division
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import COLLAB_WORK, FORM_ADMIT, FORM_MANAGE
 from yiwang.core.schemas import ProblemOut
 
@@ -257,7 +258,7 @@ def forms_list(
     status: str = Query(""),
     mine: bool = Query(False),
     q: str = Query("", max_length=50),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     principal = principal_of(request)
@@ -280,7 +281,9 @@ def forms_create(request: HttpRequest, payload: RegisterFormIn):
 )
 @requires(FORM_ADMIT)
 def forms_admission(
-    request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(50, ge=1, le=200)
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(50, ge=1, le=200),
 ):
     principal = principal_of(request)
     page = sel.form_admission_queue(principal, cursor=cursor, limit=limit)
@@ -391,7 +394,10 @@ def forms_export(request: HttpRequest, ref: str):
 @router.get("/{ref}/issues", response={200: RegisterIssuePageOut, **_READ}, summary="表格的下发记录")
 @requires(FORM_MANAGE, FORM_ADMIT)
 def issues_list(
-    request: HttpRequest, ref: str, cursor: str | None = Query(None), limit: int = Query(50, ge=1, le=200)
+    request: HttpRequest,
+    ref: str,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(50, ge=1, le=200),
 ):
     principal = principal_of(request)
     form = sel.form_get(principal, ref)

@@ -26,6 +26,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.models import Department
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import COLLAB_WORK, TASK_ISSUE
 from yiwang.core.schemas import ProblemOut
 
@@ -396,7 +397,7 @@ def indicators_list(
     request: HttpRequest,
     q: str = Query("", max_length=50),
     scope: str = Query(""),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     page = sel.indicator_list(principal_of(request), q=q, scope=scope, cursor=cursor, limit=limit)
@@ -437,7 +438,7 @@ def indicators_values(
     ref: str,
     period_start: date | None = None,
     department: str = Query("", max_length=20),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     principal = principal_of(request)

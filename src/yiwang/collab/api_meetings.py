@@ -29,6 +29,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.models import Department, Staff
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import COLLAB_WORK, MEETING_CONVENE
 from yiwang.core.schemas import ProblemOut
 
@@ -285,7 +286,7 @@ def meetings_list(
     request: HttpRequest,
     scope: str = Query("all", description="all、convened（本单位召集）、invited（我受邀）"),
     status: str | None = Query(None),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(20, ge=1, le=200),
 ):
     page = sel.meeting_list_visible_to(

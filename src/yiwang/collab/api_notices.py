@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
 from yiwang.core.apiutils import principal_of, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import COLLAB_NOTICE, COLLAB_WORK
 from yiwang.core.schemas import ProblemOut
 
@@ -176,7 +177,7 @@ def inbox(
     request: HttpRequest,
     unread_first: bool = Query(False),
     unread_only: bool = Query(False),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(20, ge=1, le=200),
 ):
     page = sel.notice_inbox(
@@ -205,7 +206,7 @@ def inbox(
 def sent(
     request: HttpRequest,
     status: str | None = Query(None),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(20, ge=1, le=200),
 ):
     page = sel.notice_sent(principal_of(request), status=status, cursor=cursor, limit=limit)
@@ -294,7 +295,7 @@ def withdraw(request: HttpRequest, notice_id: str, payload: NoticeWithdrawIn):
 def unread(
     request: HttpRequest,
     notice_id: str,
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     principal = principal_of(request)

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from ninja import Query, Router, Schema
 
 from yiwang.core.apiutils import principal_of, problem, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import COLLAB_WORK
 from yiwang.core.schemas import ProblemOut
 
@@ -299,7 +300,9 @@ def _conflict(request: HttpRequest, exc: ReportConflict):
 @router.get("/mine", response={200: ReportAssignmentPageOut, **_READ}, summary="本单位待填报、待审核的报表")
 @requires(COLLAB_WORK)
 def reports_mine(
-    request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(50, ge=1, le=200)
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(50, ge=1, le=200),
 ):
     page = sel.unit_inbox(principal_of(request), cursor=cursor, limit=limit)
     return {"items": [_assignment_out(a) for a in page.items], "next_cursor": page.next_cursor}

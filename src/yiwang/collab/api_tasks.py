@@ -32,6 +32,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from yiwang.core.apiutils import principal_of, problem, requires
 from yiwang.core.models import Department
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import COLLAB_WORK, MEETING_CONVENE, TASK_ISSUE
 from yiwang.core.schemas import ProblemOut
 
@@ -307,7 +308,7 @@ def tasks_list(
     department: str | None = Query(None, max_length=20, description="牵头或协办单位的部门编码"),
     q: str | None = Query(None, max_length=100),
     overdue: bool = Query(False),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     dept = None

@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from yiwang.core.apiutils import principal_of, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import CREDIT_MANAGE, CREDIT_VIEW
 from yiwang.core.schemas import ProblemOut
 
@@ -320,7 +321,7 @@ def file_list(
     q: str = Query("", max_length=100),
     grade: str = Query("", max_length=1),
     list: str = Query("", max_length=8, description="black 黑名单 / red 红名单"),  # noqa: A002
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(20, ge=1, le=200),
 ):
     page = sel.credit_file_list(
@@ -357,7 +358,11 @@ def import_create(request: HttpRequest, source_name: Form[str] = "", file: File[
     "/imports", response={200: CreditImportPageOut, **_READ}, summary="本区的信用记录导入批次（游标分页）"
 )
 @requires(CREDIT_MANAGE)
-def import_list(request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(20, ge=1, le=200)):
+def import_list(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(20, ge=1, le=200),
+):
     page = sel.import_batch_list(principal_of(request), cursor=cursor, limit=limit)
     return {"items": [_batch_out(b) for b in page.items], "next_cursor": page.next_cursor}
 

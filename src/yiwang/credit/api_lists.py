@@ -25,6 +25,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.models import Department
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import CREDIT_MANAGE, CREDIT_VIEW
 from yiwang.core.schemas import ProblemOut
 
@@ -103,7 +104,7 @@ class CreditMeasureOut(Schema):
 class ListFilters(Schema):
     type: Literal["", "red", "black"] = ""
     status: Literal["", "active", "removed", "expired"] = ""
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=CURSOR_MAX)
     limit: int = Field(20, ge=1, le=100)
 
 

@@ -31,6 +31,7 @@ from django.views.decorators.cache import never_cache
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from yiwang.core.apiutils import principal_of, receipt_download, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import CREDIT_HANDLE, CREDIT_MANAGE, SELF_SERVICE
 from yiwang.core.schemas import ProblemOut
 
@@ -255,7 +256,11 @@ def _page(page, shape) -> dict:
     "/mine/file", response={200: MyFileOut, **_READ}, summary="我的信用：档案、记录、名单、办件信用核查"
 )
 @requires(SELF_SERVICE)
-def mine_file(request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(50, ge=1, le=200)):
+def mine_file(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(50, ge=1, le=200),
+):
     principal = principal_of(request)
     file = mine_sel.mine_file(principal)
     checks = [
@@ -289,7 +294,11 @@ def mine_file(request: HttpRequest, cursor: str | None = Query(None), limit: int
 
 @router.get("/mine", response={200: CreditObjectionPageOut, **_READ}, summary="我的信用异议")
 @requires(SELF_SERVICE)
-def mine(request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(20, ge=1, le=200)):
+def mine(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(20, ge=1, le=200),
+):
     return _page(sel.objections_mine(principal_of(request), cursor=cursor, limit=limit), _objection)
 
 
@@ -315,7 +324,9 @@ def create(
 @router.get("/repairs/mine", response={200: RepairPageOut, **_READ}, summary="我的信用修复申请")
 @requires(SELF_SERVICE)
 def repairs_mine(
-    request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(20, ge=1, le=200)
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(20, ge=1, le=200),
 ):
     return _page(sel.repairs_mine(principal_of(request), cursor=cursor, limit=limit), _repair)
 
@@ -355,7 +366,7 @@ def repairs_create(
 def repairs_queue(
     request: HttpRequest,
     status: str | None = Query(None),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(20, ge=1, le=200),
 ):
     return _page(sel.repair_queue(principal_of(request), status=status, cursor=cursor, limit=limit), _repair)
@@ -391,7 +402,7 @@ def repairs_receipt(request: HttpRequest, repair_id: UUID):
 def queue(
     request: HttpRequest,
     status: str | None = Query(None),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(20, ge=1, le=200),
 ):
     return _page(

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from ninja import Query, Router, Schema
 
 from yiwang.core.apiutils import requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import PUBLIC
 from yiwang.core.ratelimit import rate_limit
 from yiwang.core.schemas import ProblemOut
@@ -102,7 +103,7 @@ def _org_item(org, file) -> dict:
 def lists(
     request: HttpRequest,
     type: str | None = Query(None, description="red 红名单 / black 黑名单"),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(20, ge=1, le=100),
 ):
     public_rate_limit(request)

@@ -28,6 +28,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from yiwang.core.apiutils import principal_of, requires
 from yiwang.core.models import Organisation
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import INSPECTION_EXECUTE, PUBLIC, SUPERVISION_PLAN
 from yiwang.core.ratelimit import rate_limit
 from yiwang.core.schemas import ProblemOut
@@ -362,7 +363,11 @@ def matters_create(request: HttpRequest, payload: MatterIn):
 
 @router.get("/inspectors", response={200: InspectorPageOut, **_READ}, summary="本部门的执法检查人员名录")
 @requires(SUPERVISION_PLAN)
-def inspectors(request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(50, ge=1, le=200)):
+def inspectors(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(50, ge=1, le=200),
+):
     page = sel.inspectors_list(principal_of(request), cursor=cursor, limit=limit)
     return {"items": [_inspector_out(i) for i in page.items], "next_cursor": page.next_cursor}
 
@@ -393,7 +398,7 @@ def objects(
     town: str = Query("", max_length=9),
     kind: str = Query("", max_length=32),
     q: str = Query("", max_length=50),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     page = sel.objects_list(principal_of(request), town=town, kind=kind, q=q, cursor=cursor, limit=limit)
@@ -421,7 +426,11 @@ def objects(
 
 @router.get("/conflicts", response={200: ConflictPageOut, **_READ}, summary="本部门执法检查人员的回避关系")
 @requires(SUPERVISION_PLAN)
-def conflicts(request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(50, ge=1, le=200)):
+def conflicts(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(50, ge=1, le=200),
+):
     page = sel.conflicts_list(principal_of(request), cursor=cursor, limit=limit)
     return {
         "items": [
@@ -473,7 +482,11 @@ def conflicts_create(request: HttpRequest, payload: ConflictIn):
 # --- draws -----------------------------------------------------------------------------------------------------
 @router.get("/draws", response={200: DrawPageOut, **_READ}, summary="本部门的随机抽取（最新在前）")
 @requires(SUPERVISION_PLAN)
-def draws(request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(50, ge=1, le=200)):
+def draws(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(50, ge=1, le=200),
+):
     page = sel.draws_list(principal_of(request), cursor=cursor, limit=limit)
     return {
         "items": [
@@ -545,7 +558,7 @@ def draws_verify(request: HttpRequest, number: str):
 def tasks(
     request: HttpRequest,
     status: str | None = Query(None),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     page = sel.tasks_mine(principal_of(request), status=status, cursor=cursor, limit=limit)
@@ -585,7 +598,7 @@ def tasks_result(
 def results(
     request: HttpRequest,
     status: str | None = Query(None),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     page = sel.results_list(principal_of(request), status=status, cursor=cursor, limit=limit)
@@ -608,7 +621,7 @@ def tasks_publish(request: HttpRequest, task_id: UUID):
 def public_results(
     request: HttpRequest,
     q: str = Query("", max_length=50),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     public_rate_limit(request)

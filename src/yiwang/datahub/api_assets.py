@@ -28,6 +28,7 @@ from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
 from yiwang.core.apiutils import principal_of, problem, receipt_download, receipt_items, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD, PUBLIC
 from yiwang.core.ratelimit import rate_limit_per
 from yiwang.core.schemas import ProblemOut
@@ -331,7 +332,7 @@ def assets_list(
     request: HttpRequest,
     tab: str = Query("", description="mine 本部门 / queue 待中心审核 / all"),
     status: str = Query("", description="状态"),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     if tab and tab not in sel.TABS:

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from yiwang.core.apiutils import principal_of, problem, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD
 from yiwang.core.schemas import ProblemOut
 
@@ -161,7 +162,7 @@ class SearchQuery(Schema):
     open_type: str = ""
     grade: str = ""
     update_cycle: str = ""
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=CURSOR_MAX)
     limit: int = Field(20, ge=1, le=100)
 
 
@@ -368,7 +369,11 @@ def search(request: HttpRequest, filters: Query[SearchQuery]):
 
 @router.get("/review-queue", response={200: PageOut, **_ERRORS}, summary="待审核的资源（大数据中心）")
 @requires(DATA_CENTRE)
-def queue(request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(50, ge=1, le=200)):
+def queue(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(50, ge=1, le=200),
+):
     page = review_queue(principal_of(request), cursor=cursor, limit=limit)
     return {"items": [_summary(r) for r in page.items], "next_cursor": page.next_cursor}
 

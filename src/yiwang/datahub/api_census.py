@@ -22,6 +22,7 @@ from ninja import Query, Router, Status
 
 from yiwang.core.apiutils import principal_of, problem, requires
 from yiwang.core.models import Department, RegisteredSystem
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD
 from yiwang.core.schemas import ProblemOut
 
@@ -222,7 +223,11 @@ def _values(kind: str, payload: LineIn) -> dict:
 # --- rounds -------------------------------------------------------------------------------------------------------------
 @router.get("/rounds", response={200: RoundPageOut, **_READ}, summary="普查轮次列表（最新在前）")
 @requires(DATA_STEWARD, DATA_CENTRE)
-def rounds_list(request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(50, ge=1, le=200)):
+def rounds_list(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(50, ge=1, le=200),
+):
     page = sel.census_rounds(principal_of(request), cursor=cursor, limit=limit)
     return {"items": [_round_out(r) for r in page.items], "next_cursor": page.next_cursor}
 
@@ -349,7 +354,7 @@ def rounds_returns(
     ref: str,
     status: str = Query(""),
     unit_kind: str = Query(""),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     _filters(status, unit_kind)
@@ -367,7 +372,7 @@ def rounds_returns(
 def returns_list(
     request: HttpRequest,
     status: str = Query(""),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     _filters(status, "")
@@ -529,7 +534,7 @@ def needs_list(
     request: HttpRequest,
     round: str = Query("", description="轮次代码"),
     status: str = Query(""),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     if status and status not in CensusNeed.Status.values:

@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
 from yiwang.core.apiutils import principal_of, problem, receipt_download, receipt_items, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import CASE_INTAKE, DATA_CENTRE, DATA_STEWARD, SELF_SERVICE
 from yiwang.core.schemas import ProblemOut
 
@@ -277,7 +278,7 @@ def objections_list(
     status: str = Query("", description="状态"),
     origin: str = Query("", description="来源"),
     overdue: bool = Query(False, description="只看已超期未办结"),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     errors = {}
@@ -327,7 +328,7 @@ def objections_file(request: HttpRequest, payload: FileIn):
 def pushes_list(
     request: HttpRequest,
     status: str = Query("", description="pending / sent / acknowledged"),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     if status and status not in CorrectionPush.Status.values:
@@ -351,7 +352,11 @@ def mine_fields(request: HttpRequest):
 
 @router.get("/mine", response={200: ObjectionPageOut, **_READ}, summary="我的纠错")
 @requires(SELF_SERVICE)
-def mine_list(request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(50, ge=1, le=200)):
+def mine_list(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(50, ge=1, le=200),
+):
     page = sel.objections_mine(principal_of(request), cursor=cursor, limit=limit)
     return {"items": [_out(o) for o in page.items], "next_cursor": page.next_cursor}
 

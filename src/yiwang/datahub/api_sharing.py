@@ -26,6 +26,7 @@ from ninja import Query, Router, Status
 
 from yiwang.core.apiutils import principal_of, problem, receipt_download, receipt_items, requires
 from yiwang.core.models import Department, RegisteredSystem
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import DATA_CENTRE, DATA_STEWARD
 from yiwang.core.schemas import ProblemOut
 
@@ -204,7 +205,7 @@ def requests_list(
     tab: str = Query("", description="made / received / centre；空为全部可见"),
     state: str = Query("", description="状态"),
     overdue: bool = Query(False, description="只看超期未答复"),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     if tab and tab not in sel.TABS:
@@ -378,7 +379,7 @@ def grants_list(
     request: HttpRequest,
     tab: str = Query(""),
     status: str = Query(""),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     if tab and tab not in sel.GRANT_TABS:
@@ -516,7 +517,7 @@ def ratings_create(request: HttpRequest, grant_id: UUID, payload: RatingIn):
 def disputes_list(
     request: HttpRequest,
     status: str = Query(""),
-    cursor: str | None = Query(None),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
     limit: int = Query(50, ge=1, le=200),
 ):
     if status and status not in ShareDispute.Status.values:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from yiwang.core.apiutils import principal_of, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import INCIDENT_INTAKE, INCIDENT_MANAGE, INCIDENT_SUPERVISE
 from yiwang.core.schemas import ProblemOut
 
@@ -91,7 +92,7 @@ class DevicePage(Schema):
 class DeviceQuery(Schema):
     type: str | None = Field(None, max_length=32, description="设备类型编码")
     state: str | None = Field(None, pattern="^alarm$", description="alarm：只列报警中的设备")
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=CURSOR_MAX)
     limit: int = Field(50, ge=1, le=200)
 
 

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from yiwang.core.apiutils import principal_of, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import INCIDENT_SUPERVISE
 from yiwang.core.schemas import ProblemOut
 
@@ -126,7 +127,7 @@ class WarningPage(Schema):
 class WarningQuery(Schema):
     kind: Literal["repeat", "cluster", "surge"] | None = None
     state: Literal["open", "acknowledged"] | None = None
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=CURSOR_MAX)
     limit: int = Field(50, ge=1, le=200)
 
 

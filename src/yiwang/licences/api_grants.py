@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
 from yiwang.core.apiutils import principal_of, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import (
     CASE_APPROVE,
     CASE_INTAKE,
@@ -125,7 +126,11 @@ def _grant_out(grant: LicenceGrant) -> dict:
 
 @router.get("/", response={200: GrantPageOut, **_READ_ERRORS}, summary="我的授权（含用证记录），按时间倒序")
 @requires(SELF_SERVICE)
-def grants_list(request: HttpRequest, cursor: str | None = Query(None), limit: int = Query(20, ge=1, le=100)):
+def grants_list(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(20, ge=1, le=100),
+):
     page = grants_of_holder(principal_of(request), cursor=cursor, limit=limit)
     return {"items": [_grant_out(g) for g in page.items], "next_cursor": page.next_cursor}
 

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
 from yiwang.core.apiutils import principal_of, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import LICENCE_ISSUE, SELF_SERVICE
 from yiwang.core.schemas import ProblemOut
 
@@ -171,7 +172,7 @@ class MineQuery(Schema):
     status: str | None = Field(
         None, description="按状态筛选：valid / suspended / revoked / expired / superseded"
     )
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=CURSOR_MAX)
     limit: int = Field(20, ge=1, le=100)
 
 
@@ -219,7 +220,7 @@ class DisputePage(Schema):
 
 class DisputeQuery(Schema):
     status: str = Field("open", description="open / corrected / rejected / all")
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=CURSOR_MAX)
     limit: int = Field(20, ge=1, le=100)
 
 

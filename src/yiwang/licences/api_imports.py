@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from yiwang.core.apiutils import principal_of, requires
-from yiwang.core.pagination import keyset_page
+from yiwang.core.pagination import CURSOR_MAX, keyset_page
 from yiwang.core.permissions import LICENCE_ISSUE
 from yiwang.core.schemas import ProblemOut
 
@@ -103,7 +103,11 @@ def import_create(
 
 @router.get("", response={200: ImportPage, **_ERRORS}, summary="本部门的批量导入记录（按时间倒序，游标分页）")
 @requires(LICENCE_ISSUE)
-def import_list(request: HttpRequest, cursor: Query[str] = None, limit: Query[int] = 50):
+def import_list(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: Query[int] = 50,
+):
     page = keyset_page(imports_visible(principal_of(request)), cursor=cursor, limit=limit, descending=True)
     return {"items": [_out(r) for r in page.items], "next_cursor": page.next_cursor}
 

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from ninja import Field, Query, Router, Schema, Status
 
 from yiwang.core.apiutils import principal_of, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import LICENCE_ISSUE
 from yiwang.core.schemas import ProblemOut
 
@@ -103,7 +104,7 @@ class IssuerLicencePage(Schema):
 class IssuerListQuery(Schema):
     status: Licence.Status | None = None
     type_code: str | None = Field(None, max_length=40)
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=CURSOR_MAX)
     limit: int = Field(30, ge=1, le=200)
 
 

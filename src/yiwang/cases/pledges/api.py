@@ -19,6 +19,7 @@ from ninja import Field, Query, Router, Schema
 
 from yiwang.catalog.selectors import item_get_published
 from yiwang.core.apiutils import principal_of, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import PLEDGE_VERIFY, SELF_SERVICE
 from yiwang.core.schemas import ProblemOut
 
@@ -93,7 +94,7 @@ class CheckPage(Schema):
 
 class CheckQuery(Schema):
     status: PledgeVerification.Status = Field(PledgeVerification.Status.PENDING, description="核查状态")
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=CURSOR_MAX)
     limit: int = Field(20, ge=1, le=100)
 
 

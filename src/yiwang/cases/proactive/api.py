@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from yiwang.core.apiutils import principal_of, requires
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import POLICY_VIEW, SELF_SERVICE
 from yiwang.core.schemas import ProblemOut
 
@@ -110,7 +111,7 @@ class QueuedOut(Schema):
 
 
 class EntitlementMineQuery(Schema):
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=CURSOR_MAX)
     limit: int = Field(20, ge=1, le=100)
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from yiwang.core.apiutils import principal_of, requires, requires_any
+from yiwang.core.pagination import CURSOR_MAX
 from yiwang.core.permissions import CASE_INTAKE, REVIEW_RECTIFY, REVIEW_SUPERVISE, SELF_SERVICE
 from yiwang.core.schemas import ProblemOut
 
@@ -278,7 +279,7 @@ class ReportOut(Schema):
 
 class RectificationQuery(Schema):
     status: str = Field("active", description="active 待处理（默认）/ closed / all / 具体状态")
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=CURSOR_MAX)
     limit: int = Field(20, ge=1, le=100)
 
 
@@ -289,7 +290,7 @@ class ReportQuery(Schema):
 
 
 class ReviewMineQuery(Schema):
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=CURSOR_MAX)
     limit: int = Field(20, ge=1, le=100)
 
 
