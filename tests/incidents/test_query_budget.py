@@ -52,12 +52,12 @@ def test_a_hotline_intake(iworld):
     result, sql = _queries(lambda: incident_intake(actor=operator, report=hotline(iworld)))
     assert result.attached_to is None
     assert result.auto_dispatched and result.incident.state == Incident.State.DISPATCHED
-    # reads: the category · duplicates nearby (the grid, its village and town come from the process's grid
-    # index). The transaction: SAVEPOINT … RELEASE (inside the test's own transaction) · the day's counter FOR
+    # reads: duplicates nearby (the category is remembered by the process since the warm-up; the grid, its village
+    # and town come from the process's grid index). The transaction: SAVEPOINT … RELEASE (inside the test's own transaction) · the day's counter FOR
     # UPDATE + UPDATE (in place inside a test transaction: core.numbering) · INSERT incident · INSERT event ·
     # INSERT audit (intake) · UPDATE incident (dispatched) · INSERT event · INSERT audit (dispatch) · the unit's
     # handlers · INSERT notification (one handler). No warning check inside the transaction.
-    assert len(sql) == 14, "\n".join(sql)
+    assert len(sql) == 13, "\n".join(sql)
     assert not any("incidents_incidentwarning" in q for q in sql)
     repeat_caller = [
         q for q in sql if q.startswith("SELECT") and '"reporter_phone_index" =' in q.split("WHERE")[-1]
@@ -70,7 +70,7 @@ def test_a_grid_workers_patrol_intake(iworld):
     incident_intake(actor=worker, report=patrol(iworld))
     result, sql = _queries(lambda: incident_intake(actor=worker, report=patrol(iworld)))
     assert result.incident.grid == iworld.grids[GRID] and result.incident.channel == "patrol"
-    assert len(sql) == 14, "\n".join(sql)  # as the hotline's: the grid is the worker's, not looked up
+    assert len(sql) == 13, "\n".join(sql)  # as the hotline's: the grid is the worker's, not looked up
     assert not any("incidents_incidentwarning" in q for q in sql)
 
 

@@ -37,7 +37,7 @@ from .common import (
     photos_clean,
     snapshot,
 )
-from .routing import Location, Route, incident_locate, location_of_grid, route_for
+from .routing import Location, Route, incident_locate, leaf_category, location_of_grid, route_for
 
 DESCRIPTION_MAX = 4000  # the Open311 GeoReport v2 limit; each channel's form may set a lower one
 TITLE_MAX = 120
@@ -140,11 +140,7 @@ def _clean(report: IntakeReport) -> tuple[dict, IncidentCategory | None, list]:
         errors.setdefault("address", []).append(_("地址不能超过 200 字。"))
     category = None
     if report.category_code:
-        category = (
-            IncidentCategory.objects.filter(code=report.category_code, is_active=True, children__isnull=True)
-            .select_related("parent")
-            .first()
-        )
+        category = leaf_category(report.category_code)
         if category is None:
             errors.setdefault("category", []).append(
                 _("事件分类 %(code)s 不存在、已停用或不是末级分类。") % {"code": report.category_code}

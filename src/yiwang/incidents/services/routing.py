@@ -35,13 +35,15 @@ _memo: dict[tuple, tuple[float, object]] = {}
 _memo_lock = threading.Lock()
 
 
-def _memoised(key: tuple, load, seconds: float = MEMO_SECONDS):
+def _memoised(key: tuple, load, seconds: float = MEMO_SECONDS, *, keep_none: bool = True):
     now = monotonic_time.monotonic()
     with _memo_lock:
         hit = _memo.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
     value = load()
+    if value is None and not keep_none:
+        return value
     with _memo_lock:
         if len(_memo) >= _MEMO_MAX:  # keys of old grid stamps are never asked for again
             _memo.clear()
@@ -192,6 +194,21 @@ def fallback_centre(location: Location) -> Department | None:
     """The town's command centre, or the district's when the town has none or the place is unknown."""
     centre = _command_centre(location.town.pk if location.town else None)
     return centre or _command_centre(_district_id(location))
+
+
+def leaf_category(code: str) -> IncidentCategory | None:
+    """The active leaf category of `code`, with its parent, or None. Remembered like the rules (an intake that
+    names its category does not read it again), but only when found: a code nobody has is read each time, so
+    unknown codes cannot fill the memo, and a category added in another process is found at once."""
+    return _memoised(
+        ("leaf", code),
+        lambda: (
+            IncidentCategory.objects.filter(code=code, is_active=True, children__isnull=True)
+            .select_related("parent")
+            .first()
+        ),
+        keep_none=False,
+    )
 
 
 def _category_rules(category_id: int) -> list[ResponsibilityRule]:
