@@ -101,7 +101,8 @@ def test_every_cursor_parameter_documents_its_length_limit():
                     continue
                 schema = parameter.get("schema", {})
                 limits = [schema.get("maxLength")] + [a.get("maxLength") for a in schema.get("anyOf", [])]
-                if not any(limits):  # CURSOR_MAX for core.pagination's; 回流's encrypted row cursors are longer
+                # CURSOR_MAX for core.pagination's cursors; 回流's encrypted row cursors are longer
+                if not any(limits):
                     unbounded.append(f"{method.upper()} {path}")
     assert unbounded == []
 
