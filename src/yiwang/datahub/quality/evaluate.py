@@ -80,7 +80,8 @@ def _own_parser(source):
     PostgreSQL sessions do, read each other's text (IndexError in ruamel's reader)."""
     from soda_core.common.yaml import YamlParser, YamlSource
 
-    if hasattr(YamlSource, "_YamlSource__yaml_parser"):  # tests/datahub/test_quality_postgres.py checks it is
+    # tests/datahub/test_quality_postgres.py checks that the attribute is there
+    if hasattr(YamlSource, "_YamlSource__yaml_parser"):
         source._YamlSource__yaml_parser = YamlParser()
     return source
 
