@@ -59,6 +59,11 @@ def test_a_hotline_intake(iworld):
     # handlers · INSERT notification (one handler). No warning check inside the transaction.
     assert len(sql) == 13, "\n".join(sql)
     assert not any("incidents_incidentwarning" in q for q in sql)
+    # the dispatch writes the columns it changed, not the row's 50 (nor the phone, encrypted again by a full save)
+    (update,) = [q for q in sql if q.startswith('UPDATE "incidents_incident"')]
+    written = update.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
+    assert '"state"' in written and '"assigned_department_id"' in written and '"lock_version"' in written
+    assert '"reporter_phone"' not in written and '"description"' not in written
     repeat_caller = [
         q for q in sql if q.startswith("SELECT") and '"reporter_phone_index" =' in q.split("WHERE")[-1]
     ]

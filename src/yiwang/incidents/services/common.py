@@ -7,6 +7,7 @@ Listeners (`@incident_listener`) follow every transition (warnings, device alarm
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from datetime import date
 
@@ -111,7 +112,29 @@ def incident_lock(incident: Incident | int, *, expected_version: int | None = No
     )
     if expected_version is not None and int(expected_version) != locked.lock_version:
         raise IncidentConflict(expected=expected_version, actual=locked.lock_version)
-    return locked
+    return incident_stored(locked)
+
+
+def incident_stored(incident: Incident) -> Incident:
+    """Remembers what `incident`'s row holds now (after loading or saving it), so that `incident_transition`
+    writes only the columns changed since: not the 50 of the row, and not the reporter's phone, which every
+    full save encrypted again. JSON values are copied, so an edit of a list in place still counts as a change."""
+    incident._stored = {
+        f.attname: copy.deepcopy(v) if isinstance(v := getattr(incident, f.attname), (dict, list)) else v
+        for f in Incident._meta.concrete_fields
+        if not f.primary_key
+    }
+    return incident
+
+
+def _save_changed(incident: Incident) -> None:
+    stored = getattr(incident, "_stored", None)
+    if stored is None:  # not loaded by incident_lock nor saved by intake: every column
+        incident.save()
+    else:
+        changed = [name for name, value in stored.items() if getattr(incident, name) != value]
+        incident.save(update_fields=[*changed, "updated_at"])
+    incident_stored(incident)
 
 
 def next_number(day: date) -> str:
@@ -174,7 +197,7 @@ def incident_transition(
     for field, value in (updates or {}).items():
         setattr(incident, field, value)
     incident.lock_version += 1
-    incident.save()
+    _save_changed(incident)
     event = event_append(
         incident, action=action, actor=actor, from_state=from_state, note=note, public=public, data=data
     )

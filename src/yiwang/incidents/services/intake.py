@@ -31,6 +31,7 @@ from .common import (
     event_append,
     incident_changed,
     incident_settings,
+    incident_stored,
     incident_transition,
     next_number,
     now,
@@ -256,6 +257,7 @@ def incident_intake(*, actor: Principal | None, report: IntakeReport) -> IntakeR
             **_reporter_fields(actor, report, cleaned["phone"]),
         )
         incident._last_event_seq = 0  # a new incident has no history yet
+        incident_stored(incident)
         event = event_append(
             incident,
             action="intake",
