@@ -14,8 +14,8 @@ from uuid import UUID
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja import Field as NinjaField
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
 from yiwang.core.apiutils import principal_of, problem, requires, requires_any
 from yiwang.core.pagination import CURSOR_MAX
@@ -62,7 +62,7 @@ class ListQuery(Schema):
     department: str | None = NinjaField(None, description="承办部门编码")
     grid: str | None = NinjaField(None, description="所在网格代码")
     channel: str | None = None
-    cursor: str | None = Field(None, max_length=CURSOR_MAX)
+    cursor: str | None = NinjaField(None, max_length=CURSOR_MAX)
     limit: int = NinjaField(50, ge=1, le=200)
 
 
