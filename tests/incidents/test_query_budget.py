@@ -53,10 +53,11 @@ def test_a_hotline_intake(iworld):
     assert result.attached_to is None
     assert result.auto_dispatched and result.incident.state == Incident.State.DISPATCHED
     # reads: duplicates nearby (the category is remembered by the process since the warm-up; the grid, its village
-    # and town come from the process's grid index). The transaction: SAVEPOINT … RELEASE (inside the test's own transaction) · the day's counter FOR
-    # UPDATE + UPDATE (in place inside a test transaction: core.numbering) · INSERT incident · INSERT event ·
-    # INSERT audit (intake) · UPDATE incident (dispatched) · INSERT event · INSERT audit (dispatch) · the unit's
-    # handlers · INSERT notification (one handler). No warning check inside the transaction.
+    # and town come from the process's grid index). The transaction: SAVEPOINT … RELEASE (inside the test's own
+    # transaction) · the day's counter FOR UPDATE + UPDATE (in place inside a test transaction: core.numbering) ·
+    # INSERT incident · INSERT event · INSERT audit (intake) · UPDATE incident (dispatched) · INSERT event ·
+    # INSERT audit (dispatch) · the unit's handlers · INSERT notification (one handler). No warning check inside
+    # the transaction.
     assert len(sql) == 13, "\n".join(sql)
     assert not any("incidents_incidentwarning" in q for q in sql)
     # the dispatch writes the columns it changed, not the row's 50 (nor the phone, encrypted again by a full save)
