@@ -188,7 +188,9 @@ def incident_transition(
     audit_extra: dict | None = None,
 ) -> IncidentEvent:
     """Moves a locked incident (from `incident_lock`) by `action`, applying `updates` (field → value), then
-    writes the history row, the audit entry and tells the listeners. Call inside `transaction.atomic()`."""
+    writes the history row, the audit entry and tells the listeners. Call inside `transaction.atomic()`.
+    The row gets the columns changed since `incident_stored` remembered it (any change to the instance, `updates`
+    or not); an incident that was never remembered is saved whole."""
     transition: Transition = transition_check(incident, action)
     before = snapshot(incident)
     from_state = incident.state
