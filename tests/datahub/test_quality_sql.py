@@ -16,6 +16,7 @@ from yiwang.datahub.quality.sqlchecks import (
     DUCKDB,
     ID_WEIGHTS,
     PORTABLE,
+    POSTGRES,
     USCC_ALPHABET,
     USCC_WEIGHTS,
     dialect_of,
@@ -36,6 +37,12 @@ def _wrong_check(value: str, alphabet: str) -> str:
     return value[:17] + next(c for c in alphabet if c != value[17])
 
 
+def _id(area: str, birth: str, sequence: str = "123") -> str:
+    """An ID number with its right check character and any birth-date digits, possible or not."""
+    first17 = area + birth + sequence
+    return first17 + id_number_check_char(first17)
+
+
 # value -> valid as stored (the registry's canonical form: upper-case, no spaces)
 ID_CASES = {
     VALID_ID: True,
@@ -52,6 +59,16 @@ ID_CASES = {
     VALID_ID_DIGIT[:9] + "-" + VALID_ID_DIGIT[10:]: False,
     "ABCDEFGHIJKLMNOPQR": False,
     "110105194913310021": False,  # month 13
+    # the birth-date bounds, each with a right check character (the staged query tests n's remainders)
+    _id("440106", "18800101"): True,
+    _id("440106", "20991231"): True,
+    _id("440106", "18791231"): False,
+    _id("440106", "21000101"): False,
+    _id("440106", "19900001"): False,  # month 00
+    _id("440106", "19901301"): False,
+    _id("440106", "19900100"): False,  # day 00
+    _id("440106", "19900131"): True,
+    _id("440106", "19900132"): False,
     "１１０１０５１９４９１２３１００２Ｘ": False,  # full-width digits
     "": True,  # empty and NULL are the missing rule's business
     None: True,
@@ -101,12 +118,10 @@ def test_staged_query_on_duckdb(validator, cases, dialect):
     assert expression == expected
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("validator, cases", [("gb11643", ID_CASES), ("gb32100", USCC_CASES)])
-def test_staged_query_on_postgresql(validator, cases):
+def _on_postgresql(values: list, use):
+    """`use(fetch)` over a temporary table t (k, v) of `values` on the suite's PostgreSQL database."""
     if connection.vendor != "postgresql":
         pytest.skip("runs when the suite runs on PostgreSQL")
-    values = list(cases)
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMPORARY TABLE t (k varchar, v varchar)")
         cursor.executemany("INSERT INTO t VALUES (%s, %s)", [[str(n), v] for n, v in enumerate(values)])
@@ -115,8 +130,20 @@ def test_staged_query_on_postgresql(validator, cases):
             cursor.execute(sql)  # no parameters: the driver leaves "%" alone
             return cursor.fetchall()
 
-        staged, expression = _failing_keys(fetch, validator, values)
-        cursor.execute("DROP TABLE t")
+        try:
+            return use(fetch)
+        finally:
+            cursor.execute("DROP TABLE t")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("dialect", [PORTABLE, POSTGRES])
+@pytest.mark.parametrize("validator, cases", [("gb11643", ID_CASES), ("gb32100", USCC_CASES)])
+def test_staged_query_on_postgresql(validator, cases, dialect):
+    values = list(cases)
+    staged, expression = _on_postgresql(
+        values, lambda fetch: _failing_keys(fetch, validator, values, dialect)
+    )
     expected = {v for v, ok in cases.items() if not ok}
     assert staged == expected
     assert expression == expected
@@ -204,4 +231,27 @@ def test_duckdb_dialect_fails_the_same_values(validator):
     assert failing_values(DUCKDB) == portable
     assert {"990103", "44010a", "12800138000", "13800l38000", "+8613800138000"} & set(values) <= portable
     assert "440103" not in portable and "13800138000" not in portable and "" not in portable
-    assert dialect_of("duckdb/main") == DUCKDB and dialect_of("pg/yiwang/public") == PORTABLE
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("validator", sorted(DIVISIONS_AND_PHONES))
+def test_postgresql_dialect_fails_the_same_values(validator):
+    """PostgreSQL's own character-class test (`~`) and the portable translate agree value by value, a value
+    with a line break included (PostgreSQL's `$` is the end of the text, not of a line)."""
+    values = [*DIVISIONS_AND_PHONES[validator], "440103\n" if validator == "gbt2260" else "13800138000\n"]
+
+    def failing_values(fetch, dialect: str) -> set:
+        rows = fetch(f"SELECT k FROM t WHERE {failing(validator, quote('v'), dialect)}")
+        return {values[int(k)] for (k,) in rows}
+
+    portable, own = _on_postgresql(
+        values, lambda fetch: (failing_values(fetch, PORTABLE), failing_values(fetch, POSTGRES))
+    )
+    assert own == portable
+    assert values[-1] in portable and "440103" not in portable and "13800138000" not in portable
+
+
+def test_the_dialect_follows_the_data_source_name():
+    assert dialect_of("duckdb/main") == DUCKDB
+    assert dialect_of("pg/yiwang/public") == POSTGRES
+    assert dialect_of("spark/db/schema") == PORTABLE
