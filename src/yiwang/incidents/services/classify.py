@@ -35,6 +35,7 @@ from yiwang.core.principal import Principal
 from yiwang.core.text import add_domain_words, search_words, words
 
 from ..models import ClassifierModel, Incident, IncidentCategory
+from .routing import leaf_category
 
 log = logging.getLogger("yiwang.incidents.classify")
 
@@ -348,12 +349,11 @@ def classify_text(text: str, *, top: int = 3) -> list[Suggestion]:
     probabilities = model.pipeline.predict_proba([text])[0]
     classes = list(model.pipeline.classes_)
     ranked = sorted(zip(classes, probabilities, strict=True), key=lambda pair: -pair[1])[: top + 5]
-    categories = {
-        c.code: c for c in _leaves().filter(code__in=[code for code, _p in ranked]).select_related("parent")
-    }
     out = []
     for code, probability in ranked:
-        category = categories.get(code)
+        # Remembered by the process like the category an intake names (`routing.leaf_category`: an edit in
+        # this process is seen at once, in another within its memo's seconds).
+        category = leaf_category(code)
         if category is not None:  # deactivated or split since training: skip it
             out.append(Suggestion(category, float(probability)))
         if len(out) == top:
