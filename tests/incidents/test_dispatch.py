@@ -7,9 +7,13 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from yiwang.core.models import OutboxMessage
+from tests.factories import staff_with_roles
+from yiwang.core.models import Notification, OutboxMessage
 from yiwang.incidents.models import ExtensionRequest, Incident, IncidentSettings
+from yiwang.incidents.services.assign import unit_accounts
 from yiwang.incidents.services.common import IncidentConflict, incident_settings_invalidate
 from yiwang.incidents.services.dispatch import (
     extension_decide,
@@ -200,3 +204,45 @@ def test_merge_into_an_open_incident(iworld):
     with pytest.raises(ValidationError):
         incident_merge(actor=iworld.p(iworld.dispatcher), incident=other_town, into=dup)
     assert OutboxMessage.objects.count() == 0
+
+
+def test_the_unit_is_told_once_per_handler_in_one_statement(iworld):
+    """A dispatch tells each active handler of the unit once (a second approver too; not the head while there
+    are handlers), a centre's dispatchers as well as its approvers, and the nearest heads of a unit without
+    handlers; the notices are one INSERT whatever their number."""
+    second = staff_with_roles("approver", "department_head", department=iworld.cgj)
+    retired = staff_with_roles("approver", department=iworld.cgj)
+    retired.is_active = False
+    retired.save(update_fields=["is_active"])
+    assert unit_accounts(department=iworld.cgj, grid=None) == sorted(
+        [iworld.cgj_handler.account_id, second.account_id]
+    )
+    town = iworld.p(iworld.town_dispatcher)
+    incident = pending(iworld)
+    with CaptureQueriesContext(connection) as captured:
+        incident_dispatch(actor=town, incident=incident, category_code="SRHJ01", department_code="CGJ")
+    inserts = [
+        q["sql"] for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "core_notification"')
+    ]
+    assert len(inserts) == 1
+    told = Notification.objects.filter(object_id=str(incident.public_id)).values_list(
+        "recipient_id", flat=True
+    )
+    assert sorted(told) == sorted([iworld.cgj_handler.account_id, second.account_id])
+    assert not notices(iworld.cgj_head, incident.number) and not notices(retired, incident.number)
+
+    centre = iworld.town_centres["440199001"]
+    approver = staff_with_roles("approver", department=centre)
+    assert set(unit_accounts(department=centre, grid=None)) == {
+        iworld.town_dispatcher.account_id,
+        approver.account_id,
+    }
+    # no handlers: the nearest heads (here of the department itself)
+    assert unit_accounts(department=iworld.sthj, grid=None) == [iworld.sthj_handler.account_id]
+    iworld.sthj_handler.roles.all().delete()
+    head = staff_with_roles("department_head", department=iworld.sthj)
+    assert unit_accounts(department=iworld.sthj, grid=None) == [head.account_id]
+    # a grid: its workers only
+    grid = iworld.grids[STREET_GRID]
+    assert unit_accounts(department=None, grid=grid) == [iworld.grid_workers[STREET_GRID].account_id]
+    assert unit_accounts(department=None, grid=None) == []

@@ -119,6 +119,18 @@ def notify_sms(*, address: str, body: str, account=None) -> OutboxMessage | None
     return message
 
 
+def _notification(*, title, body, link, object_type, object_id, **recipient) -> Notification:
+    """An unsaved message; `recipient=` an Account or `recipient_id=` its id."""
+    return Notification(
+        **recipient,
+        title=str(title)[:120],
+        body=str(body),
+        link=str(link)[:200],
+        object_type=str(object_type)[:40],
+        object_id=str(object_id)[:64],
+    )
+
+
 def notify(
     *,
     recipient,
@@ -131,20 +143,36 @@ def notify(
 ) -> Notification:
     """Writes an in-app message to `recipient` (an Account) and, with sms=True when the account's real-name
     person has a phone number, an SMS outbox record. Call inside the transaction of the change it reports."""
-    notification = Notification.objects.create(
-        recipient=recipient,
-        title=str(title)[:120],
-        body=str(body),
-        link=str(link)[:200],
-        object_type=str(object_type)[:40],
-        object_id=str(object_id)[:64],
+    notification = _notification(
+        recipient=recipient, title=title, body=body, link=link, object_type=object_type, object_id=object_id
     )
+    notification.save(force_insert=True)
     if sms:
         person = getattr(recipient, "person", None) if getattr(recipient, "person_id", None) else None
         phone = getattr(person, "phone", "") if person is not None else ""
         if phone:
             notify_sms(address=phone, body=f"{title}。{body}" if body else str(title), account=recipient)
     return notification
+
+
+def notify_accounts(
+    account_ids, *, title: str, body: str = "", link: str = "", object_type: str = "", object_id: str = ""
+) -> list[Notification]:
+    """The same in-app message to each of `account_ids` in one INSERT (no SMS), inside the caller's
+    transaction: for a unit's handlers, whose accounts the caller need not load."""
+    return Notification.objects.bulk_create(
+        [
+            _notification(
+                recipient_id=a,
+                title=title,
+                body=body,
+                link=link,
+                object_type=object_type,
+                object_id=object_id,
+            )
+            for a in dict.fromkeys(account_ids)
+        ]
+    )
 
 
 # --- delivering ------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from yiwang.core.models import Department, Division, Staff
-from yiwang.core.notify import notify
+from yiwang.core.notify import notify_accounts
 from yiwang.core.permissions import Role
 from yiwang.core.principal import Principal
 from yiwang.core.selectors.org import department_heads_nearest
@@ -19,37 +19,33 @@ from ..workflow import due_at_for
 from .common import incident_link, incident_transition, now
 
 
-def unit_staff(*, department: Department | None, grid: Division | None) -> list[Staff]:
-    """Who is told about work for a unit: the grid's workers, or the department's handlers (approvers, grid
-    workers of a centre, dispatchers of a centre) and, failing those, its nearest heads."""
+def unit_accounts(*, department: Department | None, grid: Division | None) -> list[int]:
+    """The accounts told about work for a unit: the grid's workers, or the department's handlers (approvers,
+    grid workers of a centre, dispatchers of a centre) and, failing those, its nearest heads. Ids only: a notice
+    needs no more of the staff or their accounts."""
     if grid is not None:
-        return list(
-            Staff.objects.filter(grid=grid, is_active=True, roles__role=Role.GRID_WORKER)
-            .select_related("account")
-            .distinct()
-        )
-    if department is None:
+        staff = Staff.objects.filter(grid=grid, is_active=True, roles__role=Role.GRID_WORKER)
+    elif department is None:
         return []
-    roles = (Role.APPROVER, Role.DISPATCHER) if department.is_command_centre else (Role.APPROVER,)
-    handlers = list(
-        Staff.objects.filter(department=department, is_active=True, roles__role__in=roles)
-        .select_related("account")
-        .distinct()
-    )
-    return handlers or department_heads_nearest(department.pk)
+    else:
+        roles = (Role.APPROVER, Role.DISPATCHER) if department.is_command_centre else (Role.APPROVER,)
+        staff = Staff.objects.filter(department=department, is_active=True, roles__role__in=roles)
+    accounts = list(staff.order_by("account_id").values_list("account_id", flat=True).distinct())
+    if accounts or grid is not None:
+        return accounts
+    return [head.account_id for head in department_heads_nearest(department.pk)]
 
 
 def unit_notify(incident: Incident, *, title: str, body: str = "") -> None:
     """In-app notice to the incident's unit, inside the caller's transaction."""
-    for staff in unit_staff(department=incident.assigned_department, grid=incident.assigned_grid):
-        notify(
-            recipient=staff.account,
-            title=title,
-            body=body or incident.title,
-            link=incident_link(incident),
-            object_type="incident",
-            object_id=str(incident.public_id),
-        )
+    notify_accounts(
+        unit_accounts(department=incident.assigned_department, grid=incident.assigned_grid),
+        title=title,
+        body=body or incident.title,
+        link=incident_link(incident),
+        object_type="incident",
+        object_id=str(incident.public_id),
+    )
 
 
 def incident_assign(
