@@ -104,8 +104,9 @@ def retire_earlier_runs(username: str) -> int:
     applicant's own history only. Each run files a few thousand applications for one citizen, and 秒批's history
     facts count the applicant's cases of the item: left in place, every run would measure a citizen with thousands
     more applications than the last (2,660 after one run: that count alone 1.9 ms of PostgreSQL, and growing).
-    They cannot be deleted (licence grants and reviews protect them), so they are given to an archive person — a
-    direct UPDATE of the benchmark's own rows, which the demo data does not use. Returns the number moved."""
+    They cannot be deleted (licence grants and reviews protect them), so they are given to another person of the
+    benchmark database's registry (the newest, never the one applying) — a direct UPDATE of rows only the
+    benchmark made (they carry its idempotency keys). Returns the number moved."""
     from django.db import connection
 
     from yiwang.core.models import Account, Person
