@@ -24,7 +24,7 @@ from yiwang.incidents.services.classify import (
     text_tokens,
 )
 from yiwang.incidents.services.intake import IntakeReport, incident_intake
-from yiwang.incidents.services.routing import routing_invalidate
+from yiwang.incidents.services.routing import leaf_category, routing_invalidate
 
 from .factories import point_in
 
@@ -116,6 +116,18 @@ def test_suggestions_read_no_category_once_remembered(iworld, django_assert_num_
         again = classify_text(CLEAR)
     assert [(s.category.code, s.score) for s in again] == [(s.category.code, s.score) for s in first]
     assert again[0].category.parent is not None  # the parent came with it, no query on use
+    # a class deactivated since training (another process's edit: this one has not forgotten) is read once, then
+    # remembered as missing like the categories found; an edit in this process is seen at once
+    routing_invalidate()
+    IncidentCategory.objects.filter(code=first[0].category.code).update(is_active=False)
+    skipped = [s.category.code for s in classify_text(CLEAR)]
+    assert first[0].category.code not in skipped
+    with django_assert_num_queries(0):
+        assert [s.category.code for s in classify_text(CLEAR)] == skipped
+    # a code named by a caller (an intake's category_code) is still never remembered as missing
+    assert leaf_category("NO-SUCH-CODE") is None
+    with django_assert_num_queries(1):
+        assert leaf_category("NO-SUCH-CODE") is None
 
 
 def test_fewer_than_two_categories_is_a_clear_error(iworld):

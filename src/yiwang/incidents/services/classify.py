@@ -352,8 +352,9 @@ def classify_text(text: str, *, top: int = 3) -> list[Suggestion]:
     out = []
     for code, probability in ranked:
         # Remembered by the process like the category an intake names (`routing.leaf_category`: an edit in
-        # this process is seen at once, in another within its memo's seconds).
-        category = leaf_category(code)
+        # this process is seen at once, in another within its memo's seconds); a class the model knows but the
+        # catalogue no longer has is remembered as missing (the model's classes are a bounded set).
+        category = leaf_category(code, remember_missing=True)
         if category is not None:  # deactivated or split since training: skip it
             out.append(Suggestion(category, float(probability)))
         if len(out) == top:

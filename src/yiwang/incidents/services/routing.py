@@ -196,10 +196,12 @@ def fallback_centre(location: Location) -> Department | None:
     return centre or _command_centre(_district_id(location))
 
 
-def leaf_category(code: str) -> IncidentCategory | None:
+def leaf_category(code: str, *, remember_missing: bool = False) -> IncidentCategory | None:
     """The active leaf category of `code`, with its parent, or None. Remembered like the rules (an intake that
     names its category does not read it again), but only when found: a code nobody has is read each time, so
-    unknown codes cannot fill the memo, and a category added in another process is found at once."""
+    unknown codes cannot fill the memo, and a category added in another process is found at once.
+    `remember_missing` remembers a None too, for codes from a bounded set the caller trusts (the classifier's
+    classes: one deactivated since training is then not read again at every classification)."""
     return _memoised(
         ("leaf", code),
         lambda: (
@@ -207,7 +209,7 @@ def leaf_category(code: str) -> IncidentCategory | None:
             .select_related("parent")
             .first()
         ),
-        keep_none=False,
+        keep_none=remember_missing,
     )
 
 
